@@ -1,0 +1,84 @@
+"""The `moderation` command line: serve, migrate, sites, users."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from moderation import logs
+from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
+from moderation.settings import Settings
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate, then serve until interrupted."""
+    from moderation import server
+
+    overrides = {k: getattr(args, k) for k in ("host", "port", "workers")}
+    return server.serve(settings.model_copy(update={k: v for k, v in overrides.items() if v}))
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply pending migrations."""
+    from moderation import commands
+
+    return commands.migrate(settings)
+
+
+def _sites_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a site and print its key."""
+    from moderation import commands
+
+    return commands.create_site(settings, args.slug)
+
+
+def _users_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a staff member and print their token."""
+    from moderation import commands
+
+    return commands.create_user(settings, args.username, args.site, args.role)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    root = argparse.ArgumentParser(prog="moderation", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, then serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
+    sites = sub.add_parser("sites").add_subparsers(dest="sites_command", required=True)
+    create_site = sites.add_parser("create", help="create a site; prints its key")
+    create_site.add_argument("slug")
+    create_site.set_defaults(func=_sites_create)
+    users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
+    create_user = users.add_parser("create", help="create a staff member; prints a token")
+    create_user.add_argument("username")
+    create_user.add_argument("--site", required=True)
+    create_user.add_argument("--role", required=True, choices=["owner", "moderator"])
+    create_user.set_defaults(func=_users_create)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; messages go to standard error, secrets alone to standard output."""
+    args = parser().parse_args(argv)
+    settings = Settings()
+    logs.setup(settings.log_level)
+    command: Command = args.func
+    try:
+        return command(settings, args)
+    except (AlreadyExists, NotFound, DatabaseUnavailable) as exc:
+        print(f"moderation: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

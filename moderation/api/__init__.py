@@ -1,0 +1,1 @@
+"""HTTP API: thin handlers per actor, one error middleware."""

@@ -1,0 +1,57 @@
+"""Helpers shared by handlers: JSON in and out, site-key authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel
+
+from moderation.api.context import SETTINGS, SITES
+from moderation.credentials import bearer_token
+from moderation.errors import Unauthorized
+from moderation.models import Site
+
+M = TypeVar("M", bound=BaseModel)
+JSON = "application/json"
+
+
+class UnsupportedMediaType(Exception):
+    """The request body is not JSON."""
+
+
+class PayloadTooLarge(Exception):
+    """The request body is over the limit."""
+
+
+def json_response(
+    data: BaseModel | Mapping[str, object],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    """A JSON response rendered with orjson."""
+    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    return web.Response(
+        body=orjson.dumps(payload), status=status, content_type=JSON, headers=headers
+    )
+
+
+async def read_json(request: web.Request, model: type[M]) -> M:
+    """Parse and validate a JSON body; content type and size are checked first."""
+    if request.content_type != JSON and not request.content_type.endswith("+json"):
+        raise UnsupportedMediaType(request.content_type)
+    limit = request.app[SETTINGS].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(request.content_length)
+    return model.model_validate_json(await request.read())
+
+
+async def authenticate(request: web.Request) -> Site:
+    """The site whose key is in the Authorization header; Unauthorized otherwise."""
+    token = bearer_token(request.headers.get("Authorization"))
+    site = await request.app[SITES].by_key(token) if token else None
+    if site is None:
+        raise Unauthorized("site key")
+    return site

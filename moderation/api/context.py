@@ -1,0 +1,18 @@
+"""Typed keys for what the application holds (pool, store, scorer, metrics)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from moderation.metrics import Metrics
+from moderation.scoring import BatchScorer
+from moderation.settings import Settings
+from moderation.sites import SiteCache
+from moderation.store import Store
+
+SETTINGS = web.AppKey("settings", Settings)
+SECRET = web.AppKey("secret", bytes)
+METRICS = web.AppKey("metrics", Metrics)
+STORE = web.AppKey("store", Store)
+SITES = web.AppKey("sites", SiteCache)
+SCORER = web.AppKey("scorer", BatchScorer)

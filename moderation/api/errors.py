@@ -1,0 +1,136 @@
+"""One middleware maps every error to an RFC 9457 problem+json answer; one observes requests."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import ValidationError
+
+from moderation.api.common import PayloadTooLarge, UnsupportedMediaType
+from moderation.api.context import METRICS, SETTINGS
+from moderation.errors import (
+    AlreadyExists,
+    DatabaseUnavailable,
+    DomainError,
+    InvalidField,
+    NotFound,
+    Unauthorized,
+)
+from moderation.models import FieldError, Problem
+
+log = logging.getLogger("moderation.api")
+PROBLEM = "application/problem+json"
+
+_STATUS: Mapping[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "Not Found"),
+    Unauthorized: (401, "Unauthorized"),
+    AlreadyExists: (409, "Conflict"),
+    InvalidField: (422, "Unprocessable Content"),
+    DatabaseUnavailable: (503, "Service Unavailable"),
+    UnsupportedMediaType: (415, "Unsupported Media Type"),
+    PayloadTooLarge: (413, "Content Too Large"),
+}
+_DETAIL: Mapping[type[Exception], str] = {
+    Unauthorized: "A valid site key is required: Authorization: Bearer <key>.",
+    DatabaseUnavailable: "The database is unreachable; nothing was stored. Retry later.",
+    UnsupportedMediaType: "Send the body as application/json.",
+    PayloadTooLarge: "The request body is too large.",
+}
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    """A problem+json response."""
+    body = Problem(title=title, status=status, detail=detail, errors=errors)
+    return web.Response(
+        body=orjson.dumps(body.model_dump(mode="json", exclude_none=True)),
+        status=status,
+        content_type=PROBLEM,
+        headers=headers,
+    )
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a dotted field name."""
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def validation_problem(exc: ValidationError) -> web.Response:
+    """400 for unparseable JSON or a non-object body, else 422 naming each field."""
+    errors = exc.errors(include_input=False, include_url=False, include_context=False)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem(400, "Bad Request", "The body is not valid JSON (UTF-8).")
+    if any(e["type"] == "model_type" and not e["loc"] for e in errors):
+        return problem(400, "Bad Request", "The body must be a JSON object.")
+    fields = [FieldError(field=_field(e["loc"]), message=e["msg"]) for e in errors]
+    return problem(422, "Unprocessable Content", "Some fields are invalid.", fields)
+
+
+def domain_problem(exc: Exception, retry_after: int) -> web.Response:
+    """The problem answer for an expected error class."""
+    status, title = next(v for k, v in _STATUS.items() if isinstance(exc, k))
+    headers: dict[str, str] = {}
+    errors = None
+    if isinstance(exc, InvalidField):
+        errors = [FieldError(field=exc.field, message=exc.message)]
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, DatabaseUnavailable):
+        headers["Retry-After"] = str(retry_after)
+    return problem(status, title, _DETAIL.get(type(exc)), errors, headers)
+
+
+def http_problem(exc: web.HTTPException) -> web.Response:
+    """aiohttp's own errors (404 route, 405, 413) as problem+json, keeping useful headers."""
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+    return problem(exc.status, exc.reason, headers=headers)
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map errors to problem+json; an unexpected one is logged and answered 500 without a trace."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return http_problem(exc)
+    except ValidationError as exc:
+        return validation_problem(exc)
+    except (DomainError, UnsupportedMediaType, PayloadTooLarge) as exc:
+        return domain_problem(exc, request.app[SETTINGS].retry_after_seconds)
+    except Exception:
+        log.exception("unexpected error", extra={"route": _route(request)})
+        return problem(500, "Internal Server Error", "Unexpected error; it has been logged.")
+
+
+def _route(request: web.Request) -> str:
+    """The matched route template (not the raw path), for logs and metric labels."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count, time and log every request by route; never the body or query string."""
+    started = time.perf_counter()
+    response = await handler(request)
+    elapsed = time.perf_counter() - started
+    route = _route(request)
+    metrics = request.app[METRICS]
+    metrics.requests.labels(request.method, route, str(response.status)).inc()
+    metrics.latency.labels(request.method, route).observe(elapsed)
+    if request.app[SETTINGS].access_log:
+        extra = {"method": request.method, "route": route, "status": response.status}
+        log.info("request", extra={**extra, "ms": round(elapsed * 1000, 2)})
+    return response

@@ -1,0 +1,38 @@
+"""Operator endpoints: health, readiness, metrics, the OpenAPI document."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from moderation import openapi
+from moderation.api.common import json_response
+from moderation.api.context import METRICS, SCORER, STORE
+from moderation.errors import DatabaseUnavailable
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up."""
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """The database answers and the model is loaded; 503 otherwise."""
+    checks = {"model": SCORER in request.app, "database": True}
+    try:
+        await request.app[STORE].ping()
+    except DatabaseUnavailable:
+        checks["database"] = False
+    ready = all(checks.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": checks}
+    return json_response(body, 200 if ready else 503, None if ready else {"Retry-After": "5"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format."""
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 description of the API."""
+    return json_response(openapi.document())

@@ -1,0 +1,66 @@
+"""Reader endpoints: the public listing of a thread's published comments."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from uuid import UUID
+
+import orjson
+from aiohttp import web
+
+from moderation.api.context import SITES, STORE
+from moderation.errors import InvalidField, NotFound
+from moderation.models import PublicComment, PublicPage
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def encode_cursor(last: PublicComment) -> str:
+    """An opaque cursor pointing just after a comment."""
+    raw = orjson.dumps([last.created_at.isoformat(), last.id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """The position a cursor points after; 422 when it was not made by encode_cursor."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, last_id = orjson.loads(raw)
+        return datetime.fromisoformat(at), UUID(last_id)
+    except (ValueError, TypeError):
+        raise InvalidField("cursor", "is not a cursor this service issued") from None
+
+
+def page_limit(request: web.Request) -> int:
+    """The ?limit= parameter, 1..MAX_LIMIT."""
+    raw = request.query.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidField("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+async def thread_comments(request: web.Request) -> web.Response:
+    """GET /v1/sites/{site}/threads/{thread}/comments: published only, oldest first, ETag."""
+    site = await request.app[SITES].by_slug(request.match_info["site"])
+    if site is None:
+        raise NotFound("site")
+    limit = page_limit(request)
+    cursor = request.query.get("cursor")
+    after = decode_cursor(cursor) if cursor else None
+    thread = request.match_info["thread"]
+    rows = await request.app[STORE].thread_page(site.id, thread, after, limit + 1)
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    page = PublicPage(items=rows[:limit], next_cursor=next_cursor)
+    return cached_json(request, orjson.dumps(page.model_dump(mode="json")))
+
+
+def cached_json(request: web.Request, body: bytes) -> web.Response:
+    """A public JSON body with a strong ETag; 304 when the reader already has it."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type="application/json", headers=headers)

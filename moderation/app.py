@@ -1,0 +1,73 @@
+"""create_app(settings): the one place that wires the parts together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from moderation.api import comments, errors, ops, readers
+from moderation.api.context import METRICS, SCORER, SECRET, SETTINGS, SITES, STORE
+from moderation.credentials import deployment_secret
+from moderation.metrics import Metrics
+from moderation.scoring import BatchScorer, Scorer, load_default_scorer
+from moderation.settings import Settings
+from moderation.sites import SiteCache
+from moderation.store import Store, create_pool
+
+ScorerFactory = Callable[[], Scorer]
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    """The connection pool, the store over it and the site cache."""
+    settings = app[SETTINGS]
+    if not settings.database_url:
+        raise ValueError("create_app needs settings.database_url")
+    pool_args = (settings.pool_min_size, settings.pool_max_size, settings.db_timeout_seconds)
+    async with create_pool(settings.database_url, *pool_args) as pool:
+        app[STORE] = Store(pool, settings.db_timeout_seconds)
+        app[SITES] = SiteCache(app[STORE], settings.site_cache_seconds)
+        yield
+
+
+def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Load the model off the event loop and score in a small thread pool."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        with ThreadPoolExecutor(settings.scoring_threads, thread_name_prefix="score") as pool:
+            model = await asyncio.get_running_loop().run_in_executor(pool, factory)
+            observe = app[METRICS].observe_batch
+            app[SCORER] = BatchScorer(model, pool, settings.scoring_max_batch, observe)
+            yield
+
+    return context
+
+
+def _routes(app: web.Application) -> None:
+    """Every route of the API."""
+    app.router.add_post("/v1/comments", comments.post_comment)
+    app.router.add_get("/v1/comments/{id}", comments.get_comment)
+    app.router.add_post("/v1/authors/erase", comments.erase_author)
+    app.router.add_get("/v1/sites/{site}/threads/{thread}/comments", readers.thread_comments)
+    app.router.add_get("/healthz", ops.healthz)
+    app.router.add_get("/readyz", ops.readyz)
+    app.router.add_get("/metrics", ops.metrics)
+    app.router.add_get("/openapi.json", ops.openapi_json)
+
+
+def create_app(settings: Settings, scorer: ScorerFactory = load_default_scorer) -> web.Application:
+    """The application; its pool, model and executor live in cleanup_ctx."""
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[errors.observe, errors.problems],
+    )
+    app[SETTINGS] = settings
+    app[SECRET] = deployment_secret(settings)
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_scoring(scorer))
+    _routes(app)
+    return app

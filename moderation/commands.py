@@ -1,0 +1,88 @@
+"""Operator commands that talk to the database (migrate, sites, users)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from moderation import store
+from moderation.credentials import hash_key, new_key
+from moderation.embedded import database_url
+from moderation.errors import AlreadyExists, NotFound
+from moderation.models import Policy, Role
+from moderation.settings import Settings
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def say(message: str) -> None:
+    """A message for the operator, on standard error."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@asynccontextmanager
+async def open_store(dsn: str, timeout: float) -> AsyncIterator[store.Store]:
+    """A migrated database and a one-connection store over it."""
+    await store.migrate_dsn(dsn)
+    async with store.create_pool(dsn, 1, 1, timeout) as pool:
+        yield store.Store(pool, timeout)
+
+
+async def add_site(dsn: str, timeout: float, slug: str) -> str:
+    """Create a site with the default policy; its new key."""
+    key = new_key("sk")
+    async with open_store(dsn, timeout) as db:
+        try:
+            await db.create_site(slug, hash_key(key), Policy())
+        except AlreadyExists:
+            raise AlreadyExists(f"site {slug!r} already exists") from None
+    return key
+
+
+async def add_user(dsn: str, timeout: float, username: str, slug: str, role: Role) -> str:
+    """Create a staff member of a site; their new token."""
+    token = new_key("mt")
+    async with open_store(dsn, timeout) as db:
+        site = await db.site_by_slug(slug)
+        if site is None:
+            raise NotFound(f"no site {slug!r}")
+        try:
+            await db.create_user(site.id, username, role, hash_key(token))
+        except AlreadyExists:
+            raise AlreadyExists(f"user {username!r} already exists on {slug!r}") from None
+    return token
+
+
+def migrate(settings: Settings) -> int:
+    """Apply pending migrations and say which."""
+    with database_url(settings) as dsn:
+        applied = asyncio.run(store.migrate_dsn(dsn))
+    say(f"applied migrations: {applied}" if applied else "database is up to date")
+    return 0
+
+
+def create_site(settings: Settings, slug: str) -> int:
+    """Print a new site's key alone on standard output."""
+    if not SLUG.match(slug):
+        say("moderation: a slug is 1-63 characters of a-z, 0-9 and '-', not starting with '-'")
+        return 2
+    with database_url(settings) as dsn:
+        key = asyncio.run(add_site(dsn, settings.db_timeout_seconds, slug))
+    say(f"site {slug!r} created; its key is shown only this once:")
+    print(key, flush=True)
+    return 0
+
+
+def create_user(settings: Settings, username: str, slug: str, role: Role) -> int:
+    """Print a new staff member's token alone on standard output."""
+    if not 1 <= len(username) <= 100:
+        say("moderation: a username is 1 to 100 characters")
+        return 2
+    with database_url(settings) as dsn:
+        token = asyncio.run(add_user(dsn, settings.db_timeout_seconds, username, slug, role))
+    say(f"{role} {username!r} of {slug!r} created; the token is shown only this once:")
+    print(token, flush=True)
+    return 0

@@ -1,0 +1,32 @@
+"""Domain errors; the API's error middleware maps each class to an HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the service expects."""
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or belongs to another site."""
+
+
+class Unauthorized(DomainError):
+    """Missing or unknown credential."""
+
+
+class AlreadyExists(DomainError):
+    """A unique name is taken."""
+
+
+class InvalidField(DomainError):
+    """A field passed syntax checks but refers to something invalid."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached right now; the caller may retry."""

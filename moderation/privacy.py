@@ -1,0 +1,94 @@
+"""Pure privacy steps: email hashing and masking, IP truncation, masking inside text."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+
+from moderation.models import CommentIn, ProtectedComment
+
+_EMAIL_IN_TEXT = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+_SEP = r"[ .\-]?"
+_PHONE_PATTERNS = (
+    # Vietnamese: 0912345678, 0912 345 678, 0912.345.678, +84 912 345 678, 84912345678
+    rf"(?:\+84{_SEP}|84|0)[1-9](?:{_SEP}\d){{8}}",
+    # International with a leading plus: +1 (555) 123-4567, +44 20 7946 0958
+    rf"\+\d{{1,3}}{_SEP}(?:\(\d{{1,4}}\){_SEP})?\d(?:{_SEP}\d){{5,12}}",
+    # North American without a plus: (555) 123-4567, 555-123-4567
+    r"\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}",
+    r"\d{3}[.\-]\d{3}[.\-]\d{4}",
+)
+_PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:" + "|".join(_PHONE_PATTERNS) + r")(?!\w)")
+_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+_KEEP_DIGITS = 3
+
+
+def hash_email(email: str, secret: bytes) -> bytes:
+    """Keyed hash (HMAC-SHA256) of the case-folded address, the only stored identity."""
+    return hmac.new(secret, email.casefold().encode(), hashlib.sha256).digest()
+
+
+def mask_email(email: str) -> str:
+    """Mask the local part: nguyen@gmail.com -> ng***@gmail.com."""
+    local, _, domain = email.rpartition("@")
+    keep = 1 if len(local) <= 3 else 2
+    return f"{local[:keep]}***@{domain}"
+
+
+def email_domain(email: str) -> str:
+    """The lower-cased domain of an address."""
+    return email.rpartition("@")[2].lower()
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the first digits of a phone number and star the rest, keeping separators."""
+    out: list[str] = []
+    seen = 0
+    for char in phone:
+        if char.isdigit():
+            seen += 1
+            out.append(char if seen <= _KEEP_DIGITS else "*")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def mask_text(text: str) -> str:
+    """Mask email addresses and phone numbers inside free text."""
+    masked = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), masked)
+
+
+def truncate_ip(address: str) -> str:
+    """Truncate an address to its network: /24 for IPv4, /64 for IPv6."""
+    ip = ipaddress.ip_address(address)
+    prefix = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def count_links(text: str) -> int:
+    """How many links a text holds."""
+    return len(_LINK.findall(text))
+
+
+def protect(comment: CommentIn, secret: bytes, idempotency_key: str | None) -> ProtectedComment:
+    """Replace the email by hash, domain and mask; mask contact details in the public body."""
+    return ProtectedComment(
+        thread=comment.thread,
+        name=comment.name,
+        email_hash=hash_email(comment.email, secret),
+        email_domain=email_domain(comment.email),
+        email_masked=mask_email(comment.email),
+        body=comment.body,
+        public_body=mask_text(comment.body),
+        parent_id=comment.parent_id,
+        ip_prefix=truncate_ip(comment.author_ip) if comment.author_ip else None,
+        user_agent=comment.user_agent,
+        author_url=comment.author_url,
+        permalink=comment.permalink,
+        honeypot=bool(comment.honeypot and comment.honeypot.strip()),
+        form_shown_at=comment.form_shown_at,
+        idempotency_key=idempotency_key,
+    )

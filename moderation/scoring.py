@@ -1,0 +1,99 @@
+"""The scorer interface and a micro-batcher that keeps scoring off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from typing import Any, Protocol
+
+DEFAULT_SCORER = "classifiers:load_default"
+
+
+class Scorer(Protocol):
+    """What the service needs from a classifier (classifiers.load_default() provides it)."""
+
+    @property
+    def version(self) -> str:
+        """The model's version string."""
+        ...
+
+    def score(self, texts: list[str]) -> list[dict[str, float]]:
+        """Scores in [0, 1] per label for each text; thread-safe."""
+        ...
+
+    def explain(self, text: str, top: int = 5) -> dict[str, list[dict[str, Any]]]:
+        """Evidence spans per label."""
+        ...
+
+
+def import_scorer(path: str) -> Callable[[], Scorer]:
+    """The factory named "module:function" (default classifiers:load_default)."""
+    module_name, _, function = path.partition(":")
+    factory: Callable[[], Scorer] = getattr(importlib.import_module(module_name), function)
+    return factory
+
+
+def load_default_scorer() -> Scorer:
+    """The model shipped with the project."""
+    return import_scorer(DEFAULT_SCORER)()
+
+
+Pending = tuple[str, "asyncio.Future[dict[str, float]]"]
+
+
+class BatchScorer:
+    """Scores concurrent requests together, one batch at a time, in an executor thread."""
+
+    def __init__(
+        self,
+        model: Scorer,
+        executor: Executor,
+        max_batch: int,
+        observe: Callable[[int, float], None] = lambda size, seconds: None,
+    ) -> None:
+        self.model = model
+        self._executor = executor
+        self._max_batch = max_batch
+        self._observe = observe
+        self._pending: list[Pending] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    @property
+    def version(self) -> str:
+        """The model's version."""
+        return self.model.version
+
+    async def score(self, text: str) -> dict[str, float]:
+        """Scores of one text, batched with whatever else is waiting."""
+        future: asyncio.Future[dict[str, float]] = asyncio.get_running_loop().create_future()
+        self._pending.append((text, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        """Score waiting texts batch by batch until none are left."""
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            await self._run(batch)
+
+    async def _run(self, batch: Sequence[Pending]) -> None:
+        """Score one batch in the executor and resolve its futures."""
+        texts = [text for text, _ in batch]
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            results = await loop.run_in_executor(self._executor, self.model.score, texts)
+        except Exception as exc:  # the model failed: every waiter gets the error
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self._observe(len(batch), time.perf_counter() - started)
+        for (_, future), scores in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(scores)

@@ -1,0 +1,119 @@
+"""`moderation serve`: database, migrations, demo site, then one or more worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from aiohttp import web
+
+from moderation.app import create_app
+from moderation.commands import add_site, say
+from moderation.embedded import database_url
+from moderation.errors import AlreadyExists
+from moderation.scoring import import_scorer
+from moderation.settings import Settings
+from moderation.store import migrate_dsn
+
+DEMO_SITE = "demo"
+
+
+async def prepare(settings: Settings, demo: bool) -> str | None:
+    """Migrate; with the embedded server, create the demo site once and return its key."""
+    assert settings.database_url
+    await migrate_dsn(settings.database_url)
+    if not demo:
+        return None
+    try:
+        return await add_site(settings.database_url, settings.db_timeout_seconds, DEMO_SITE)
+    except AlreadyExists:
+        return None
+
+
+def announce(settings: Settings, demo_key: str | None) -> None:
+    """Tell the operator where the service is and, the first time, the demo site's key."""
+    base = f"http://{settings.host}:{settings.port}"
+    if demo_key:
+        print(f'Demo site "{DEMO_SITE}" created. Its site key (shown only this once):', flush=True)
+        print(f"  {demo_key}", flush=True)
+        print("Post a comment:", flush=True)
+        print(
+            f"  curl -i {base}/v1/comments -H 'Authorization: Bearer {demo_key}'"
+            " -H 'Content-Type: application/json'"
+            ' -d \'{"thread": "hello", "name": "An", "email": "an@example.com",'
+            ' "body": "Xin chào, bài viết rất hay!"}\'',
+            flush=True,
+        )
+        print(f"Read it: curl {base}/v1/sites/{DEMO_SITE}/threads/hello/comments", flush=True)
+    print(f"Serving on {base} (Ctrl-C to stop)", flush=True)
+
+
+def run_worker(settings: Settings, reuse_port: bool) -> None:
+    """Serve in this process until SIGINT or SIGTERM."""
+    import uvloop
+
+    app = create_app(settings, import_scorer(settings.scorer))
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        reuse_port=reuse_port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=10,
+        loop=uvloop.new_event_loop(),
+    )
+
+
+def _exit_on_term(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into a normal exit so that cleanup runs."""
+    sys.exit(0)
+
+
+def run_workers(settings: Settings) -> None:
+    """Run N worker processes sharing the port; stop them all on Ctrl-C or SIGTERM."""
+    if settings.workers == 1:
+        run_worker(settings, reuse_port=False)
+        return
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=run_worker, args=(settings, True), name=f"worker-{i}")
+        for i in range(settings.workers)
+    ]
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            worker.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(workers)
+
+
+def _stop(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    """Ask every worker to stop, then wait for them."""
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(15)
+
+
+def serve(settings: Settings) -> int:
+    """Migrate, maybe create the demo site, and serve; the embedded server stops afterwards."""
+    embedded = settings.database_url is None
+    with database_url(settings) as dsn:
+        settings = settings.model_copy(update={"database_url": dsn})
+        demo_key = asyncio.run(prepare(settings, demo=embedded))
+        announce(settings, demo_key)
+        with contextlib.suppress(KeyboardInterrupt):
+            run_workers(settings)
+    say("stopped")
+    return 0

@@ -1,0 +1,41 @@
+"""Service settings read from the environment (MODERATION_*, DATABASE_URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    """Per-user data directory used when MODERATION_DATA_DIR is not set."""
+    return platformdirs.user_data_path("moderation", appauthor=False)
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment; immutable once loaded."""
+
+    model_config = SettingsConfigDict(env_prefix="MODERATION_", frozen=True, extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "MODERATION_DATABASE_URL"),
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    secret: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    pool_min_size: int = Field(default=2, ge=0)
+    pool_max_size: int = Field(default=10, ge=1)
+    db_timeout_seconds: float = Field(default=5.0, gt=0)
+    retry_after_seconds: int = Field(default=5, ge=1)
+    site_cache_seconds: float = Field(default=1.0, ge=0)
+    scoring_threads: int = Field(default=1, ge=1, le=16)
+    scoring_max_batch: int = Field(default=64, ge=1)
+    scorer: str = Field(default="classifiers:load_default", pattern=r"^[\w.]+:\w+$")
+    log_level: str = "INFO"
+    access_log: bool = True

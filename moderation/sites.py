@@ -1,0 +1,54 @@
+"""A short-lived per-process cache of sites, so intake costs one database round trip."""
+
+from __future__ import annotations
+
+import time
+from typing import TypeVar
+
+from moderation.credentials import hash_key
+from moderation.models import Site
+from moderation.store import Store
+
+_MAX_ENTRIES = 10_000
+K = TypeVar("K")
+
+
+class SiteCache:
+    """Sites by key hash and by slug, each entry trusted for `ttl` seconds."""
+
+    def __init__(self, store: Store, ttl: float) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._by_key: dict[bytes, tuple[float, Site]] = {}
+        self._by_slug: dict[str, tuple[float, Site]] = {}
+
+    async def by_key(self, key: str) -> Site | None:
+        """The site owning a site key; None for an unknown key (never cached)."""
+        digest = hash_key(key)
+        hit = self._fresh(self._by_key.get(digest))
+        if hit is None:
+            hit = await self._store.site_by_key(digest)
+            self._remember(self._by_key, digest, hit)
+        return hit
+
+    async def by_slug(self, slug: str) -> Site | None:
+        """The site with this slug; None when there is none."""
+        hit = self._fresh(self._by_slug.get(slug))
+        if hit is None:
+            hit = await self._store.site_by_slug(slug)
+            self._remember(self._by_slug, slug, hit)
+        return hit
+
+    def _fresh(self, entry: tuple[float, Site] | None) -> Site | None:
+        """The cached site unless its entry expired."""
+        if entry is None or time.monotonic() - entry[0] > self._ttl:
+            return None
+        return entry[1]
+
+    def _remember(self, table: dict[K, tuple[float, Site]], key: K, site: Site | None) -> None:
+        """Cache a found site, dropping everything when the table grows too big."""
+        if site is None or self._ttl <= 0:
+            return
+        if len(table) >= _MAX_ENTRIES:
+            table.clear()
+        table[key] = (time.monotonic(), site)

@@ -1,0 +1,229 @@
+"""The only module that runs SQL: named queries, migrations, driver errors translated once."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+from moderation import sql
+from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
+from moderation.models import (
+    CommentOut,
+    CommentView,
+    Decision,
+    Policy,
+    ProtectedComment,
+    PublicComment,
+    Role,
+    Signals,
+    Site,
+)
+
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver and network failures into domain errors."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise AlreadyExists(exc.constraint_name or "unique") from None
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailable(type(exc).__name__) from None
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    """Decode json and jsonb with orjson."""
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name,
+            encoder=lambda v: orjson.dumps(v).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
+        )
+
+
+@asynccontextmanager
+async def create_pool(
+    dsn: str, min_size: int, max_size: int, wait_seconds: float
+) -> AsyncIterator[asyncpg.Pool]:
+    """A connection pool whose connections speak orjson; closed on exit."""
+    with translate_errors():
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=wait_seconds,
+            command_timeout=wait_seconds,
+            init=_init_connection,
+        )
+    try:
+        yield pool
+    finally:
+        await asyncio.wait_for(pool.close(), wait_seconds)
+
+
+class Store:
+    """Named queries over a pool; every method filters by site."""
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._queries = sql.load_queries()
+
+    def query(self, name: str) -> str:
+        """The SQL of a named query."""
+        return self._queries[name]
+
+    async def _fetch(self, name: str, *args: object) -> list[asyncpg.Record]:
+        """Run a named query and return its rows."""
+        with translate_errors():
+            async with self._pool.acquire(timeout=self._timeout) as conn:
+                rows: list[asyncpg.Record] = await conn.fetch(self.query(name), *args)
+                return rows
+
+    async def _fetchrow(self, name: str, *args: object) -> asyncpg.Record | None:
+        """Run a named query and return its first row."""
+        rows = await self._fetch(name, *args)
+        return rows[0] if rows else None
+
+    async def ping(self) -> None:
+        """Raise DatabaseUnavailable unless the database answers."""
+        await self._fetch("ping")
+
+    async def create_site(self, slug: str, key_hash: bytes, policy: Policy) -> int:
+        """Create a site with its first policy version; AlreadyExists when the slug is taken."""
+        body = policy.model_dump(mode="json", exclude={"version"})
+        row = await self._fetchrow("create_site", slug, key_hash, body)
+        assert row is not None
+        return int(row["id"])
+
+    async def site_by_key(self, key_hash: bytes) -> Site | None:
+        """The site a key belongs to, with its current policy."""
+        return _site(await self._fetchrow("site_by_key", key_hash))
+
+    async def site_by_slug(self, slug: str) -> Site | None:
+        """The site with this slug, with its current policy."""
+        return _site(await self._fetchrow("site_by_slug", slug))
+
+    async def create_user(self, site_id: int, username: str, role: Role, token_hash: bytes) -> int:
+        """Create a staff member of a site; AlreadyExists when the name is taken there."""
+        row = await self._fetchrow("create_user", site_id, username, role, token_hash)
+        assert row is not None
+        return int(row["id"])
+
+    async def insert_comment(self, args: CommentRow) -> tuple[CommentOut, bool] | None:
+        """Store a comment with its event and outbox row; None when the parent is unknown."""
+        row = await self._fetchrow("insert_comment", *args.params())
+        if row is None:
+            return None
+        return CommentOut.model_validate(_without(row, "inserted")), bool(row["inserted"])
+
+    async def get_comment(self, site_id: int, comment_id: UUID) -> CommentView:
+        """One comment of a site; NotFound otherwise."""
+        row = await self._fetchrow("get_comment", site_id, comment_id)
+        if row is None:
+            raise NotFound("comment")
+        return CommentView.model_validate(dict(row))
+
+    async def thread_page(
+        self, site_id: int, thread: str, after: tuple[datetime, UUID] | None, limit: int
+    ) -> list[PublicComment]:
+        """Published comments of a thread after a cursor, oldest first."""
+        at, last_id = after if after else (None, None)
+        rows = await self._fetch("thread_page", site_id, thread, at, last_id, limit)
+        return [PublicComment.model_validate(dict(r)) for r in rows]
+
+    async def erase_author(self, site_id: int, email_hash: bytes) -> int:
+        """Delete every comment (with events and outbox rows) of an author; how many."""
+        row = await self._fetchrow("erase_author", site_id, email_hash)
+        return int(row["erased"]) if row else 0
+
+
+class CommentRow:
+    """Parameters of insert_comment, in the order the query numbers them."""
+
+    def __init__(
+        self,
+        site: Site,
+        comment: ProtectedComment,
+        scores: Mapping[str, float],
+        decision: Decision,
+        signals: Signals,
+        model_version: str,
+    ) -> None:
+        self.site = site
+        self.comment = comment
+        self.scores = dict(scores)
+        self.decision = decision
+        self.signals = signals
+        self.model_version = model_version
+
+    def params(self) -> tuple[Any, ...]:
+        """Positional parameters $1..$21."""
+        c = self.comment
+        ip = ipaddress.ip_network(c.ip_prefix) if c.ip_prefix else None
+        return (
+            self.site.id, c.thread, c.parent_id, c.name, c.email_hash, c.email_domain,
+            c.email_masked, ip, c.user_agent, c.author_url, c.permalink, c.body, c.public_body,
+            self.decision.status, self.scores, list(self.decision.reasons),
+            self.signals.model_dump(), self.model_version, self.site.policy.version,
+            c.idempotency_key, c.form_shown_at,
+        )  # fmt: skip
+
+
+def _without(row: asyncpg.Record, *keys: str) -> dict[str, Any]:
+    """A record as a dict minus some keys."""
+    return {k: v for k, v in row.items() if k not in keys}
+
+
+def _site(row: asyncpg.Record | None) -> Site | None:
+    """A site row (with its latest policy) as a model."""
+    if row is None:
+        return None
+    body = dict(row["policy"] or {})
+    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0})
+    return Site(id=row["id"], slug=row["slug"], policy=policy)
+
+
+async def migrate(conn: asyncpg.Connection) -> list[int]:
+    """Apply pending migrations in one transaction under an advisory lock; versions applied."""
+    queries = sql.load_queries()
+    applied: list[int] = []
+    with translate_errors():
+        async with conn.transaction():
+            await conn.execute(queries["migration_lock"])
+            await conn.execute(queries["migration_table"])
+            done = {r["version"] for r in await conn.fetch(queries["applied_migrations"])}
+            for migration in sql.load_migrations():
+                if migration.version not in done:
+                    await conn.execute(migration.sql)
+                    await conn.execute(queries["record_migration"], *migration[:2])
+                    applied.append(migration.version)
+    return applied
+
+
+async def migrate_dsn(dsn: str) -> list[int]:
+    """Connect, migrate, disconnect."""
+    with translate_errors():
+        conn = await asyncpg.connect(dsn)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

@@ -1,0 +1,140 @@
+"""Fixtures: a real PostgreSQL (DATABASE_URL or embedded), a fresh database per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
+
+from moderation import commands
+from moderation.app import create_app
+from moderation.embedded import database_url
+from moderation.settings import Settings
+from moderation.store import migrate_dsn
+from tests.standin import KeywordScorer
+
+SECRET = "test-deployment-secret"
+MakeSite = Callable[[str], Awaitable[str]]
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server, another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _admin(dsn: str, statement: str) -> None:
+    """Run one statement on the server's maintenance database."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DATABASE_URL when set, else an embedded server for the session."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    settings = Settings(database_url=None, data_dir=tmp_path_factory.mktemp("embedded"))
+    with database_url(settings) as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def template_db(admin_dsn: str) -> Iterator[str]:
+    """A migrated database that each test copies."""
+    name = f"tmpl_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(admin_dsn, f"CREATE DATABASE {name}"))
+    asyncio.run(migrate_dsn(with_database(admin_dsn, name)))
+    yield name
+    asyncio.run(_admin(admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+async def dsn(admin_dsn: str, template_db: str) -> AsyncIterator[str]:
+    """A fresh migrated database for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    await _admin(admin_dsn, f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    yield with_database(admin_dsn, name)
+    await _admin(admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def db(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test database, for assertions."""
+    conn = await asyncpg.connect(dsn)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+def settings(dsn: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test database."""
+    return Settings(
+        database_url=dsn,
+        secret=SecretStr(SECRET),
+        data_dir=tmp_path,
+        site_cache_seconds=0,
+        db_timeout_seconds=3,
+    )
+
+
+@pytest.fixture
+def scorer() -> KeywordScorer:
+    """The deterministic stand-in scorer."""
+    return KeywordScorer()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    settings: Settings,
+    scorer: KeywordScorer,
+) -> TestClient:
+    """A test client of the whole application."""
+    return await aiohttp_client(create_app(settings, lambda: scorer))
+
+
+@pytest.fixture
+def make_site(dsn: str) -> MakeSite:
+    """Factory: create a site by slug, get its key."""
+
+    async def make(slug: str) -> str:
+        return await commands.add_site(dsn, 5, slug)
+
+    return make
+
+
+@pytest.fixture
+async def site_key(make_site: MakeSite) -> str:
+    """The key of a site called "news"."""
+    return await make_site("news")
+
+
+def auth(key: str) -> dict[str, str]:
+    """Authorization header for a site key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def comment(**overrides: object) -> dict[str, object]:
+    """A valid comment body, with overrides."""
+    base: dict[str, object] = {
+        "thread": "bai-viet-1",
+        "name": "Nguyễn Văn An",
+        "email": "an.nguyen@example.com",
+        "body": "Bài viết rất hay, cảm ơn tác giả!",
+    }
+    base.update(overrides)
+    return base

@@ -1,0 +1,53 @@
+"""A deterministic keyword scorer standing in for the real model in policy-sensitive tests."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "spam": ("viagra", "casino", "buy now", "giảm giá sốc"),
+    "abuse": ("idiot", "đồ ngu", "stupid"),
+    "hate": ("subhuman",),
+}
+_HOLD_WORD = "maybe-spam"
+
+
+class KeywordScorer:
+    """Scores 0.99 for a label when one of its keywords appears, 0.6 for a hold word."""
+
+    version = "standin-keywords-1"
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self._lock = threading.Lock()
+
+    def score(self, texts: list[str]) -> list[dict[str, float]]:
+        """Keyword scores for each text."""
+        with self._lock:
+            self.batches.append(len(texts))
+        return [self._one(text.casefold()) for text in texts]
+
+    def _one(self, text: str) -> dict[str, float]:
+        """Scores of one case-folded text."""
+        scores = {
+            label: 0.99 if any(w in text for w in words) else 0.01
+            for label, words in _KEYWORDS.items()
+        }
+        if _HOLD_WORD in text:
+            scores["spam"] = max(scores["spam"], 0.6)
+        return scores
+
+    def explain(self, text: str, top: int = 5) -> dict[str, list[dict[str, Any]]]:
+        """Where each keyword was found."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for label, words in _KEYWORDS.items():
+            spans = [(text.casefold().find(w), w) for w in words]
+            hits = [(i, w) for i, w in spans if i >= 0][:top]
+            found[label] = [{"text": w, "start": i, "end": i + len(w)} for i, w in hits]
+        return found
+
+
+def load() -> KeywordScorer:
+    """Factory usable as MODERATION_SCORER=tests.standin:load."""
+    return KeywordScorer()

@@ -99,11 +99,11 @@ def scorer() -> KeywordScorer:
 
 @pytest.fixture
 async def client(
-    aiohttp_client: Callable[..., Awaitable[TestClient]],
     settings: Settings,
     scorer: KeywordScorer,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
 ) -> TestClient:
-    """A test client of the whole application."""
+    """A test client of the whole application (closed before its database is dropped)."""
     return await aiohttp_client(create_app(settings, lambda: scorer))
 
 

@@ -1,0 +1,79 @@
+"""Validation of incoming comments."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from pydantic import ValidationError
+
+from moderation.models import CommentIn
+
+VALID = {"thread": "t", "name": "An", "email": "an@example.com", "body": "Xin chào"}
+
+
+def errors_of(**overrides: object) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        CommentIn.model_validate({**VALID, **overrides})
+    return {".".join(map(str, e["loc"])): e["msg"] for e in caught.value.errors()}
+
+
+def test_valid_comment_is_normalised() -> None:
+    decomposed = unicodedata.normalize("NFD", "  Nguyễn Văn An  ")
+    parsed = CommentIn.model_validate({**VALID, "name": decomposed, "body": "a\r\nb"})
+    assert parsed.name == "Nguyễn Văn An"
+    assert unicodedata.is_normalized("NFC", parsed.name)
+    assert parsed.body == "a\nb"
+
+
+@pytest.mark.parametrize("field", ["thread", "name", "email", "body"])
+def test_required_fields(field: str) -> None:
+    data = {k: v for k, v in VALID.items() if k != field}
+    with pytest.raises(ValidationError) as caught:
+        CommentIn.model_validate(data)
+    assert caught.value.errors()[0]["loc"] == (field,)
+
+
+@pytest.mark.parametrize(("field", "limit"), [("name", 100), ("body", 10_000), ("thread", 500)])
+def test_length_limits(field: str, limit: int) -> None:
+    CommentIn.model_validate({**VALID, field: "x" * limit})
+    assert "at most" in errors_of(**{field: "x" * (limit + 1)})[field]
+
+
+def test_email_length_limit() -> None:
+    assert "at most 254" in errors_of(email="a" * 250 + "@x.com")["email"]
+
+
+@pytest.mark.parametrize("bad", ["not-an-email", "a@b", "two@@example.com", "a b@example.com"])
+def test_bad_email_message_does_not_echo_it(bad: str) -> None:
+    message = errors_of(email=bad)["email"]
+    assert message == "is not a valid email address"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "An\x00"), ("name", "A\nB"), ("body", "x\x07y"), ("thread", "t\u202e")],
+)
+def test_control_characters_refused(field: str, value: str) -> None:
+    assert "control characters" in errors_of(**{field: value})[field]
+
+
+def test_body_may_have_newlines_and_tabs() -> None:
+    assert CommentIn.model_validate({**VALID, "body": "a\n\tb"}).body == "a\n\tb"
+
+
+@pytest.mark.parametrize("field", ["name", "body", "thread"])
+def test_blank_is_empty(field: str) -> None:
+    assert errors_of(**{field: "   "})[field] == "must not be empty"
+
+
+def test_types_are_strict() -> None:
+    assert "name" in errors_of(name=123)
+
+
+def test_unknown_fields_refused() -> None:
+    assert "mail" in errors_of(mail="x")
+
+
+def test_ip_checked() -> None:
+    assert errors_of(author_ip="999.1.1.1")["author_ip"] == "is not a valid IP address"

@@ -1,0 +1,96 @@
+"""Privacy steps: hashing, masking, truncation."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation import privacy
+from moderation.models import CommentIn
+
+SECRET = b"k" * 32
+
+
+def test_hash_is_keyed_and_case_insensitive() -> None:
+    a = privacy.hash_email("An.Nguyen@Example.com", SECRET)
+    assert a == privacy.hash_email("an.nguyen@example.com", SECRET)
+    assert a != privacy.hash_email("an.nguyen@example.com", b"other")
+    assert len(a) == 32
+
+
+@pytest.mark.parametrize(
+    ("email", "masked"),
+    [
+        ("nguyen@gmail.com", "ng***@gmail.com"),
+        ("an@example.com", "a***@example.com"),
+        ("a@x.vn", "a***@x.vn"),
+    ],
+)
+def test_mask_email(email: str, masked: str) -> None:
+    assert privacy.mask_email(email) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("gọi 0912345678 nhé", "gọi 091******* nhé"),
+        ("0912 345 678", "091* *** ***"),
+        ("0912.345.678", "091*.***.***"),
+        ("0912-345-678", "091*-***-***"),
+        ("+84 912 345 678", "+84 9** *** ***"),
+        ("84912345678", "849********"),
+        ("call +1 (555) 123-4567 now", "call +1 (55*) ***-**** now"),
+        ("(555) 123-4567", "(555) ***-****"),
+        ("555-123-4567", "555-***-****"),
+        ("+44 20 7946 0958", "+44 2* **** ****"),
+        ("mail an.nguyen@gmail.com ok", "mail an***@gmail.com ok"),
+        ("viết cho Trần@ví-dụ.vn", "viết cho Tr***@ví-dụ.vn"),
+    ],
+)
+def test_contact_details_are_masked(text: str, expected: str) -> None:
+    assert privacy.mask_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["giá 150.000.000 đồng", "ngày 2024-01-15", "số 100.000.000", "năm 1975", "version 1.2.3"],
+)
+def test_numbers_that_are_not_phones_stay(text: str) -> None:
+    assert privacy.mask_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("ip", "prefix"),
+    [
+        ("203.0.113.77", "203.0.113.0/24"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ],
+)
+def test_ip_is_truncated(ip: str, prefix: str) -> None:
+    assert privacy.truncate_ip(ip) == prefix
+
+
+def test_protect_keeps_no_plaintext_email() -> None:
+    raw = CommentIn.model_validate(
+        {
+            "thread": "t",
+            "name": "An",
+            "email": "secret.person@example.com",
+            "body": "write to secret.person@example.com or 0912345678",
+            "author_ip": "198.51.100.9",
+            "honeypot": " ",
+        }
+    )
+    protected = privacy.protect(raw, SECRET, "key-1")
+    dumped = repr(protected.model_dump())
+    assert "secret.person@example.com" not in protected.public_body
+    assert protected.email_masked == "se***@example.com"
+    assert protected.email_domain == "example.com"
+    assert protected.ip_prefix == "198.51.100.0/24"
+    assert protected.honeypot is False
+    assert protected.body == raw.body  # moderators keep the original
+    assert dumped.count("secret.person@example.com") == 1  # only inside the original body
+
+
+def test_count_links() -> None:
+    assert privacy.count_links("see https://a.vn and http://b.com or www.c.org") == 3
+    assert privacy.count_links("không có link") == 0

@@ -1,0 +1,48 @@
+"""The micro-batching scorer."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from moderation.scoring import BatchScorer, import_scorer
+from tests.standin import KeywordScorer
+
+
+async def test_concurrent_requests_share_batches() -> None:
+    model = KeywordScorer()
+    seen: list[int] = []
+    with ThreadPoolExecutor(1) as pool:
+        batcher = BatchScorer(model, pool, 16, lambda size, _: seen.append(size))
+        texts = [f"comment {i}" for i in range(40)] + ["buy now, casino"]
+        results = await asyncio.gather(*(batcher.score(t) for t in texts))
+    assert len(results) == 41
+    assert results[-1]["spam"] == 0.99
+    assert all(r["spam"] == 0.01 for r in results[:-1])
+    assert sum(model.batches) == 41
+    assert max(model.batches) == 16  # capped, and more than one comment per batch
+    assert seen == model.batches
+
+
+async def test_model_failure_reaches_every_waiter() -> None:
+    class Broken(KeywordScorer):
+        def score(self, texts: list[str]) -> list[dict[str, float]]:
+            raise RuntimeError("model broke")
+
+    with ThreadPoolExecutor(1) as pool:
+        batcher = BatchScorer(Broken(), pool, 8)
+        outcomes = await asyncio.gather(
+            *(batcher.score("x") for _ in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(o, RuntimeError) for o in outcomes)
+        with pytest.raises(RuntimeError, match="model broke"):
+            await batcher.score("later")
+
+
+def test_import_scorer_by_name() -> None:
+    factory = import_scorer("tests.standin:load")
+    assert factory().version == "standin-keywords-1"
+    with pytest.raises(AttributeError):
+        import_scorer("tests.standin:nothing")

@@ -108,7 +108,7 @@ def _stop(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
 
 def serve(settings: Settings) -> int:
     """Migrate, maybe create the demo site, and serve; the embedded server stops afterwards."""
-    embedded = settings.database_url is None
+    embedded = not settings.database_url
     with database_url(settings) as dsn:
         settings = settings.model_copy(update={"database_url": dsn})
         demo_key = asyncio.run(prepare(settings, demo=embedded))

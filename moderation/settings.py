@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,3 +39,9 @@ class Settings(BaseSettings):
     scorer: str = Field(default="classifiers:load_default", pattern=r"^[\w.]+:\w+$")
     log_level: str = "INFO"
     access_log: bool = True
+
+    @field_validator("database_url", "secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty DATABASE_URL or MODERATION_SECRET counts as unset."""
+        return None if value == "" else value

@@ -32,6 +32,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a query on a connection the server just killed
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
 )
@@ -91,10 +92,22 @@ class Store:
         """The SQL of a named query."""
         return self._queries[name]
 
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; any failure to get one means the database is unavailable."""
+        try:
+            conn = await self._pool.acquire(timeout=self._timeout)
+        except (asyncpg.PostgresError, *_UNAVAILABLE) as exc:
+            raise DatabaseUnavailable(type(exc).__name__) from None
+        try:
+            yield conn
+        finally:
+            await self._pool.release(conn)
+
     async def _fetch(self, name: str, *args: object) -> list[asyncpg.Record]:
         """Run a named query and return its rows."""
         with translate_errors():
-            async with self._pool.acquire(timeout=self._timeout) as conn:
+            async with self._connection() as conn:
                 rows: list[asyncpg.Record] = await conn.fetch(self.query(name), *args)
                 return rows
 

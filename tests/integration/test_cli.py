@@ -1,0 +1,63 @@
+"""The operator commands, run as a user would run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from moderation.credentials import hash_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(dsn: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": dsn, "MODERATION_DATA_DIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+
+
+async def test_sites_create_prints_only_the_key(dsn: str, tmp_path: Path) -> None:
+    done = run(dsn, tmp_path, "sites", "create", "news")
+    assert done.returncode == 0, done.stderr
+    key = done.stdout.strip()
+    assert done.stdout == key + "\n" and key.startswith("sk_") and len(key) > 40
+    assert "created" in done.stderr and key not in done.stderr
+    conn = await asyncpg.connect(dsn)
+    row = await conn.fetchrow("SELECT key_hash FROM sites WHERE slug = 'news'")
+    text = await conn.fetchval("SELECT string_agg(t::text, ' ') FROM sites t")
+    await conn.close()
+    assert row["key_hash"] == hash_key(key)
+    assert key not in text
+
+
+async def test_sites_create_refuses_duplicates_and_bad_slugs(dsn: str, tmp_path: Path) -> None:
+    assert run(dsn, tmp_path, "sites", "create", "news").returncode == 0
+    again = run(dsn, tmp_path, "sites", "create", "news")
+    assert again.returncode == 1 and "already exists" in again.stderr and again.stdout == ""
+    bad = run(dsn, tmp_path, "sites", "create", "Bad Slug!")
+    assert bad.returncode == 2 and bad.stdout == ""
+
+
+async def test_users_create_prints_a_token(dsn: str, tmp_path: Path) -> None:
+    run(dsn, tmp_path, "sites", "create", "news")
+    done = run(dsn, tmp_path, "users", "create", "mai", "--site", "news", "--role", "moderator")
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert token.startswith("mt_")
+    conn = await asyncpg.connect(dsn)
+    role = await conn.fetchval("SELECT role FROM users WHERE token_hash = $1", hash_key(token))
+    await conn.close()
+    assert role == "moderator"
+    missing = run(dsn, tmp_path, "users", "create", "x", "--site", "nope", "--role", "owner")
+    assert missing.returncode == 1 and "no site" in missing.stderr
+
+
+async def test_migrate_command(dsn: str, tmp_path: Path) -> None:
+    done = run(dsn, tmp_path, "migrate")
+    assert done.returncode == 0 and "up to date" in done.stderr

@@ -1,0 +1,82 @@
+"""Migrations from zero give the schema the code expects; concurrent runs are safe."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from moderation import sql
+from moderation.store import migrate_dsn
+from tests.conftest import with_database
+
+EXPECTED = {
+    "schema_migrations": {"version", "name", "applied_at"},
+    "sites": {"id", "slug", "key_hash", "created_at"},
+    "users": {"id", "site_id", "username", "role", "token_hash", "created_at"},
+    "policies": {"site_id", "version", "body", "created_by", "created_at"},
+    "comment_events": {
+        "id", "site_id", "comment_id", "actor", "from_status", "to_status", "note",
+        "model_version", "policy_version", "created_at",
+    },
+    "outbox": {
+        "id", "event_id", "site_id", "comment_id", "event", "payload", "attempts",
+        "next_attempt_at", "delivered_at", "last_error", "created_at",
+    },
+}  # fmt: skip
+COMMENT_COLUMNS = {
+    "id", "site_id", "thread", "parent_id", "author_name", "email_hash", "email_domain",
+    "email_masked", "ip_prefix", "body", "public_body", "status", "intake_status", "scores",
+    "reasons", "model_version", "policy_version", "idempotency_key", "created_at",
+}  # fmt: skip
+
+
+@pytest.fixture
+async def empty_dsn(admin_dsn: str) -> AsyncIterator[str]:
+    """A database with no schema at all."""
+    name = f"e_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f"CREATE DATABASE {name}")
+    yield with_database(admin_dsn, name)
+    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    await admin.close()
+
+
+async def columns(dsn: str) -> dict[str, set[str]]:
+    conn = await asyncpg.connect(dsn)
+    rows = await conn.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = 'public'"
+    )
+    await conn.close()
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["table_name"], set()).add(row["column_name"])
+    return found
+
+
+async def test_from_zero_gives_expected_schema(empty_dsn: str) -> None:
+    applied = await migrate_dsn(empty_dsn)
+    assert applied == [m.version for m in sql.load_migrations()]
+    found = await columns(empty_dsn)
+    assert {k: v for k, v in found.items() if k != "comments"} == EXPECTED
+    assert found["comments"] >= COMMENT_COLUMNS
+    tenant_tables = set(found) - {"sites", "schema_migrations"}
+    assert all("site_id" in found[t] for t in tenant_tables)
+
+
+async def test_second_run_applies_nothing(empty_dsn: str) -> None:
+    await migrate_dsn(empty_dsn)
+    assert await migrate_dsn(empty_dsn) == []
+
+
+async def test_concurrent_runs_apply_once(empty_dsn: str) -> None:
+    results = await asyncio.gather(*(migrate_dsn(empty_dsn) for _ in range(4)))
+    assert sorted(len(r) for r in results) == [0, 0, 0, len(sql.load_migrations())]
+    conn = await asyncpg.connect(empty_dsn)
+    count = await conn.fetchval("SELECT count(*) FROM schema_migrations")
+    await conn.close()
+    assert count == len(sql.load_migrations())

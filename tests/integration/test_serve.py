@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import queue
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 
+from moderation.scoring import DEFAULT_SCORER, import_scorer
+
 ROOT = Path(__file__).resolve().parents[2]
 COMMENT = {"thread": "hello", "name": "An", "email": "an@example.com", "body": "Xin chào!"}
 
@@ -29,11 +30,12 @@ def free_port() -> int:
 
 
 def scorer_env() -> dict[str, str]:
-    """Use the real model when the classifiers package provides it."""
-    spec = importlib.util.find_spec("classifiers")
-    if spec and spec.origin and "load_default" in Path(spec.origin).read_text(encoding="utf-8"):
-        return {}
-    return {"MODERATION_SCORER": "tests.standin:load"}
+    """Serve with the real model when it loads here, else with the keyword stand-in."""
+    try:
+        import_scorer(DEFAULT_SCORER)()
+    except Exception:
+        return {"MODERATION_SCORER": "tests.standin:load"}
+    return {}
 
 
 class Service:

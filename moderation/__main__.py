@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AlreadyExists, NotFound, DatabaseUnavailable) as exc:
         print(f"moderation: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    except (ImportError, AttributeError) as exc:
+        print(f"moderation: cannot load the scorer {settings.scorer!r}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -12,7 +12,7 @@ from types import FrameType
 
 from aiohttp import web
 
-from moderation.app import create_app
+from moderation.app import ScorerFactory, create_app
 from moderation.commands import add_site, say
 from moderation.embedded import database_url
 from moderation.errors import AlreadyExists
@@ -53,11 +53,11 @@ def announce(settings: Settings, demo_key: str | None) -> None:
     print(f"Serving on {base} (Ctrl-C to stop)", flush=True)
 
 
-def run_worker(settings: Settings, reuse_port: bool) -> None:
+def run_worker(settings: Settings, scorer: ScorerFactory, reuse_port: bool) -> None:
     """Serve in this process until SIGINT or SIGTERM."""
-    import uvloop
+    import uvloop  # only workers need it
 
-    app = create_app(settings, import_scorer(settings.scorer))
+    app = create_app(settings, scorer)
     web.run_app(
         app,
         host=settings.host,
@@ -75,14 +75,14 @@ def _exit_on_term(signum: int, frame: FrameType | None) -> None:
     sys.exit(0)
 
 
-def run_workers(settings: Settings) -> None:
+def run_workers(settings: Settings, scorer: ScorerFactory) -> None:
     """Run N worker processes sharing the port; stop them all on Ctrl-C or SIGTERM."""
     if settings.workers == 1:
-        run_worker(settings, reuse_port=False)
+        run_worker(settings, scorer, reuse_port=False)
         return
     context = multiprocessing.get_context("fork")
     workers = [
-        context.Process(target=run_worker, args=(settings, True), name=f"worker-{i}")
+        context.Process(target=run_worker, args=(settings, scorer, True), name=f"worker-{i}")
         for i in range(settings.workers)
     ]
     signal.signal(signal.SIGTERM, _exit_on_term)
@@ -109,11 +109,12 @@ def _stop(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
 def serve(settings: Settings) -> int:
     """Migrate, maybe create the demo site, and serve; the embedded server stops afterwards."""
     embedded = not settings.database_url
+    scorer = import_scorer(settings.scorer)  # fail before starting anything
     with database_url(settings) as dsn:
         settings = settings.model_copy(update={"database_url": dsn})
         demo_key = asyncio.run(prepare(settings, demo=embedded))
         announce(settings, demo_key)
         with contextlib.suppress(KeyboardInterrupt):
-            run_workers(settings)
+            run_workers(settings, scorer)
     say("stopped")
     return 0

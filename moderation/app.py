@@ -51,7 +51,8 @@ def _routes(app: web.Application) -> None:
     app.router.add_post("/v1/comments", comments.post_comment)
     app.router.add_get("/v1/comments/{id}", comments.get_comment)
     app.router.add_post("/v1/authors/erase", comments.erase_author)
-    app.router.add_get("/v1/sites/{site}/threads/{thread}/comments", readers.thread_comments)
+    # A thread id may hold slashes (sites often use the article's path).
+    app.router.add_get("/v1/sites/{site}/threads/{thread:.+}/comments", readers.thread_comments)
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/metrics", ops.metrics)

@@ -74,6 +74,13 @@ def _text(max_len: int, multiline: bool = False) -> AfterValidator:
     return AfterValidator(partial(clean_text, max_len=max_len, multiline=multiline))
 
 
+def order_scores(scores: dict[str, float]) -> dict[str, float]:
+    """The contract's labels first (spam, abuse, hate), then any others by name."""
+    keys = [*[k for k in LABELS if k in scores], *sorted(set(scores) - set(LABELS))]
+    return {k: scores[k] for k in keys}
+
+
+Scores = Annotated[dict[str, float], AfterValidator(order_scores)]
 Thread = Annotated[StrictStr, _text(500)]
 Name = Annotated[StrictStr, _text(100)]
 Body = Annotated[StrictStr, _text(10_000, multiline=True)]
@@ -197,7 +204,7 @@ class CommentOut(BaseModel):
 
     id: str
     status: Status
-    scores: dict[str, float]
+    scores: Scores
     reasons: list[str]
     model_version: str
 
@@ -216,7 +223,7 @@ class CommentView(BaseModel):
     body: str
     public_body: str
     status: Status
-    scores: dict[str, float]
+    scores: Scores
     reasons: list[str]
     model_version: str
     policy_version: int

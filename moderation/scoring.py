@@ -82,13 +82,15 @@ class BatchScorer:
             await self._run(batch)
 
     async def _run(self, batch: Sequence[Pending]) -> None:
-        """Score one batch in the executor and resolve its futures."""
+        """Score one batch in the executor and resolve its futures, whatever happens."""
         texts = [text for text, _ in batch]
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
             results = await loop.run_in_executor(self._executor, self.model.score, texts)
-        except Exception as exc:  # the model failed: every waiter gets the error
+            if len(results) != len(texts):
+                raise RuntimeError(f"model returned {len(results)} scores for {len(texts)} texts")
+        except Exception as exc:  # every waiter gets the error rather than waiting forever
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from moderation import openapi
 from moderation.api.common import json_response
-from moderation.api.context import METRICS, SCORER, STORE
+from moderation.api.context import METRICS, SCORER, SETTINGS, STORE
 from moderation.errors import DatabaseUnavailable
 
 
@@ -24,13 +25,14 @@ async def readyz(request: web.Request) -> web.Response:
         checks["database"] = False
     ready = all(checks.values())
     body = {"status": "ready" if ready else "unavailable", "checks": checks}
-    return json_response(body, 200 if ready else 503, None if ready else {"Retry-After": "5"})
+    retry = {"Retry-After": str(request.app[SETTINGS].retry_after_seconds)}
+    return json_response(body, 200 if ready else 503, None if ready else retry)
 
 
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format."""
     body = request.app[METRICS].render()
-    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def openapi_json(request: web.Request) -> web.Response:

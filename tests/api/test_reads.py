@@ -75,6 +75,19 @@ async def test_thread_pagination_with_cursor(client: TestClient, site_key: str) 
     assert seen == ids and cursor is None
 
 
+async def test_thread_id_may_hold_slashes(client: TestClient, site_key: str) -> None:
+    posted = await post(client, site_key, thread="2024/05/bai-viet")
+    page = await (await client.get("/v1/sites/news/threads/2024/05/bai-viet/comments")).json()
+    assert [i["id"] for i in page["items"]] == [posted["id"]]
+
+
+async def test_scores_keep_the_contract_order(client: TestClient, site_key: str) -> None:
+    posted = await post(client, site_key)
+    assert list(posted["scores"]) == ["spam", "abuse", "hate"]
+    view = await (await client.get(f"/v1/comments/{posted['id']}", headers=auth(site_key))).json()
+    assert list(view["scores"]) == ["spam", "abuse", "hate"]
+
+
 async def test_thread_etag_304(client: TestClient, site_key: str) -> None:
     await post(client, site_key)
     url = "/v1/sites/news/threads/bai-viet-1/comments"

@@ -46,3 +46,16 @@ def test_import_scorer_by_name() -> None:
     assert factory().version == "standin-keywords-1"
     with pytest.raises(AttributeError):
         import_scorer("tests.standin:nothing")
+
+
+async def test_wrong_number_of_scores_fails_instead_of_hanging() -> None:
+    class Short(KeywordScorer):
+        def score(self, texts: list[str]) -> list[dict[str, float]]:
+            return super().score(texts)[:-1]
+
+    with ThreadPoolExecutor(1) as pool:
+        batcher = BatchScorer(Short(), pool, 8)
+        outcomes = await asyncio.gather(
+            batcher.score("a"), batcher.score("b"), return_exceptions=True
+        )
+    assert all(isinstance(o, RuntimeError) for o in outcomes)

@@ -93,6 +93,16 @@ def call(url: str, data: dict[str, str] | None = None, key: str | None = None) -
             time.sleep(0.1)
 
 
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run a CLI command with the service's environment; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "moderation", *args],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env}, timeout=60,
+        check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
 def test_zero_config_start_with_embedded_postgres(tmp_path: Path) -> None:
     env = {"MODERATION_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
     port = free_port()
@@ -106,10 +116,15 @@ def test_zero_config_start_with_embedded_postgres(tmp_path: Path) -> None:
         status, body = call(f"{base}/v1/comments", COMMENT, key)
         assert (status, body["status"]) == (201, "published")
         assert call(f"{base}/v1/comments", COMMENT, "sk_wrong")[0] == 401
+        other = cli(env, "sites", "create", "other")  # same embedded server, while it runs
+        assert call(f"{base}/v1/comments", COMMENT, other)[0] == 201
+        assert service.proc.poll() is None
     finally:
         assert service.stop() == 0
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists()  # the database stopped too
     assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
+    assert cli(env, "sites", "create", "offline").startswith("sk_")  # starts it for the command
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
 
     again = Service(["--port", str(port)], env)
     try:

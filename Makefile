@@ -1,0 +1,15 @@
+# Shortcuts for the commands in CONTRIBUTING.md.
+VENV ?= .venv
+MINE = moderation tests --extend-exclude 'tests/**/test_classifiers*.py'
+
+.PHONY: install lint test serve ci
+install:
+	python3 -m venv $(VENV) && $(VENV)/bin/pip install -e '.[dev]'
+lint:
+	$(VENV)/bin/ruff check $(MINE) && $(VENV)/bin/ruff format --check $(MINE) && $(VENV)/bin/mypy
+test:
+	$(VENV)/bin/pytest
+serve:
+	$(VENV)/bin/moderation serve
+ci:
+	bash .ci/run

@@ -61,6 +61,11 @@ def mask_text(text: str) -> str:
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), masked)
 
 
+def without_address(text: str, email: str) -> str:
+    """Replace one address (any case) by its masked form; other text is kept as typed."""
+    return re.sub(re.escape(email), mask_email(email), text, flags=re.IGNORECASE)
+
+
 def truncate_ip(address: str) -> str:
     """Truncate an address to its network: /24 for IPv4, /64 for IPv6."""
     ip = ipaddress.ip_address(address)
@@ -74,20 +79,25 @@ def count_links(text: str) -> int:
 
 
 def protect(comment: CommentIn, secret: bytes, idempotency_key: str | None) -> ProtectedComment:
-    """Replace the email by hash, domain and mask; mask contact details in the public body."""
+    """Replace the email by hash, domain and mask; mask contact details in what is shown.
+
+    The original body is kept for moderators, except the author's own address, which is
+    never stored in plain text anywhere.
+    """
+    email = comment.email
+    body = without_address(comment.body, email)
+    optional = {k: getattr(comment, k) for k in ("user_agent", "permalink", "author_url")}
     return ProtectedComment(
         thread=comment.thread,
-        name=comment.name,
-        email_hash=hash_email(comment.email, secret),
-        email_domain=email_domain(comment.email),
-        email_masked=mask_email(comment.email),
-        body=comment.body,
-        public_body=mask_text(comment.body),
+        name=mask_text(without_address(comment.name, email)),
+        email_hash=hash_email(email, secret),
+        email_domain=email_domain(email),
+        email_masked=mask_email(email),
+        body=body,
+        public_body=mask_text(body),
         parent_id=comment.parent_id,
         ip_prefix=truncate_ip(comment.author_ip) if comment.author_ip else None,
-        user_agent=comment.user_agent,
-        author_url=comment.author_url,
-        permalink=comment.permalink,
+        **{k: mask_text(without_address(v, email)) if v else None for k, v in optional.items()},
         honeypot=bool(comment.honeypot and comment.honeypot.strip()),
         form_shown_at=comment.form_shown_at,
         idempotency_key=idempotency_key,

@@ -35,8 +35,10 @@ async def test_no_plaintext_email_anywhere(
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
     for i, email in enumerate(EMAILS):
-        for body in ("Xin chào", "casino buy now", "maybe-spam"):
-            payload = comment(email=email, body=body, idempotency_key=f"{i}-{len(body)}")
+        for body in ("Xin chào", "casino buy now", f"maybe-spam, write {email.upper()}"):
+            name = f"An ({email})"  # people do type their address into the name field
+            key = f"{i}-{len(body)}"
+            payload = comment(email=email, name=name, body=body, idempotency_key=key)
             response = await client.post("/v1/comments", json=payload, headers=auth(site_key))
             seen.append(await response.text())
             listing = await client.get(f"/v1/comments/{(await response.json())['id']}",

@@ -87,8 +87,25 @@ def test_protect_keeps_no_plaintext_email() -> None:
     assert protected.email_domain == "example.com"
     assert protected.ip_prefix == "198.51.100.0/24"
     assert protected.honeypot is False
-    assert protected.body == raw.body  # moderators keep the original
-    assert dumped.count("secret.person@example.com") == 1  # only inside the original body
+    assert protected.body == "write to se***@example.com or 0912345678"  # phone kept for mods
+    assert "secret.person" not in dumped
+
+
+def test_other_addresses_stay_in_the_moderators_copy() -> None:
+    raw = CommentIn.model_validate(
+        {
+            "thread": "t",
+            "name": "reach me: Me@Example.com",
+            "email": "me@example.com",
+            "body": "ask other@example.org or ME@EXAMPLE.COM",
+            "author_url": "mailto:me@example.com",
+        }
+    )
+    protected = privacy.protect(raw, SECRET, None)
+    assert protected.body == "ask other@example.org or m***@example.com"
+    assert protected.public_body == "ask ot***@example.org or m***@example.com"
+    assert protected.name == "reach me: m***@example.com"
+    assert protected.author_url == "mailto:m***@example.com"
 
 
 def test_count_links() -> None:

@@ -60,6 +60,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's per-release RESET ALL round trip.
+
+    Safe because pooled connections never change session state: every query is one
+    autocommit statement (no SET, LISTEN, temp tables or open transactions).
+    """
+
+
 @asynccontextmanager
 async def create_pool(
     dsn: str, min_size: int, max_size: int, wait_seconds: float
@@ -73,6 +81,7 @@ async def create_pool(
             timeout=wait_seconds,
             command_timeout=wait_seconds,
             init=_init_connection,
+            reset=_no_reset,
         )
     try:
         yield pool

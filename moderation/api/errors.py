@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 
 import orjson
@@ -124,13 +125,16 @@ def _route(request: web.Request) -> str:
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count, time and log every request by route; never the body or query string."""
     started = time.perf_counter()
+    request_id = uuid.uuid4().hex[:16]
     response = await handler(request)
+    response.headers["X-Request-Id"] = request_id
     elapsed = time.perf_counter() - started
     route = _route(request)
     metrics = request.app[METRICS]
     metrics.requests.labels(request.method, route, str(response.status)).inc()
     metrics.latency.labels(request.method, route).observe(elapsed)
     if request.app[SETTINGS].access_log:
-        extra = {"method": request.method, "route": route, "status": response.status}
-        log.info("request", extra={**extra, "ms": round(elapsed * 1000, 2)})
+        ms = round(elapsed * 1000, 2)
+        fields = {"id": request_id, "method": request.method, "route": route, "ms": ms}
+        log.info("request", extra={**fields, "status": response.status})
     return response

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import orjson
+import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
+from moderation.logs import JsonFormatter
 from moderation.settings import Settings
 from tests.conftest import auth, comment
 from tests.standin import KeywordScorer
@@ -34,6 +38,18 @@ async def test_metrics_count_requests_decisions_and_scoring(
     )
     assert "moderation_scoring_seconds_count" in text
     assert 'moderation_http_request_seconds_bucket{le="0.001",method="POST"' in text
+
+
+async def test_access_log_is_structured_and_correlated(
+    client: TestClient, site_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="moderation.api")
+    response = await client.post("/v1/comments", json=comment(), headers=auth(site_key))
+    line = next(r for r in caplog.records if r.name == "moderation.api")
+    entry = orjson.loads(JsonFormatter().format(line))
+    assert entry["id"] == response.headers["X-Request-Id"]
+    assert (entry["method"], entry["route"], entry["status"]) == ("POST", "/v1/comments", 201)
+    assert entry["msg"] == "request" and entry["ms"] > 0
 
 
 async def test_openapi_served(client: TestClient) -> None:

@@ -110,3 +110,24 @@ async def test_unreachable_server_503(
     assert response.headers["Retry-After"] == "5"
     assert (await client.get("/readyz")).status == 503
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_unexpected_error_is_a_500_problem_without_trace(
+    settings: Settings,
+    site_key: str,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    db: asyncpg.Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(KeywordScorer):
+        def score(self, texts: list[str]) -> list[dict[str, float]]:
+            raise ZeroDivisionError("model bug")
+
+    client = await aiohttp_client(create_app(settings, Broken))
+    response = await client.post("/v1/comments", json=comment(), headers=auth(site_key))
+    assert response.status == 500
+    assert response.content_type == "application/problem+json"
+    text = await response.text()
+    assert "Traceback" not in text and "ZeroDivisionError" not in text and "model bug" not in text
+    assert await db.fetchval("SELECT count(*) FROM comments") == 0
+    assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)

@@ -19,7 +19,8 @@ from urllib.error import HTTPError
 from moderation.scoring import DEFAULT_SCORER, import_scorer
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMENT = {"thread": "hello", "name": "An", "email": "an@example.com", "body": "Xin chào!"}
+BENIGN = "Bài viết rất hay, cảm ơn tác giả đã chia sẻ thông tin hữu ích."
+COMMENT = {"thread": "hello", "name": "An", "email": "an@example.com", "body": BENIGN}
 
 
 def free_port() -> int:
@@ -131,7 +132,7 @@ def test_zero_config_start_with_embedded_postgres(tmp_path: Path) -> None:
         lines = again.wait_for("Serving on")
         assert not any(x.startswith("Demo site") for x in lines)  # created only the first time
         status, page = call(f"{base}/v1/sites/demo/threads/hello/comments")
-        assert status == 200 and [c["body"] for c in page["items"]] == ["Xin chào!"]
+        assert status == 200 and [c["body"] for c in page["items"]] == [BENIGN]
     finally:
         assert again.stop(signal.SIGTERM) == 0
 
@@ -148,11 +149,13 @@ def test_serve_with_database_url_and_two_workers(dsn: str, tmp_path: Path) -> No
     try:
         lines = service.wait_for("Serving on")
         assert not any(x.startswith("Demo site") for x in lines)
+        ids = set()
         for i in range(6):
-            status, _ = call(
-                f"http://127.0.0.1:{port}/v1/comments", {**COMMENT, "body": f"#{i}"}, key
-            )
-            assert status == 201
+            posted = {**COMMENT, "body": f"{BENIGN} ({i})"}
+            status, body = call(f"http://127.0.0.1:{port}/v1/comments", posted, key)
+            assert status == (201 if body["status"] == "published" else 202)
+            ids.add(body["id"])
+        assert len(ids) == 6
         assert call(f"http://127.0.0.1:{port}/readyz")[0] == 200
     finally:
         assert service.stop(signal.SIGTERM) == 0

@@ -1,4 +1,4 @@
-"""The `moderation` command line: serve, migrate, sites, users."""
+"""The `moderation` command line: serve, migrate, sites, users, train, eval."""
 
 from __future__ import annotations
 
@@ -56,6 +56,11 @@ def parser() -> argparse.ArgumentParser:
     create_site = sites.add_parser("create", help="create a site; prints its key")
     create_site.add_argument("slug")
     create_site.set_defaults(func=_sites_create)
+    for name, text in (
+        ("train", "retrain the model (python -m classifiers.train)"),
+        ("eval", "evaluate the model on dev splits (python -m classifiers.eval)"),
+    ):
+        sub.add_parser(name, help=text, add_help=False)
     users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
     create_user = users.add_parser("create", help="create a staff member; prints a token")
     create_user.add_argument("username")
@@ -65,9 +70,23 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _model_command(name: str, argv: list[str]) -> int:
+    """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
+    if name == "train":
+        from classifiers import train
+
+        return train.main(argv)
+    from classifiers import eval as evaluate
+
+    return evaluate.main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; messages go to standard error, secrets alone to standard output."""
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in ("train", "eval"):
+        return _model_command(words[0], words[1:])
+    args = parser().parse_args(words)
     settings = Settings()
     logs.setup(settings.log_level)
     command: Command = args.func

@@ -1,0 +1,149 @@
+"""Text normalisation for Vietnamese and English comments, for a whole batch at once.
+
+The texts of a batch are joined with NUL separators; a few regular expressions run once over
+the joined string (tone placement, placeholders for links, e-mails, phone numbers and
+mentions, "đ.ồ n.g.u" -> "đồ ngu", stretched letters, leetspeak), then removing diacritics is
+one table look-up on the array of code points.  Two channels come out, aligned text by text:
+
+* ``marked``: lower case NFC with diacritics, stretched letters collapsed ("nguuuu" -> "ngu"),
+  leetspeak inside words undone ("ch3t" -> "chet");
+* ``plain``: the same without diacritics ("đồ ngu" -> "do ngu"), so text typed without
+  diacritics meets the same features.
+Teencode ("ko", "dc", "vl") is folded at the word level by ``features``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import numpy.typing as npt
+
+SEP = "\x00"
+_NUL = np.zeros(1, dtype=np.uint32)
+MAX_CHARS = 4000  # long texts: keep the head and the tail, where spam and abuse show
+Codes = npt.NDArray[np.uint32]
+
+_TONE_SHIFT = {
+    o + v: "o" + unicodedata.normalize("NFC", v + mark)
+    for mark, marked_o in zip("\u0300\u0301\u0309\u0303\u0323", "òóỏõọ", strict=True)
+    for o, v in ((marked_o, "a"), (marked_o, "e"))
+} | {
+    u + "y": "u" + unicodedata.normalize("NFC", "y" + mark)
+    for mark, u in zip("\u0300\u0301\u0309\u0303\u0323", "ùúủũụ", strict=True)
+}
+# Old-style tone placement on word-final oa/oe/uy ("hòa", "thủy") -> new style ("hoà", "thuỷ").
+_OLD_TONE = re.compile("(?:" + "|".join(_TONE_SHIFT) + r")(?!\w)")
+_TLDS = (
+    "com|net|org|vn|info|biz|xyz|top|club|vip|io|me|ly|co|cc|tk|ml|ga|online|site|shop|store"
+    "|live|bet|win|app|link|click|asia|pro|fun|icu|us|uk|tv|gg"
+)
+_URL_HINT = re.compile(rf"https?:|www\.|\.(?:{_TLDS})\b")
+_URL = re.compile(
+    rf"(?:https?://|www\.)[^\s\x00]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLDS})\b(?:/[^\s\x00]*)?"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MENTION = re.compile(r"(?<!\w)@\w+")
+_PHONE = re.compile(r"[+\d](?:[ .\-()]{0,2}\d){7,13}(?!\w)")
+_DOTTED = re.compile(r"[.\-_*](?<=\b\w[.\-_*])(?=\w\b)")
+_STRETCH = re.compile(r"([^\W\d])\1\1+")
+_LEET_CHARS = "013457@$"
+_LEET = re.compile(r"[013457@$](?<=[^\W\d_][013457@$])(?=[^\W\d_])")
+_LEET_MAP = dict(zip(_LEET_CHARS, "oieastas", strict=True))
+
+
+def _tables() -> tuple[Codes, npt.NDArray[np.uint8]]:
+    """Code point tables: diacritic-free form and character class (index 0x10000: astral)."""
+    size = 0x10000
+    strip = np.arange(size + 1, dtype=np.uint32)
+    kind = np.full(size + 1, 2, dtype=np.uint8)  # 0 space or separator, 1 word, 2 other
+    for cp in range(size):
+        ch = chr(cp)
+        if ch.isspace() or cp == 0:
+            kind[cp] = 0
+        elif ch.isalnum() or unicodedata.category(ch) == "Mn":
+            kind[cp] = 1
+        if 0xC0 <= cp < 0x2000:
+            base = "".join(
+                c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c)
+            )
+            if len(base) == 1 and base != ch and base.isascii():
+                strip[cp] = ord(base)
+    strip[ord("đ")] = ord("d")
+    strip[ord("Đ")] = ord("d")
+    return strip, kind
+
+
+_STRIP, KIND = _tables()
+
+
+def clean(text: object) -> str:
+    """Any value as safe text: valid UTF-8, no NUL, bounded length."""
+    s = text if isinstance(text, str) else str(text)
+    if len(s) > MAX_CHARS:
+        s = s[: MAX_CHARS // 2] + " " + s[-MAX_CHARS // 2 :]
+    if SEP in s:
+        s = s.replace(SEP, " ")
+    return s
+
+
+def join(texts: list[str]) -> str:
+    """The batch as one lower-case NFC string, texts separated by NUL."""
+    joined = SEP.join(map(clean, texts)).encode("utf-8", "replace").decode("utf-8")
+    return unicodedata.normalize("NFC", joined).lower()
+
+
+def rewrite(joined: str) -> str:
+    """Regex stage: tone placement, placeholders, dotted-out words."""
+    s = _OLD_TONE.sub(lambda m: _TONE_SHIFT[m.group(0)], joined)
+    if "@" in s:
+        s = _MENTION.sub(" userx ", _EMAIL.sub(" emailx ", s))
+    if _URL_HINT.search(s):
+        s = _URL.sub(" urlx ", s)
+    s = _PHONE.sub(" phonex ", s)
+    s = _LEET.sub(lambda m: _LEET_MAP[m.group(0)], _DOTTED.sub("", s))
+    return _STRETCH.sub(r"\1", s)
+
+
+def to_codes(s: str) -> Codes:
+    """Code points of ``s``."""
+    return np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
+
+
+def to_text(codes: Codes) -> str:
+    """Inverse of ``to_codes``."""
+    return codes.astype(np.uint32).tobytes().decode("utf-32-le")
+
+
+def plain(marked: Codes) -> Codes:
+    """The marked channel without diacritics."""
+    return np.where(marked < 0x10000, _STRIP[np.minimum(marked, 0x10000)], marked)
+
+
+def channels(texts: list[str]) -> tuple[Codes, Codes]:
+    """Code points of the marked and the plain channel of a batch."""
+    marked = to_codes(rewrite(join(texts)))
+    if len(texts) > 1 and np.count_nonzero(marked == 0) != len(texts) - 1:
+        # a rewrite swallowed a separator: never let one text's features reach another's
+        marked = np.concatenate(
+            [c for t in texts for c in (to_codes(rewrite(join([t]))), _NUL)][:-1]
+        )
+    return marked, plain(marked)
+
+
+def normalize_batch(texts: list[str]) -> tuple[list[str], list[str]]:
+    """Both channels of each text as strings, white space folded (for tests and inspection)."""
+    out = []
+    for codes in channels(texts):
+        out.append([" ".join(t.split()) for t in to_text(codes).split(SEP)])
+    return out[0], out[1]
+
+
+def strip_diacritics(text: str) -> str:
+    """``text`` without Vietnamese diacritics, case kept (for augmentation)."""
+    nfc = unicodedata.normalize("NFC", text)
+    codes = plain(to_codes(nfc))
+    return "".join(
+        ch.upper() if orig.isupper() else ch for ch, orig in zip(to_text(codes), nfc, strict=True)
+    )

@@ -1,0 +1,203 @@
+"""The classifier contract: a tiny model trained here, and the shipped model on obvious cases."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers import load_default
+from classifiers.datasets import PACKAGE_DATA, Example, default_root, own_examples
+from classifiers.features import Config
+from classifiers.model import Model
+from classifiers.train import TrainConfig, train
+
+HOSTILE = [
+    "",
+    " ",
+    "😀" * 50,
+    "a" * 100_000,
+    "\ud800 lone surrogate \udfff",
+    "\x00\x01\x02 control",
+    "混合 mixed Tiếng Việt и русский عربى",
+    "<script>alert(1)</script>",
+    "0" * 5000,
+    "\u200b\u200d\ufeff",
+]
+
+
+def tiny_examples() -> list[Example]:
+    """The project's own examples as two "data sets" (Vietnamese, English), 80/20 split."""
+    with (PACKAGE_DATA / "news_comments.csv").open(encoding="utf-8", newline="") as f:
+        langs = [r["lang"] for r in csv.DictReader(f)]
+    rows = list(own_examples(PACKAGE_DATA / "news_comments.csv"))
+    return [
+        Example(
+            e.text,
+            "tiny_en" if lang == "en" else "tiny_vi",
+            "dev" if i % 5 == 0 else "train",
+            e.spam,
+            e.abuse,
+            e.hate,
+        )
+        for i, (e, lang) in enumerate(zip(rows, langs, strict=True))
+    ]
+
+
+TINY = TrainConfig(
+    features=Config(bits=16),
+    c_grid=(4.0,),
+    experts={
+        "vi_spam": ("spam", "tiny_vi"),
+        "en_spam": ("spam", "tiny_en"),
+        "vi_abuse": ("abuse", "tiny_vi"),
+        "en_abuse": ("abuse", "tiny_en"),
+        "vi_hate": ("hate", "tiny_vi"),
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Model:
+    model, _ = train(tiny_examples(), TINY)
+    return model
+
+
+def test_tiny_model_separates_held_out_spam(tiny: Model) -> None:
+    dev = [e for e in tiny_examples() if e.split == "dev"]
+    p = np.array([s["spam"] for s in tiny.score([e.text for e in dev])])
+    y = np.array([e.spam for e in dev])
+    assert p[y == 1].mean() > p[y == 0].mean() + 0.3
+
+
+def test_score_contract(tiny: Model) -> None:
+    out = tiny.score(["Bài viết hay", "vay tiền nhanh lh 0912345678"])
+    assert len(out) == 2
+    for row in out:
+        assert set(row) == {"spam", "abuse", "hate"}
+        assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in row.values())
+    assert tiny.score([]) == []
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_input_scores(tiny: Model, text: str) -> None:
+    (row,) = tiny.score([text])
+    assert all(0.0 <= v <= 1.0 for v in row.values())
+    assert set(tiny.explain(text)) == {"spam", "abuse", "hate"}
+
+
+def test_batch_equals_single(tiny: Model) -> None:
+    texts = ["xin chào", "vay tiền nhanh", "đồ ngu", "", "😀"]
+    batch = tiny.probabilities(texts)
+    single = np.vstack([tiny.probabilities([t]) for t in texts])
+    assert np.allclose(batch, single, atol=1e-5)
+
+
+def test_gate_tells_the_languages_apart(tiny: Model) -> None:
+    z = tiny.linear(["Bài viết này rất hay và bổ ích", "This article is very good and useful"])
+    gate = z[:, len(tiny.experts) :]
+    vi, en = tiny.sources.index("tiny_vi"), tiny.sources.index("tiny_en")
+    assert gate[0, vi] > gate[0, en] and gate[1, en] > gate[1, vi]
+
+
+def test_training_is_deterministic(tiny: Model) -> None:
+    again, _ = train(tiny_examples(), TINY)
+    assert again.version == tiny.version
+    assert np.array_equal(again.weights, tiny.weights)
+
+
+def test_save_and_load_round_trip(tiny: Model, tmp_path: Path) -> None:
+    tiny.save(tmp_path)
+    loaded = Model.load(tmp_path)
+    texts = ["kết bạn zalo nhận quà", "hay quá"]
+    assert loaded.version == tiny.version
+    assert np.allclose(loaded.probabilities(texts), tiny.probabilities(texts), atol=1e-3)
+
+
+def test_explain_points_at_the_spam_words(tiny: Model) -> None:
+    text = "Bài viết hay. Vay tiền online giải ngân nhanh, liên hệ zalo 0683772415"
+    spans = tiny.explain(text)["spam"]
+    assert spans, "spam evidence expected"
+    for ev in spans:
+        assert text[ev["start"] : ev["end"]] == ev["text"]
+        assert ev["weight"] > 0
+
+
+def test_score_is_thread_safe(tiny: Model) -> None:
+    texts = [f"bình luận số {i} vay tiền nhanh đồ ngu" for i in range(64)]
+    expected = tiny.probabilities(texts)
+    results: list[np.ndarray] = []
+
+    def work() -> None:
+        for _ in range(20):
+            results.append(tiny.probabilities(texts))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 80
+    assert all(np.array_equal(r, expected) for r in results)
+
+
+def test_model_files_refuse_a_wrong_shape(tiny: Model, tmp_path: Path) -> None:
+    tiny.save(tmp_path)
+    np.save(tmp_path / "weights.npy", np.zeros((10, 3), dtype=np.float16))
+    with pytest.raises(ValueError, match="shape"):
+        Model.load(tmp_path)
+
+
+# The shipped model on obvious cases, in both languages, with and without diacritics.
+SPAM = [
+    "Nhà cái uy tín số 1, nạp 100k tặng 200k, truy cập nhacai88.vip ngay",
+    "vay tien nhanh khong can the chap, giai ngan 15 phut, lh 0912 345 678",
+    "Kết bạn zalo 0987654321 để nhận quà miễn phí",
+    "Check out my channel and subscribe!!! http://bit.ly/xyz",
+    "Work from home and earn $500/day, contact me on WhatsApp +1 555 123 4567",
+]
+ABUSE = [
+    "đồ ngu như bò",
+    "do ngu nhu bo",
+    "câm mồm đi thằng óc chó",
+    "you are a stupid idiot",
+    "ĐM thằng này vl",
+]
+CLEAN = [
+    "Bài viết rất hay, cảm ơn tác giả",
+    "Giá vàng hôm nay tăng mạnh, không biết có nên mua không",
+    "bai viet hay qua, cam on tac gia",
+    "Great article, thanks for the thorough reporting.",
+    "Mong chính quyền sớm sửa con đường này cho bà con đi lại",
+]
+
+
+def test_shipped_model_scores_obvious_cases() -> None:
+    model = load_default()
+    spam = [s["spam"] for s in model.score(SPAM)]
+    abuse = [s["abuse"] for s in model.score(ABUSE)]
+    clean = model.score(CLEAN)
+    assert min(spam) > 0.5, spam
+    assert min(abuse) > 0.5, abuse
+    assert max(max(s.values()) for s in clean) < 0.5, clean
+
+
+def test_shipped_model_version_names_release_and_hash() -> None:
+    version = load_default().version
+    assert version.startswith("2026.") and "+" in version
+
+
+def test_shipped_model_dev_auc_if_data_present() -> None:
+    root = default_root()
+    if root is None:
+        pytest.skip("../shared/data is absent (a fresh clone): dev figures need it")
+    from sklearn.metrics import roc_auc_score
+
+    from classifiers.datasets import load
+
+    dev = [e for e in load(root, own=False) if e.source == "vihsd" and e.split == "dev"]
+    p = load_default().probabilities([e.text for e in dev])
+    assert roc_auc_score([e.abuse for e in dev], p[:, 1]) > 0.9

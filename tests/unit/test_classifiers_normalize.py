@@ -1,0 +1,89 @@
+"""Normalisation: the same comment typed in different ways meets the same features."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from classifiers.features import Featurizer
+from classifiers.normalize import normalize_batch, strip_diacritics
+
+
+def channels(text: str) -> tuple[str, str]:
+    marked, plain = normalize_batch([text])
+    return marked[0], plain[0]
+
+
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [
+        (unicodedata.normalize("NFD", "đồ ngu"), "đồ ngu"),
+        ("ĐỒ NGU", "đồ ngu"),
+        ("đ.ồ n.g.u", "đồ ngu"),
+        ("đồ nguuuuu", "đồ ngu"),
+        ("hòa bình", "hoà bình"),
+        ("thủy", "thuỷ"),
+    ],
+)
+def test_marked_channel_folds_spellings(variant: str, canonical: str) -> None:
+    assert channels(variant)[0] == canonical
+
+
+@pytest.mark.parametrize(
+    ("variant", "plain"),
+    [("do ngu", "do ngu"), ("đồ ngu", "do ngu"), ("ch3t đi", "chet di"), ("c@sino", "casino")],
+)
+def test_plain_channel_drops_diacritics_and_leetspeak(variant: str, plain: str) -> None:
+    assert channels(variant)[1] == plain
+
+
+def test_digits_in_numbers_are_not_leetspeak() -> None:
+    assert channels("nạp 100k tặng 200k")[1] == "nap 100k tang 200k"
+
+
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        ("gọi 0912 345 678 ngay", "phonex"),
+        ("zalo 0987.654.321", "phonex"),
+        ("call +1 (555) 123-4567", "phonex"),
+        ("vào https://bit.ly/abc đi", "urlx"),
+        ("truy cập nhacai88.vip", "urlx"),
+        ("mail me at someone@example.com", "emailx"),
+    ],
+)
+def test_contacts_become_placeholders(text: str, placeholder: str) -> None:
+    marked, plain = channels(text)
+    assert placeholder in marked.split() and placeholder in plain.split()
+
+
+def test_teencode_shares_word_features_with_full_form() -> None:
+    f = Featurizer()
+    hits = f.hits(["ko dc", "không được", "hôm nay"])
+    cols = [set(hits.cols[hits.rows == r].tolist()) for r in range(3)]
+    assert len(cols[0] & cols[1]) >= 4  # both words, in both channels
+    assert not cols[0] & cols[2]
+
+
+def test_text_without_diacritics_shares_the_plain_channel() -> None:
+    f = Featurizer()
+    hits = f.hits(["đồ ngu như bò", "do ngu nhu bo"])
+    a, b = (set(hits.cols[hits.rows == r].tolist()) for r in range(2))
+    assert len(a & b) / len(b) > 0.7
+
+
+def test_strip_diacritics_keeps_case() -> None:
+    assert strip_diacritics("Đồ Ngu QUÁ") == "Do Ngu QUA"
+
+
+def test_batch_rows_do_not_leak_into_each_other() -> None:
+    f = Featurizer()
+    alone = f.hits(["xin chào"])
+    together = f.hits(["vl vl vl", "xin chào", "😀"])
+    assert sorted(alone.cols.tolist()) == sorted(together.cols[together.rows == 1].tolist())
+
+
+def test_a_link_at_the_end_of_a_text_does_not_swallow_the_next_text() -> None:
+    marked, _ = normalize_batch(["xem tại https://bit.ly/abc", "đồ ngu"])
+    assert marked == ["xem tại urlx", "đồ ngu"]

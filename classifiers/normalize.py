@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -94,13 +95,48 @@ def join(texts: list[str]) -> str:
     return unicodedata.normalize("NFC", joined).lower()
 
 
+_AT = re.compile("@")
+_BOUNDS = (" ", "\n", "\t", "\r", SEP)
+
+
+def _chunk(s: str, i: int, j: int) -> tuple[int, int]:
+    """The run of non-blank characters around s[i:j] (blank: space, tab, newline, NUL)."""
+    start = max(s.rfind(c, 0, i) for c in _BOUNDS) + 1
+    ends = [k for k in (s.find(c, j) for c in _BOUNDS) if k >= 0]
+    return start, min(ends, default=len(s))
+
+
+def _near(s: str, anchor: re.Pattern[str], rewrite_chunk: Callable[[str], str]) -> str:
+    """Apply ``rewrite_chunk`` only to the blank-free runs that contain an ``anchor`` hit.
+
+    The placeholder patterns never span a blank, so this gives what running them over the
+    whole string would, while the regex engine only scans the few runs that can match.
+    """
+    out: list[str] = []
+    pos = 0
+    for m in anchor.finditer(s):
+        if m.start() < pos:
+            continue
+        start, end = _chunk(s, m.start(), m.end())
+        out += (s[pos:start], rewrite_chunk(s[start:end]))
+        pos = end
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def _contacts(chunk: str) -> str:
+    return _MENTION.sub(" userx ", _EMAIL.sub(" emailx ", chunk))
+
+
+def _links(chunk: str) -> str:
+    return _URL.sub(" urlx ", chunk)
+
+
 def rewrite(joined: str) -> str:
     """Regex stage: tone placement, placeholders, dotted-out words."""
     s = _OLD_TONE.sub(lambda m: _TONE_SHIFT[m.group(0)], joined)
-    if "@" in s:
-        s = _MENTION.sub(" userx ", _EMAIL.sub(" emailx ", s))
-    if _URL_HINT.search(s):
-        s = _URL.sub(" urlx ", s)
+    s = _near(s, _AT, _contacts)
+    s = _near(s, _URL_HINT, _links)
     s = _PHONE.sub(" phonex ", s)
     s = _LEET.sub(lambda m: _LEET_MAP[m.group(0)], _DOTTED.sub("", s))
     return _STRETCH.sub(r"\1", s)

@@ -87,3 +87,12 @@ def test_batch_rows_do_not_leak_into_each_other() -> None:
 def test_a_link_at_the_end_of_a_text_does_not_swallow_the_next_text() -> None:
     marked, _ = normalize_batch(["xem tại https://bit.ly/abc", "đồ ngu"])
     assert marked == ["xem tại urlx", "đồ ngu"]
+
+
+def test_placeholders_only_replace_whole_contacts_across_a_batch() -> None:
+    marked, _ = normalize_batch(
+        ["viết cho a.b@c.com hoặc @admin nhé", "a@ b @ c", "xem www.abc.vn/x?y=1, rồi nhacai88.vip"]
+    )
+    assert marked[0] == "viết cho emailx hoặc userx nhé"
+    assert marked[1] == "a@ b @ c"  # no address, no mention: left alone
+    assert marked[2] == "xem urlx rồi urlx"

@@ -119,7 +119,6 @@ class Hits:
     cols: I64
     is_char: npt.NDArray[np.bool_]
     n_rows: int
-    vietnamese: F32  # per row: how much of the text carries Vietnamese diacritics, 0..1
 
 
 @dataclass(frozen=True)
@@ -319,16 +318,7 @@ class Featurizer:
         h ^= h >> np.uint64(29)
         h *= _MIX
         cols = (h >> np.uint64(64 - self.config.bits)).astype(np.int64)
-        return Hits(rows, cols, is_char, n, _vietnamese(marked, spans.row_of[: marked.size], n))
-
-
-def _vietnamese(marked: Codes, rows: I64, n: int) -> F32:
-    """Share of letters with diacritics per row, stretched so ordinary Vietnamese reads ~1."""
-    letter = KIND[np.minimum(marked, 0x10000)] == 1
-    marked_letter = letter & (marked > 0x7F) & (marked < 0x2000)
-    letters = np.bincount(rows, weights=letter, minlength=n)
-    share = np.bincount(rows, weights=marked_letter, minlength=n) / np.maximum(letters, 1)
-    return np.minimum(share * 4.0, 1.0).astype(np.float32)
+        return Hits(rows, cols, is_char, n)
 
 
 def _plain_pairs() -> dict[str, str]:

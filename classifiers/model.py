@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypedDict
@@ -61,6 +61,7 @@ class Mixture:
     shift: F32  # (experts,)
     expert_source: npt.NDArray[np.int64]  # (experts,) index into the gate's sources
     expert_label: npt.NDArray[np.int64]  # (experts,) index into the labels
+    _onehot: dict[int, F32] = field(default_factory=dict, compare=False, repr=False)
 
     def expert_probabilities(self, z: F32) -> F32:
         p: F32 = (1.0 / (1.0 + np.exp(-(z * self.scale + self.shift)))).astype(np.float32)
@@ -68,8 +69,11 @@ class Mixture:
 
     def onehot(self, n_labels: int) -> F32:
         """(experts, labels): which label each expert speaks for."""
-        out: F32 = np.eye(n_labels, dtype=np.float32)[self.expert_label]
-        return out
+        cached = self._onehot.get(n_labels)
+        if cached is None:
+            cached = np.eye(n_labels, dtype=np.float32)[self.expert_label]
+            self._onehot[n_labels] = cached  # idempotent: a race only computes it twice
+        return cached
 
     def gates(self, gate_logits: F32) -> F32:
         """(n, experts): the unnormalised gate weight of each expert's data set."""

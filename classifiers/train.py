@@ -94,7 +94,6 @@ def all_hits(featurizer: Featurizer, texts: list[str]) -> Hits:
         np.concatenate([h.cols for _, h in parts]),
         np.concatenate([h.is_char for _, h in parts]),
         len(texts),
-        np.concatenate([h.vietnamese for _, h in parts]),
     )
 
 
@@ -107,7 +106,6 @@ def subset(hits: Hits, rows: npt.NDArray[np.bool_]) -> Hits:
         hits.cols[keep],
         hits.is_char[keep],
         int(rows.sum()),
-        hits.vietnamese[rows],
     )
 
 

@@ -15,6 +15,14 @@ class Unauthorized(DomainError):
     """Missing or unknown credential."""
 
 
+class StaffUnauthorized(Unauthorized):
+    """Missing or unknown staff token."""
+
+
+class LeaseHeld(DomainError):
+    """Another moderator holds a live claim on the comment."""
+
+
 class AlreadyExists(DomainError):
     """A unique name is taken."""
 

@@ -16,12 +16,15 @@ from moderation.models import (
     Problem,
     PublicPage,
 )
+from moderation.review import ClaimIn, ClaimOut, DecisionIn, DecisionOut, EventPage, QueuePage
 
 REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
+    QueuePage, ClaimIn, ClaimOut, DecisionIn, DecisionOut, EventPage,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
+STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
 
 
 def schemas() -> dict[str, Any]:
@@ -49,8 +52,9 @@ def _problem(description: str) -> dict[str, Any]:
 def _answers(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
     """Success answers plus the problem answers listed."""
     texts = {
-        "304": "Not modified", "400": "Malformed JSON", "401": "Bad site key",
-        "404": "Not found", "413": "Body too large", "415": "Not JSON",
+        "304": "Not modified", "400": "Malformed JSON", "401": "Bad or missing credential",
+        "404": "Not found, or another site's", "409": "Another moderator holds a live claim",
+        "413": "Body too large", "415": "Not JSON",
         "422": "Invalid fields", "503": "Database unreachable; retry after Retry-After",
     }  # fmt: skip
     out = dict(ok)
@@ -70,6 +74,41 @@ def _post_comment() -> dict[str, Any]:
                                "202": {"description": "Held, rejected or spam", **out}},
                               "400", "401", "413", "415", "422", "503"),
     }}  # fmt: skip
+
+
+def _moderator_paths() -> dict[str, Any]:
+    """The review queue, claims, decisions and history (staff token)."""
+    path_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    slug = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+    status = {"type": "string", "enum": ["pending", "published", "rejected", "spam"]}
+    sort = {"type": "string", "enum": ["oldest", "score"]}
+    query = [{"name": n, "in": "query", "required": False, "schema": t}
+             for n, t in (("status", status), ("sort", sort), ("limit", {"type": "integer"}),
+                          ("cursor", {"type": "string"}))]  # fmt: skip
+    return {
+        "/v1/sites/{site}/queue": {"get": {
+            "summary": "Comments to review (default pending), oldest first or highest score",
+            "security": STAFF, "parameters": [slug, *query],
+            "responses": _answers({"200": {"description": "OK", **_ref("QueuePage")}},
+                                  "401", "404", "422", "503")}},
+        "/v1/sites/{site}/queue/claim": {"post": {
+            "summary": "Lease up to n unheld pending comments to the caller",
+            "security": STAFF, "parameters": [slug],
+            "requestBody": {"required": True, **_ref("ClaimIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("ClaimOut")}},
+                                  "400", "401", "404", "415", "422", "503")}},
+        "/v1/comments/{id}/decision": {"post": {
+            "summary": "Approve, reject or mark spam / not spam; releases the claim",
+            "security": STAFF, "parameters": [path_id],
+            "requestBody": {"required": True, **_ref("DecisionIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("DecisionOut")}},
+                                  "400", "401", "404", "409", "415", "422", "503")}},
+        "/v1/comments/{id}/events": {"get": {
+            "summary": "A comment's history, oldest first", "security": STAFF,
+            "parameters": [path_id],
+            "responses": _answers({"200": {"description": "OK", **_ref("EventPage")}},
+                                  "401", "404", "503")}},
+    }  # fmt: skip
 
 
 def _paths() -> dict[str, Any]:
@@ -97,6 +136,7 @@ def _paths() -> dict[str, Any]:
             "parameters": [slug, thread, *query],
             "responses": _answers({"200": {"description": "OK", **_ref("PublicPage")}},
                                   "304", "404", "422", "503")}},
+        **_moderator_paths(),
         "/healthz": {"get": {"summary": "Process is up", "responses": plain}},
         "/readyz": {"get": {"summary": "Database and model ready", "responses": plain}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
@@ -112,6 +152,9 @@ def document() -> dict[str, Any]:
         "paths": _paths(),
         "components": {
             "schemas": schemas(),
-            "securitySchemes": {"siteKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "siteKey": {"type": "http", "scheme": "bearer"},
+                "staffToken": {"type": "http", "scheme": "bearer"},
+            },
         },
     }

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     scoring_threads: int = Field(default=1, ge=1, le=16)
     scoring_max_batch: int = Field(default=64, ge=1)
     scorer: str = Field(default="classifiers:load_default", pattern=r"^[\w.]+:\w+$")
+    claim_lease_seconds: float = Field(default=300.0, gt=0, le=86_400)
     log_level: str = "INFO"
     access_log: bool = True
 

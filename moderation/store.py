@@ -14,7 +14,7 @@ import asyncpg
 import orjson
 
 from moderation import sql
-from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
+from moderation.errors import AlreadyExists, DatabaseUnavailable, LeaseHeld, NotFound
 from moderation.models import (
     CommentOut,
     CommentView,
@@ -26,6 +26,7 @@ from moderation.models import (
     Signals,
     Site,
 )
+from moderation.review import Action, Event, QueueItem, Sort, Staff
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
@@ -176,6 +177,49 @@ class Store:
         """Delete every comment (with events and outbox rows) of an author; how many."""
         row = await self._fetchrow("erase_author", site_id, email_hash)
         return int(row["erased"]) if row else 0
+
+    async def staff_by_token(self, token_hash: bytes) -> Staff | None:
+        """The staff member a personal token belongs to."""
+        row = await self._fetchrow("staff_by_token", token_hash)
+        return Staff.model_validate(dict(row)) if row else None
+
+    async def queue_page(
+        self, site_id: int, status: str, sort: Sort, after: tuple[Any, UUID] | None, limit: int
+    ) -> list[QueueItem]:
+        """A keyset page of a site's comments in one status, in the order asked."""
+        at, last_id = after if after else (None, None)
+        args = (site_id, status, at, last_id, limit)
+        if sort == "oldest":
+            rows = await self._fetch("queue_oldest", *args)
+        else:
+            rows = await self._fetch("queue_by_score", *args)
+        return [QueueItem.model_validate(dict(r)) for r in rows]
+
+    async def claim(self, site_id: int, staff: Staff, limit: int, lease: float) -> list[QueueItem]:
+        """Lease up to `limit` unheld pending comments to a staff member, oldest first."""
+        args = (site_id, staff.id, limit, lease, staff.username)
+        rows = await self._fetch("claim_pending", *args)
+        items = [QueueItem.model_validate(dict(r)) for r in rows]
+        return sorted(items, key=lambda i: (i.created_at, i.id))
+
+    async def decide(
+        self, staff: Staff, comment_id: UUID, action: Action, status: str, note: str | None
+    ) -> bool:
+        """Apply a decision; whether the status changed. NotFound, or LeaseHeld by another."""
+        args = (staff.site_id, comment_id, staff.id, status, staff.username, note, action)
+        row = await self._fetchrow("decide", *args)
+        if row is None:
+            raise NotFound("comment")
+        if row["outcome"] == "conflict":
+            raise LeaseHeld(str(comment_id))
+        return bool(row["outcome"] == "changed")
+
+    async def events(self, site_id: int, comment_id: UUID) -> list[Event]:
+        """A comment's history, oldest first; NotFound when it has none in this site."""
+        rows = await self._fetch("comment_events", site_id, comment_id)
+        if not rows:
+            raise NotFound("comment")
+        return [Event.model_validate(dict(r)) for r in rows]
 
 
 class CommentRow:

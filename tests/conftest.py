@@ -17,12 +17,14 @@ from pydantic import SecretStr
 from moderation import commands
 from moderation.app import create_app
 from moderation.embedded import database_url
+from moderation.models import Role
 from moderation.settings import Settings
 from moderation.store import migrate_dsn
 from tests.standin import KeywordScorer
 
 SECRET = "test-deployment-secret"
 MakeSite = Callable[[str], Awaitable[str]]
+MakeStaff = Callable[..., Awaitable[str]]
 
 
 def with_database(dsn: str, name: str) -> str:
@@ -113,6 +115,16 @@ def make_site(dsn: str) -> MakeSite:
 
     async def make(slug: str) -> str:
         return await commands.add_site(dsn, 5, slug)
+
+    return make
+
+
+@pytest.fixture
+def make_staff(dsn: str) -> MakeStaff:
+    """Factory: a staff member of a site (default "news", moderator), their token."""
+
+    async def make(name: str, slug: str = "news", role: Role = "moderator") -> str:
+        return await commands.add_user(dsn, 5, name, slug, role)
 
     return make
 

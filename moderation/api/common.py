@@ -9,10 +9,11 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel
 
-from moderation.api.context import SETTINGS, SITES
-from moderation.credentials import bearer_token
-from moderation.errors import Unauthorized
+from moderation.api.context import SETTINGS, SITES, STORE
+from moderation.credentials import bearer_token, hash_key
+from moderation.errors import NotFound, StaffUnauthorized, Unauthorized
 from moderation.models import Site
+from moderation.review import Staff
 
 M = TypeVar("M", bound=BaseModel)
 JSON = "application/json"
@@ -55,3 +56,20 @@ async def authenticate(request: web.Request) -> Site:
     if site is None:
         raise Unauthorized("site key")
     return site
+
+
+async def authenticate_staff(request: web.Request) -> Staff:
+    """The moderator or owner whose personal token is in the Authorization header."""
+    token = bearer_token(request.headers.get("Authorization"))
+    staff = await request.app[STORE].staff_by_token(hash_key(token)) if token else None
+    if staff is None:
+        raise StaffUnauthorized("staff token")
+    return staff
+
+
+async def staff_of_site(request: web.Request) -> Staff:
+    """A staff member of the {site} in the path; another site's staff get 404, not 403."""
+    staff = await authenticate_staff(request)
+    if staff.site_slug != request.match_info["site"]:
+        raise NotFound("site")
+    return staff

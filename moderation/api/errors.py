@@ -19,7 +19,9 @@ from moderation.errors import (
     DatabaseUnavailable,
     DomainError,
     InvalidField,
+    LeaseHeld,
     NotFound,
+    StaffUnauthorized,
     Unauthorized,
 )
 from moderation.models import FieldError, Problem
@@ -31,6 +33,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     NotFound: (404, "Not Found"),
     Unauthorized: (401, "Unauthorized"),
     AlreadyExists: (409, "Conflict"),
+    LeaseHeld: (409, "Conflict"),
     InvalidField: (422, "Unprocessable Content"),
     DatabaseUnavailable: (503, "Service Unavailable"),
     UnsupportedMediaType: (415, "Unsupported Media Type"),
@@ -38,6 +41,8 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
 }
 _DETAIL: Mapping[type[Exception], str] = {
     Unauthorized: "A valid site key is required: Authorization: Bearer <key>.",
+    StaffUnauthorized: "A valid staff token is required: Authorization: Bearer <token>.",
+    LeaseHeld: "Another moderator holds a live claim on this comment.",
     DatabaseUnavailable: "The database is unreachable; nothing was stored. Retry later.",
     UnsupportedMediaType: "Send the body as application/json.",
     PayloadTooLarge: "The request body is too large.",

@@ -116,3 +116,105 @@ SELECT version FROM schema_migrations ORDER BY version;
 
 -- name: record_migration
 INSERT INTO schema_migrations (version, name) VALUES ($1, $2);
+
+-- name: staff_by_token
+SELECT u.id, u.site_id, s.slug AS site_slug, u.username, u.role
+FROM users u JOIN sites s ON s.id = u.site_id
+WHERE u.token_hash = $1;
+
+-- name: queue_oldest
+-- Keyset page of a site's comments in one status, oldest first (index comments_pending).
+SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
+       c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
+       CASE WHEN c.claim_expires_at > now() THEN u.username END AS claimed_by,
+       CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
+       c.created_at, c.top_score
+FROM comments c
+LEFT JOIN users u ON u.site_id = c.site_id AND u.id = c.claimed_by
+WHERE c.site_id = $1 AND c.status = $2
+  AND ($3::timestamptz IS NULL OR (c.created_at, c.id) > ($3::timestamptz, $4::uuid))
+ORDER BY c.created_at, c.id
+LIMIT $5;
+
+-- name: queue_by_score
+-- Keyset page, highest top score first, ties by id (index comments_pending_score).
+SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
+       c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
+       CASE WHEN c.claim_expires_at > now() THEN u.username END AS claimed_by,
+       CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
+       c.created_at, c.top_score
+FROM comments c
+LEFT JOIN users u ON u.site_id = c.site_id AND u.id = c.claimed_by
+WHERE c.site_id = $1 AND c.status = $2
+  AND ($3::float8 IS NULL OR c.top_score < $3::float8
+       OR (c.top_score = $3::float8 AND c.id > $4::uuid))
+ORDER BY c.top_score DESC, c.id
+LIMIT $5;
+
+-- name: claim_pending
+-- One statement: lock up to $3 pending comments nobody holds under a live lease, skipping
+-- rows another claim is locking right now, and lease them to user $2 for $4 seconds.
+WITH picked AS (
+    SELECT id FROM comments
+    WHERE site_id = $1 AND status = 'pending'
+      AND (claim_expires_at IS NULL OR claim_expires_at <= now())
+    ORDER BY created_at, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE comments c
+SET claimed_by = $2, claim_expires_at = now() + make_interval(secs => $4)
+FROM picked
+WHERE c.site_id = $1 AND c.id = picked.id
+RETURNING c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
+          c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
+          $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score;
+
+-- name: decide
+-- One statement: lock the comment; refuse when another user holds a live lease; otherwise
+-- set the status and release the claim, and when the status changes append the event and
+-- the webhook outbox row.
+WITH target AS (
+    SELECT id, thread, status, claimed_by, claim_expires_at, scores, reasons,
+           model_version, policy_version
+    FROM comments
+    WHERE site_id = $1 AND id = $2::uuid
+    FOR UPDATE
+), verdict AS (
+    SELECT t.*, CASE
+        WHEN t.claimed_by <> $3 AND t.claim_expires_at > now() THEN 'conflict'
+        WHEN t.status = $4 THEN 'unchanged'
+        ELSE 'changed'
+    END AS outcome
+    FROM target t
+), released AS (
+    UPDATE comments c
+    SET status = $4, claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
+    FROM verdict v
+    WHERE c.site_id = $1 AND c.id = v.id AND v.outcome <> 'conflict'
+), event AS (
+    INSERT INTO comment_events (
+        site_id, comment_id, actor, from_status, to_status, note, action,
+        model_version, policy_version
+    )
+    SELECT $1, id, $5, status, $4, $6, $7, model_version, policy_version
+    FROM verdict WHERE outcome = 'changed'
+), outbox_row AS (
+    INSERT INTO outbox (site_id, comment_id, event, payload)
+    SELECT $1, id, 'comment.status_changed', jsonb_build_object(
+        'event', 'comment.status_changed',
+        'comment', jsonb_build_object(
+            'id', id, 'thread', thread, 'status', $4::text, 'previous_status', status,
+            'action', $7::text, 'scores', scores, 'reasons', to_jsonb(reasons),
+            'model_version', model_version, 'policy_version', policy_version
+        )
+    )
+    FROM verdict WHERE outcome = 'changed'
+)
+SELECT id::text AS id, outcome FROM verdict;
+
+-- name: comment_events
+SELECT actor, action, from_status, to_status, note, model_version, policy_version, created_at
+FROM comment_events
+WHERE site_id = $1 AND comment_id = $2::uuid
+ORDER BY id;

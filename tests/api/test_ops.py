@@ -56,6 +56,12 @@ async def test_openapi_served(client: TestClient) -> None:
     doc = await (await client.get("/openapi.json")).json()
     assert "/v1/comments" in doc["paths"]
     assert "CommentIn" in doc["components"]["schemas"]
+    routes = {
+        r.resource.canonical.replace("{thread:.+}", "{thread}")
+        for r in client.app.router.routes()
+        if r.resource is not None and r.method != "HEAD"
+    }
+    assert routes <= set(doc["paths"])
 
 
 async def test_unknown_route_and_method_are_problems(client: TestClient) -> None:

@@ -20,7 +20,7 @@ EXPECTED = {
     "policies": {"site_id", "version", "body", "created_by", "created_at"},
     "comment_events": {
         "id", "site_id", "comment_id", "actor", "from_status", "to_status", "note",
-        "model_version", "policy_version", "created_at",
+        "model_version", "policy_version", "created_at", "action",
     },
     "outbox": {
         "id", "event_id", "site_id", "comment_id", "event", "payload", "attempts",
@@ -31,6 +31,7 @@ COMMENT_COLUMNS = {
     "id", "site_id", "thread", "parent_id", "author_name", "email_hash", "email_domain",
     "email_masked", "ip_prefix", "body", "public_body", "status", "intake_status", "scores",
     "reasons", "model_version", "policy_version", "idempotency_key", "created_at",
+    "claimed_by", "claim_expires_at", "top_score",
 }  # fmt: skip
 
 

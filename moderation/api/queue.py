@@ -1,0 +1,99 @@
+"""Moderator endpoints: the review queue, claims with leases, decisions, a comment's history."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+from uuid import UUID
+
+import orjson
+from aiohttp import web
+
+from moderation.api.comments import comment_id
+from moderation.api.common import authenticate_staff, json_response, read_json, staff_of_site
+from moderation.api.context import SETTINGS, STORE
+from moderation.api.readers import page_limit
+from moderation.errors import InvalidField
+from moderation.models import Status
+from moderation.review import (
+    ClaimIn,
+    ClaimOut,
+    DecisionIn,
+    DecisionOut,
+    EventPage,
+    QueueItem,
+    QueuePage,
+    Sort,
+    target_status,
+)
+
+
+def _choice(request: web.Request, name: str, choices: tuple[str, ...]) -> str:
+    """A query parameter restricted to some values; the first is the default."""
+    value = request.query.get(name, choices[0])
+    if value not in choices:
+        raise InvalidField(name, f"must be one of {', '.join(choices)}")
+    return value
+
+
+def encode_cursor(sort: Sort, last: QueueItem) -> str:
+    """An opaque cursor just after an item, in the given order."""
+    key = last.created_at.isoformat() if sort == "oldest" else last.top_score
+    raw = orjson.dumps([sort, key, last.id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, UUID]:
+    """The position a cursor points after; 422 when not issued for this order."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for, key, last_id = orjson.loads(raw)
+        if made_for != sort:
+            raise ValueError(made_for)
+        value = datetime.fromisoformat(key) if sort == "oldest" else float(key)
+        return value, UUID(last_id)
+    except (ValueError, TypeError):
+        raise InvalidField("cursor", "is not a cursor this service issued for this sort") from None
+
+
+async def queue(request: web.Request) -> web.Response:
+    """GET /v1/sites/{site}/queue: comments in one status, oldest first or highest score."""
+    staff = await staff_of_site(request)
+    status = _choice(request, "status", ("pending", *get_args(Status)))
+    sort: Sort = "score" if _choice(request, "sort", ("oldest", "score")) == "score" else "oldest"
+    limit = page_limit(request)
+    cursor = request.query.get("cursor")
+    after = decode_cursor(sort, cursor) if cursor else None
+    store = request.app[STORE]
+    rows = await store.queue_page(staff.site_id, status, sort, after, limit + 1)
+    next_cursor = encode_cursor(sort, rows[limit - 1]) if len(rows) > limit else None
+    return json_response(QueuePage(items=rows[:limit], next_cursor=next_cursor))
+
+
+async def claim(request: web.Request) -> web.Response:
+    """POST /v1/sites/{site}/queue/claim: lease up to n pending comments to the caller."""
+    staff = await staff_of_site(request)
+    payload = await read_json(request, ClaimIn)
+    lease = request.app[SETTINGS].claim_lease_seconds
+    items = await request.app[STORE].claim(staff.site_id, staff, payload.limit, lease)
+    default = datetime.now(UTC) + timedelta(seconds=lease)
+    expires = max((i.claim_expires_at for i in items if i.claim_expires_at), default=default)
+    return json_response(ClaimOut(items=items, lease_expires_at=expires))
+
+
+async def decision(request: web.Request) -> web.Response:
+    """POST /v1/comments/{id}/decision: set the status, release the claim, record the event."""
+    staff = await authenticate_staff(request)
+    target = comment_id(request)
+    payload = await read_json(request, DecisionIn)
+    status = target_status(payload.action)
+    changed = await request.app[STORE].decide(staff, target, payload.action, status, payload.note)
+    return json_response(DecisionOut(id=str(target), status=status, changed=changed))
+
+
+async def events(request: web.Request) -> web.Response:
+    """GET /v1/comments/{id}/events: the comment's history, oldest first."""
+    staff = await authenticate_staff(request)
+    items = await request.app[STORE].events(staff.site_id, comment_id(request))
+    return json_response(EventPage(items=items))

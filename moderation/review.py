@@ -1,0 +1,133 @@
+"""Models of the moderators' side: staff, the queue, claims, decisions and their events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, assert_never
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from moderation.models import Role, Scores, Status, clean_text
+
+Action = Literal["approve", "reject", "spam", "not_spam"]
+Sort = Literal["oldest", "score"]
+MAX_CLAIM = 100
+
+
+def target_status(action: Action) -> Status:
+    """The status a moderator's action moves a comment to."""
+    if action == "approve" or action == "not_spam":
+        return "published"
+    if action == "reject":
+        return "rejected"
+    if action == "spam":
+        return "spam"
+    assert_never(action)
+
+
+def _note(value: str) -> str:
+    """A decision note: trimmed, NFC, at most 2000 characters, no control characters."""
+    return clean_text(value, max_len=2000, multiline=True)
+
+
+class Staff(BaseModel):
+    """A moderator or owner of one site, as authenticated by a personal token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    site_id: int
+    site_slug: str
+    username: str
+    role: Role
+
+
+class QueueItem(BaseModel):
+    """A comment as a moderator reviews it; the author's email is masked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    thread: str
+    name: str
+    body: str
+    public_body: str
+    email_masked: str
+    status: Status
+    scores: Scores
+    reasons: list[str]
+    model_version: str
+    policy_version: int
+    claimed_by: str | None = Field(description="who holds a live lease on it, if anyone")
+    claim_expires_at: datetime | None
+    created_at: datetime
+    top_score: float = Field(exclude=True)
+
+
+class QueuePage(BaseModel):
+    """One page of the review queue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class ClaimIn(BaseModel):
+    """How many pending comments a moderator wants to hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit: StrictInt = Field(default=10, ge=1, le=MAX_CLAIM)
+
+
+class ClaimOut(BaseModel):
+    """Comments now held by the caller, and until when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[QueueItem]
+    lease_expires_at: datetime
+
+
+class DecisionIn(BaseModel):
+    """A moderator's decision on one comment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Action
+    note: Annotated[StrictStr, AfterValidator(_note)] | None = None
+
+
+class DecisionOut(BaseModel):
+    """The comment's status after a decision; `changed` is false for a repeat."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: Status
+    changed: bool
+
+
+class Event(BaseModel):
+    """One change in a comment's history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+    action: Action | None
+    from_status: Status | None
+    to_status: Status
+    note: str | None
+    model_version: str | None
+    policy_version: int | None
+    created_at: datetime
+
+
+class EventPage(BaseModel):
+    """A comment's whole history, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[Event]
+    next_cursor: str | None = None

@@ -16,12 +16,21 @@ from moderation.models import (
     Problem,
     PublicPage,
 )
-from moderation.review import ClaimIn, ClaimOut, DecisionIn, DecisionOut, EventPage, QueuePage
+from moderation.review import (
+    ClaimIn,
+    ClaimOut,
+    DecisionIn,
+    DecisionOut,
+    EventPage,
+    QueuePage,
+    ReleaseIn,
+    ReleaseOut,
+)
 
 REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
-    QueuePage, ClaimIn, ClaimOut, DecisionIn, DecisionOut, EventPage,
+    QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -96,6 +105,12 @@ def _moderator_paths() -> dict[str, Any]:
             "security": STAFF, "parameters": [slug],
             "requestBody": {"required": True, **_ref("ClaimIn")},
             "responses": _answers({"200": {"description": "OK", **_ref("ClaimOut")}},
+                                  "400", "401", "404", "415", "422", "503")}},
+        "/v1/sites/{site}/queue/release": {"post": {
+            "summary": "Give back the caller's claims: all, or the ids listed",
+            "security": STAFF, "parameters": [slug],
+            "requestBody": {"required": True, **_ref("ReleaseIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("ReleaseOut")}},
                                   "400", "401", "404", "415", "422", "503")}},
         "/v1/comments/{id}/decision": {"post": {
             "summary": "Approve, reject or mark spam / not spam; releases the claim",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal, assert_never
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -88,6 +89,22 @@ class ClaimOut(BaseModel):
 
     items: list[QueueItem]
     lease_expires_at: datetime
+
+
+class ReleaseIn(BaseModel):
+    """Claims to give back: the ids listed, or all of the caller's when none are."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ids: Annotated[list[UUID], Field(max_length=MAX_CLAIM)] | None = None
+
+
+class ReleaseOut(BaseModel):
+    """How many claims were given back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    released: int
 
 
 class DecisionIn(BaseModel):

@@ -202,6 +202,11 @@ class Store:
         items = [QueueItem.model_validate(dict(r)) for r in rows]
         return sorted(items, key=lambda i: (i.created_at, i.id))
 
+    async def release(self, staff: Staff, ids: list[UUID] | None) -> int:
+        """Give back a staff member's claims (all, or those ids); how many were released."""
+        row = await self._fetchrow("release_claims", staff.site_id, staff.id, ids)
+        return int(row["released"]) if row else 0
+
     async def decide(
         self, staff: Staff, comment_id: UUID, action: Action, status: str, note: str | None
     ) -> bool:

@@ -24,6 +24,8 @@ from moderation.review import (
     EventPage,
     QueueItem,
     QueuePage,
+    ReleaseIn,
+    ReleaseOut,
     Sort,
     target_status,
 )
@@ -80,6 +82,14 @@ async def claim(request: web.Request) -> web.Response:
     default = datetime.now(UTC) + timedelta(seconds=lease)
     expires = max((i.claim_expires_at for i in items if i.claim_expires_at), default=default)
     return json_response(ClaimOut(items=items, lease_expires_at=expires))
+
+
+async def release(request: web.Request) -> web.Response:
+    """POST /v1/sites/{site}/queue/release: give back the caller's claims (all, or some ids)."""
+    staff = await staff_of_site(request)
+    payload = await read_json(request, ReleaseIn)
+    released = await request.app[STORE].release(staff, payload.ids)
+    return json_response(ReleaseOut(released=released))
 
 
 async def decision(request: web.Request) -> web.Response:

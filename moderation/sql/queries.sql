@@ -170,6 +170,16 @@ RETURNING c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_bo
           c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
           $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score;
 
+-- name: release_claims
+-- A moderator gives back their claims: all of them, or those of the ids in $3.
+WITH released AS (
+    UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL
+    WHERE site_id = $1 AND claimed_by = $2 AND claim_expires_at IS NOT NULL
+      AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[]))
+    RETURNING id
+)
+SELECT count(*) AS released FROM released;
+
 -- name: decide
 -- One statement: lock the comment; refuse when another user holds a live lease; otherwise
 -- set the status and release the claim, and when the status changes append the event and

@@ -196,3 +196,20 @@ async def test_lease_length_is_a_setting(
     await claim(client, token, 1)
     seconds = await db.fetchval("SELECT extract(epoch FROM claim_expires_at - now()) FROM comments")
     assert 280 < seconds <= 300
+
+
+async def test_release_gives_back_own_claims_only(
+    client: TestClient, site_key: str, make_staff: MakeStaff
+) -> None:
+    lan, mai = await make_staff("lan"), await make_staff("mai")
+    ids = await held(client, site_key, 4)
+    await claim(client, lan, 3)
+    await claim(client, mai, 1)
+    url = "/v1/sites/news/queue/release"
+    response = await client.post(url, json={"ids": [ids[0], ids[3]]}, headers=auth(lan))
+    assert await response.json() == {"released": 1}  # ids[3] is mai's
+    assert [i["id"] for i in (await claim(client, mai, 5))["items"]] == [ids[0]]
+    assert await (await client.post(url, json={}, headers=auth(lan))).json() == {"released": 2}
+    assert [i["id"] for i in (await claim(client, mai, 5))["items"]] == ids[1:3]
+    bad = await client.post(url, json={"ids": ["nope"]}, headers=auth(lan))
+    assert bad.status == 422

@@ -56,6 +56,7 @@ def _routes(app: web.Application) -> None:
     app.router.add_get("/v1/sites/{site}/queue", queue.queue)
     app.router.add_post("/v1/sites/{site}/queue/claim", queue.claim)
     app.router.add_post("/v1/sites/{site}/queue/release", queue.release)
+    app.router.add_post("/v1/sites/{site}/decisions", queue.bulk_decision)
     app.router.add_post("/v1/comments/{id}/decision", queue.decision)
     app.router.add_get("/v1/comments/{id}/events", queue.events)
     app.router.add_get("/healthz", ops.healthz)

@@ -17,6 +17,8 @@ from moderation.models import (
     PublicPage,
 )
 from moderation.review import (
+    BulkDecisionIn,
+    BulkOut,
     ClaimIn,
     ClaimOut,
     DecisionIn,
@@ -31,6 +33,7 @@ REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
+    BulkDecisionIn, BulkOut,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -118,6 +121,12 @@ def _moderator_paths() -> dict[str, Any]:
             "requestBody": {"required": True, **_ref("DecisionIn")},
             "responses": _answers({"200": {"description": "OK", **_ref("DecisionOut")}},
                                   "400", "401", "404", "409", "415", "422", "503")}},
+        "/v1/sites/{site}/decisions": {"post": {
+            "summary": "One decision on many comments; an outcome per id, in order",
+            "security": STAFF, "parameters": [slug],
+            "requestBody": {"required": True, **_ref("BulkDecisionIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("BulkOut")}},
+                                  "400", "401", "404", "415", "422", "503")}},
         "/v1/comments/{id}/events": {"get": {
             "summary": "A comment's history, oldest first", "security": STAFF,
             "parameters": [path_id],

@@ -12,6 +12,7 @@ from moderation.models import Role, Scores, Status, clean_text
 
 Action = Literal["approve", "reject", "spam", "not_spam"]
 Sort = Literal["oldest", "score"]
+Outcome = Literal["changed", "unchanged", "conflict", "not_found"]
 MAX_CLAIM = 100
 
 
@@ -124,6 +125,35 @@ class DecisionOut(BaseModel):
     id: str
     status: Status
     changed: bool
+
+
+class BulkDecisionIn(BaseModel):
+    """One decision for several comments of a site."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ids: Annotated[list[UUID], Field(min_length=1, max_length=MAX_CLAIM)]
+    action: Action
+    note: Annotated[StrictStr, AfterValidator(_note)] | None = None
+
+
+class BulkItem(BaseModel):
+    """What a bulk decision did to one comment; `status` is null when it was not applied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    outcome: Outcome
+    status: Status | None
+
+
+class BulkOut(BaseModel):
+    """Outcomes of a bulk decision, in the order the ids were sent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[BulkItem]
+    next_cursor: str | None = None
 
 
 class Event(BaseModel):

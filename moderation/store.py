@@ -14,7 +14,7 @@ import asyncpg
 import orjson
 
 from moderation import sql
-from moderation.errors import AlreadyExists, DatabaseUnavailable, LeaseHeld, NotFound
+from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
 from moderation.models import (
     CommentOut,
     CommentView,
@@ -26,7 +26,7 @@ from moderation.models import (
     Signals,
     Site,
 )
-from moderation.review import Action, Event, QueueItem, Sort, Staff
+from moderation.review import Action, Event, Outcome, QueueItem, Sort, Staff
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
@@ -208,16 +208,12 @@ class Store:
         return int(row["released"]) if row else 0
 
     async def decide(
-        self, staff: Staff, comment_id: UUID, action: Action, status: str, note: str | None
-    ) -> bool:
-        """Apply a decision; whether the status changed. NotFound, or LeaseHeld by another."""
-        args = (staff.site_id, comment_id, staff.id, status, staff.username, note, action)
-        row = await self._fetchrow("decide", *args)
-        if row is None:
-            raise NotFound("comment")
-        if row["outcome"] == "conflict":
-            raise LeaseHeld(str(comment_id))
-        return bool(row["outcome"] == "changed")
+        self, staff: Staff, ids: list[UUID], action: Action, status: str, note: str | None
+    ) -> dict[UUID, Outcome]:
+        """Apply a decision to comments of the staff's site; the outcome of each one found."""
+        args = (staff.site_id, ids, staff.id, status, staff.username, note, action)
+        rows = await self._fetch("decide", *args)
+        return {UUID(r["id"]): r["outcome"] for r in rows}
 
     async def events(self, site_id: int, comment_id: UUID) -> list[Event]:
         """A comment's history, oldest first; NotFound when it has none in this site."""

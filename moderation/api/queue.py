@@ -14,14 +14,18 @@ from moderation.api.comments import comment_id
 from moderation.api.common import authenticate_staff, json_response, read_json, staff_of_site
 from moderation.api.context import SETTINGS, STORE
 from moderation.api.readers import page_limit
-from moderation.errors import InvalidField
+from moderation.errors import InvalidField, LeaseHeld, NotFound
 from moderation.models import Status
 from moderation.review import (
+    BulkDecisionIn,
+    BulkItem,
+    BulkOut,
     ClaimIn,
     ClaimOut,
     DecisionIn,
     DecisionOut,
     EventPage,
+    Outcome,
     QueueItem,
     QueuePage,
     ReleaseIn,
@@ -98,8 +102,33 @@ async def decision(request: web.Request) -> web.Response:
     target = comment_id(request)
     payload = await read_json(request, DecisionIn)
     status = target_status(payload.action)
-    changed = await request.app[STORE].decide(staff, target, payload.action, status, payload.note)
+    store = request.app[STORE]
+    outcomes = await store.decide(staff, [target], payload.action, status, payload.note)
+    outcome = outcomes.get(target, "not_found")
+    if outcome == "not_found":
+        raise NotFound("comment")
+    if outcome == "conflict":
+        raise LeaseHeld(str(target))
+    changed = outcome == "changed"
     return json_response(DecisionOut(id=str(target), status=status, changed=changed))
+
+
+async def bulk_decision(request: web.Request) -> web.Response:
+    """POST /v1/sites/{site}/decisions: one action on many comments, an outcome for each."""
+    staff = await staff_of_site(request)
+    payload = await read_json(request, BulkDecisionIn)
+    status = target_status(payload.action)
+    ids = list(dict.fromkeys(payload.ids))
+    store = request.app[STORE]
+    outcomes = await store.decide(staff, ids, payload.action, status, payload.note)
+    items = [_bulk_item(i, outcomes.get(i, "not_found"), status) for i in ids]
+    return json_response(BulkOut(items=items))
+
+
+def _bulk_item(target: UUID, outcome: Outcome, status: Status) -> BulkItem:
+    """One line of a bulk answer."""
+    applied = outcome in ("changed", "unchanged")
+    return BulkItem(id=str(target), outcome=outcome, status=status if applied else None)
 
 
 async def events(request: web.Request) -> web.Response:

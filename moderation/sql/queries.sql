@@ -181,14 +181,16 @@ WITH released AS (
 SELECT count(*) AS released FROM released;
 
 -- name: decide
--- One statement: lock the comment; refuse when another user holds a live lease; otherwise
--- set the status and release the claim, and when the status changes append the event and
--- the webhook outbox row.
+-- One statement for one or many comments ($2): lock them in id order (so concurrent bulk
+-- decisions cannot deadlock); skip those another user holds under a live lease; set the
+-- status and release the claim of the others, and where the status changes append the event
+-- and the webhook outbox row.
 WITH target AS (
     SELECT id, thread, status, claimed_by, claim_expires_at, scores, reasons,
            model_version, policy_version
     FROM comments
-    WHERE site_id = $1 AND id = $2::uuid
+    WHERE site_id = $1 AND id = ANY($2::uuid[])
+    ORDER BY id
     FOR UPDATE
 ), verdict AS (
     SELECT t.*, CASE

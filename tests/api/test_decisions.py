@@ -8,7 +8,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from tests.api.test_queue import claim, decide, held
-from tests.conftest import MakeStaff, auth
+from tests.conftest import MakeSite, MakeStaff, auth
 
 
 async def history(client: TestClient, token: str, cid: str) -> list[dict[str, object]]:
@@ -133,3 +133,61 @@ async def test_erased_comment_has_no_history(
     erase = {"email": "an.nguyen@example.com"}
     await client.post("/v1/authors/erase", json=erase, headers=auth(site_key))
     assert (await client.get(f"/v1/comments/{cid}/events", headers=auth(lan))).status == 404
+
+
+async def test_bulk_decision_reports_each_outcome_in_order(
+    client: TestClient, site_key: str, make_staff: MakeStaff, make_site: MakeSite
+) -> None:
+    lan, mai = await make_staff("lan"), await make_staff("mai")
+    other_key = await make_site("other")
+    [foreign] = await held(client, other_key, 1)
+    ids = await held(client, site_key, 4)
+    await claim(client, mai, 1)  # mai holds ids[0]
+    await decide(client, lan, ids[1], "spam")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    sent = [ids[3], ids[0], ids[1], foreign, ids[2], unknown, ids[3]]
+    body = {"ids": sent, "action": "spam", "note": "đợt dọn rác"}
+    response = await client.post("/v1/sites/news/decisions", json=body, headers=auth(lan))
+    assert response.status == 200
+    items = (await response.json())["items"]
+    assert [(i["id"], i["outcome"], i["status"]) for i in items] == [
+        (ids[3], "changed", "spam"),
+        (ids[0], "conflict", None),
+        (ids[1], "unchanged", "spam"),
+        (foreign, "not_found", None),
+        (ids[2], "changed", "spam"),
+        (unknown, "not_found", None),
+    ]
+    events = await history(client, lan, ids[2])
+    assert events[-1]["note"] == "đợt dọn rác" and events[-1]["actor"] == "lan"
+    assert len(await history(client, lan, ids[1])) == 2
+
+
+async def test_bulk_decision_is_scoped_and_validated(
+    client: TestClient, site_key: str, make_staff: MakeStaff, make_site: MakeSite
+) -> None:
+    await make_site("other")
+    outsider = await make_staff("mai", "other")
+    lan = await make_staff("lan")
+    [cid] = await held(client, site_key, 1)
+    body = {"ids": [cid], "action": "spam"}
+    response = await client.post("/v1/sites/news/decisions", json=body, headers=auth(outsider))
+    assert response.status == 404
+    for bad in ({"ids": [], "action": "spam"}, {"ids": [cid] * 101, "action": "spam"},
+                {"ids": [cid], "action": "nuke"}):  # fmt: skip
+        response = await client.post("/v1/sites/news/decisions", json=bad, headers=auth(lan))
+        assert response.status == 422
+
+
+async def test_concurrent_bulk_decisions_do_not_deadlock(
+    client: TestClient, site_key: str, make_staff: MakeStaff
+) -> None:
+    lan, mai = await make_staff("lan"), await make_staff("mai")
+    ids = await held(client, site_key, 20)
+    url = "/v1/sites/news/decisions"
+    calls = [
+        client.post(url, json={"ids": ids, "action": "spam"}, headers=auth(lan)),
+        client.post(url, json={"ids": ids[::-1], "action": "reject"}, headers=auth(mai)),
+    ]
+    answers = await asyncio.gather(*calls)
+    assert [r.status for r in answers] == [200, 200]

@@ -95,7 +95,8 @@ def _moderator_paths() -> dict[str, Any]:
     status = {"type": "string", "enum": ["pending", "published", "rejected", "spam"]}
     sort = {"type": "string", "enum": ["oldest", "score"]}
     query = [{"name": n, "in": "query", "required": False, "schema": t}
-             for n, t in (("status", status), ("sort", sort), ("limit", {"type": "integer"}),
+             for n, t in (("status", status), ("sort", sort), ("thread", {"type": "string"}),
+                          ("reason", {"type": "string"}), ("limit", {"type": "integer"}),
                           ("cursor", {"type": "string"}))]  # fmt: skip
     return {
         "/v1/sites/{site}/queue": {"get": {

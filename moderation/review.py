@@ -44,6 +44,28 @@ class Staff(BaseModel):
     role: Role
 
 
+class QueueFilter(BaseModel):
+    """Which comments a queue page shows, and in which order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status = "pending"
+    sort: Sort = "oldest"
+    thread: str | None = None
+    reason: str | None = None
+
+
+class AuthorHistory(BaseModel):
+    """How many earlier comments of the same author (by email hash) ended in each status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    published: int
+    pending: int
+    rejected: int
+    spam: int
+
+
 class QueueItem(BaseModel):
     """A comment as a moderator reviews it; the author's email is masked."""
 
@@ -62,6 +84,7 @@ class QueueItem(BaseModel):
     policy_version: int
     claimed_by: str | None = Field(description="who holds a live lease on it, if anyone")
     claim_expires_at: datetime | None
+    author_history: AuthorHistory
     created_at: datetime
     top_score: float = Field(exclude=True)
 

@@ -26,7 +26,7 @@ from moderation.models import (
     Signals,
     Site,
 )
-from moderation.review import Action, Event, Outcome, QueueItem, Sort, Staff
+from moderation.review import Action, Event, Outcome, QueueFilter, QueueItem, Staff
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
@@ -184,12 +184,12 @@ class Store:
         return Staff.model_validate(dict(row)) if row else None
 
     async def queue_page(
-        self, site_id: int, status: str, sort: Sort, after: tuple[Any, UUID] | None, limit: int
+        self, site_id: int, want: QueueFilter, after: tuple[Any, UUID] | None, limit: int
     ) -> list[QueueItem]:
         """A keyset page of a site's comments in one status, in the order asked."""
         at, last_id = after if after else (None, None)
-        args = (site_id, status, at, last_id, limit)
-        if sort == "oldest":
+        args = (site_id, want.status, at, last_id, limit, want.thread, want.reason)
+        if want.sort == "oldest":
             rows = await self._fetch("queue_oldest", *args)
         else:
             rows = await self._fetch("queue_by_score", *args)

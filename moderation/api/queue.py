@@ -26,6 +26,7 @@ from moderation.review import (
     DecisionOut,
     EventPage,
     Outcome,
+    QueueFilter,
     QueueItem,
     QueuePage,
     ReleaseIn,
@@ -63,17 +64,25 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, UUID]:
         raise InvalidField("cursor", "is not a cursor this service issued for this sort") from None
 
 
+def queue_filter(request: web.Request) -> QueueFilter:
+    """The ?status=, ?sort=, ?thread= and ?reason= of a queue request."""
+    return QueueFilter(
+        status=_choice(request, "status", ("pending", *get_args(Status))),
+        sort=_choice(request, "sort", get_args(Sort)),
+        thread=request.query.get("thread"),
+        reason=request.query.get("reason"),
+    )
+
+
 async def queue(request: web.Request) -> web.Response:
     """GET /v1/sites/{site}/queue: comments in one status, oldest first or highest score."""
     staff = await staff_of_site(request)
-    status = _choice(request, "status", ("pending", *get_args(Status)))
-    sort: Sort = "score" if _choice(request, "sort", ("oldest", "score")) == "score" else "oldest"
+    want = queue_filter(request)
     limit = page_limit(request)
     cursor = request.query.get("cursor")
-    after = decode_cursor(sort, cursor) if cursor else None
-    store = request.app[STORE]
-    rows = await store.queue_page(staff.site_id, status, sort, after, limit + 1)
-    next_cursor = encode_cursor(sort, rows[limit - 1]) if len(rows) > limit else None
+    after = decode_cursor(want.sort, cursor) if cursor else None
+    rows = await request.app[STORE].queue_page(staff.site_id, want, after, limit + 1)
+    next_cursor = encode_cursor(want.sort, rows[limit - 1]) if len(rows) > limit else None
     return json_response(QueuePage(items=rows[:limit], next_cursor=next_cursor))
 
 

@@ -128,10 +128,22 @@ SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
        c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
        CASE WHEN c.claim_expires_at > now() THEN u.username END AS claimed_by,
        CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
-       c.created_at, c.top_score
+       c.created_at, c.top_score, a.author_history
 FROM comments c
 LEFT JOIN users u ON u.site_id = c.site_id AND u.id = c.claimed_by
+LEFT JOIN LATERAL (
+    -- the author's earlier comments on this site, by status (index comments_author)
+    SELECT jsonb_build_object(
+        'published', count(*) FILTER (WHERE h.status = 'published'),
+        'pending', count(*) FILTER (WHERE h.status = 'pending'),
+        'rejected', count(*) FILTER (WHERE h.status = 'rejected'),
+        'spam', count(*) FILTER (WHERE h.status = 'spam')
+    ) AS author_history
+    FROM comments h
+    WHERE h.site_id = c.site_id AND h.email_hash = c.email_hash AND h.created_at < c.created_at
+) a ON true
 WHERE c.site_id = $1 AND c.status = $2
+  AND ($6::text IS NULL OR c.thread = $6::text) AND ($7::text IS NULL OR $7::text = ANY(c.reasons))
   AND ($3::timestamptz IS NULL OR (c.created_at, c.id) > ($3::timestamptz, $4::uuid))
 ORDER BY c.created_at, c.id
 LIMIT $5;
@@ -142,10 +154,22 @@ SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
        c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
        CASE WHEN c.claim_expires_at > now() THEN u.username END AS claimed_by,
        CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
-       c.created_at, c.top_score
+       c.created_at, c.top_score, a.author_history
 FROM comments c
 LEFT JOIN users u ON u.site_id = c.site_id AND u.id = c.claimed_by
+LEFT JOIN LATERAL (
+    -- the author's earlier comments on this site, by status (index comments_author)
+    SELECT jsonb_build_object(
+        'published', count(*) FILTER (WHERE h.status = 'published'),
+        'pending', count(*) FILTER (WHERE h.status = 'pending'),
+        'rejected', count(*) FILTER (WHERE h.status = 'rejected'),
+        'spam', count(*) FILTER (WHERE h.status = 'spam')
+    ) AS author_history
+    FROM comments h
+    WHERE h.site_id = c.site_id AND h.email_hash = c.email_hash AND h.created_at < c.created_at
+) a ON true
 WHERE c.site_id = $1 AND c.status = $2
+  AND ($6::text IS NULL OR c.thread = $6::text) AND ($7::text IS NULL OR $7::text = ANY(c.reasons))
   AND ($3::float8 IS NULL OR c.top_score < $3::float8
        OR (c.top_score = $3::float8 AND c.id > $4::uuid))
 ORDER BY c.top_score DESC, c.id
@@ -161,14 +185,28 @@ WITH picked AS (
     ORDER BY created_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE comments c
+    SET claimed_by = $2, claim_expires_at = now() + make_interval(secs => $4)
+    FROM picked
+    WHERE c.site_id = $1 AND c.id = picked.id
+    RETURNING c.*
 )
-UPDATE comments c
-SET claimed_by = $2, claim_expires_at = now() + make_interval(secs => $4)
-FROM picked
-WHERE c.site_id = $1 AND c.id = picked.id
-RETURNING c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
-          c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
-          $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score;
+SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
+       c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
+       $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score, a.author_history
+FROM claimed c
+LEFT JOIN LATERAL (
+    -- the author's earlier comments on this site, by status (index comments_author)
+    SELECT jsonb_build_object(
+        'published', count(*) FILTER (WHERE h.status = 'published'),
+        'pending', count(*) FILTER (WHERE h.status = 'pending'),
+        'rejected', count(*) FILTER (WHERE h.status = 'rejected'),
+        'spam', count(*) FILTER (WHERE h.status = 'spam')
+    ) AS author_history
+    FROM comments h
+    WHERE h.site_id = c.site_id AND h.email_hash = c.email_hash AND h.created_at < c.created_at
+) a ON true;
 
 -- name: release_claims
 -- A moderator gives back their claims: all of them, or those of the ids in $3.

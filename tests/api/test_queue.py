@@ -213,3 +213,27 @@ async def test_release_gives_back_own_claims_only(
     assert [i["id"] for i in (await claim(client, mai, 5))["items"]] == ids[1:3]
     bad = await client.post(url, json={"ids": ["nope"]}, headers=auth(lan))
     assert bad.status == 422
+
+
+async def test_queue_filters_by_thread_and_reason_and_shows_author_history(
+    client: TestClient, site_key: str, make_staff: MakeStaff
+) -> None:
+    token = await make_staff("lan")
+    await client.post("/v1/comments", json=comment(), headers=auth(site_key))
+    await client.post("/v1/comments", json=comment(body="casino"), headers=auth(site_key))
+    first = await held(client, site_key, 1, thread="khac")
+    other = await held(client, site_key, 1, email="binh@example.vn")
+    url = "/v1/sites/news/queue?thread=khac"
+    page = await (await client.get(url, headers=auth(token))).json()
+    assert [i["id"] for i in page["items"]] == first
+    history = page["items"][0]["author_history"]
+    assert history == {"published": 1, "pending": 0, "rejected": 0, "spam": 1}
+    reason = page["items"][0]["reasons"][0]
+    url = f"/v1/sites/news/queue?reason={reason}"
+    page = await (await client.get(url, headers=auth(token))).json()
+    assert [i["id"] for i in page["items"]] == first + other
+    assert page["items"][1]["author_history"]["published"] == 0
+    url = "/v1/sites/news/queue?reason=abuse:hold"
+    assert (await (await client.get(url, headers=auth(token))).json())["items"] == []
+    claimed = await claim(client, token, 1)
+    assert claimed["items"][0]["author_history"]["spam"] == 1

@@ -19,6 +19,10 @@ class StaffUnauthorized(Unauthorized):
     """Missing or unknown staff token."""
 
 
+class Forbidden(DomainError):
+    """The staff member's role does not allow this on their own site."""
+
+
 class LeaseHeld(DomainError):
     """Another moderator holds a live claim on the comment."""
 

@@ -17,6 +17,7 @@ from moderation.models import (
     PublicPage,
 )
 from moderation.review import (
+    AuditPage,
     BulkDecisionIn,
     BulkOut,
     ClaimIn,
@@ -33,7 +34,7 @@ REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
-    BulkDecisionIn, BulkOut,
+    BulkDecisionIn, BulkOut, AuditPage,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -65,7 +66,8 @@ def _answers(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
     """Success answers plus the problem answers listed."""
     texts = {
         "304": "Not modified", "400": "Malformed JSON", "401": "Bad or missing credential",
-        "404": "Not found, or another site's", "409": "Another moderator holds a live claim",
+        "403": "Owners only", "404": "Not found, or another site's",
+        "409": "Another moderator holds a live claim",
         "413": "Body too large", "415": "Not JSON",
         "422": "Invalid fields", "503": "Database unreachable; retry after Retry-After",
     }  # fmt: skip
@@ -128,6 +130,11 @@ def _moderator_paths() -> dict[str, Any]:
             "requestBody": {"required": True, **_ref("BulkDecisionIn")},
             "responses": _answers({"200": {"description": "OK", **_ref("BulkOut")}},
                                   "400", "401", "404", "415", "422", "503")}},
+        "/v1/sites/{site}/audit": {"get": {
+            "summary": "Decisions, policy versions and staff, newest first (owners)",
+            "security": STAFF, "parameters": [slug, *query[-2:]],
+            "responses": _answers({"200": {"description": "OK", **_ref("AuditPage")}},
+                                  "401", "403", "404", "422", "503")}},
         "/v1/comments/{id}/events": {"get": {
             "summary": "A comment's history, oldest first", "security": STAFF,
             "parameters": [path_id],

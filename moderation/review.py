@@ -201,3 +201,24 @@ class EventPage(BaseModel):
 
     items: list[Event]
     next_cursor: str | None = None
+
+
+class AuditEntry(BaseModel):
+    """One line of a site's audit log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    created_at: datetime
+    kind: Literal["decision", "policy", "staff"]
+    ref: str = Field(exclude=True)
+    actor: str
+    detail: dict[str, object]
+
+
+class AuditPage(BaseModel):
+    """One page of the audit log, newest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[AuditEntry]
+    next_cursor: str | None

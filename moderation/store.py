@@ -26,7 +26,7 @@ from moderation.models import (
     Signals,
     Site,
 )
-from moderation.review import Action, Event, Outcome, QueueFilter, QueueItem, Staff
+from moderation.review import Action, AuditEntry, Event, Outcome, QueueFilter, QueueItem, Staff
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
@@ -214,6 +214,14 @@ class Store:
         args = (staff.site_id, ids, staff.id, status, staff.username, note, action)
         rows = await self._fetch("decide", *args)
         return {UUID(r["id"]): r["outcome"] for r in rows}
+
+    async def audit_page(
+        self, site_id: int, before: tuple[datetime, str, str] | None, limit: int
+    ) -> list[AuditEntry]:
+        """Decisions, policy versions and staff of a site, newest first, before a cursor."""
+        at, kind, ref = before if before else (None, None, None)
+        rows = await self._fetch("audit_page", site_id, at, kind, ref, limit)
+        return [AuditEntry.model_validate(dict(r)) for r in rows]
 
     async def events(self, site_id: int, comment_id: UUID) -> list[Event]:
         """A comment's history, oldest first; NotFound when it has none in this site."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from moderation.api.context import SETTINGS, SITES, STORE
 from moderation.credentials import bearer_token, hash_key
-from moderation.errors import NotFound, StaffUnauthorized, Unauthorized
+from moderation.errors import Forbidden, NotFound, StaffUnauthorized, Unauthorized
 from moderation.models import Site
 from moderation.review import Staff
 
@@ -72,4 +72,12 @@ async def staff_of_site(request: web.Request) -> Staff:
     staff = await authenticate_staff(request)
     if staff.site_slug != request.match_info["site"]:
         raise NotFound("site")
+    return staff
+
+
+async def owner_of_site(request: web.Request) -> Staff:
+    """An owner of the {site} in the path; its moderators get 403, other sites' staff 404."""
+    staff = await staff_of_site(request)
+    if staff.role != "owner":
+        raise Forbidden(staff.username)
     return staff

@@ -18,6 +18,7 @@ from moderation.errors import (
     AlreadyExists,
     DatabaseUnavailable,
     DomainError,
+    Forbidden,
     InvalidField,
     LeaseHeld,
     NotFound,
@@ -34,6 +35,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     Unauthorized: (401, "Unauthorized"),
     AlreadyExists: (409, "Conflict"),
     LeaseHeld: (409, "Conflict"),
+    Forbidden: (403, "Forbidden"),
     InvalidField: (422, "Unprocessable Content"),
     DatabaseUnavailable: (503, "Service Unavailable"),
     UnsupportedMediaType: (415, "Unsupported Media Type"),
@@ -42,6 +44,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
 _DETAIL: Mapping[type[Exception], str] = {
     Unauthorized: "A valid site key is required: Authorization: Bearer <key>.",
     StaffUnauthorized: "A valid staff token is required: Authorization: Bearer <token>.",
+    Forbidden: "Only an owner of this site may do this.",
     LeaseHeld: "Another moderator holds a live claim on this comment.",
     DatabaseUnavailable: "The database is unreachable; nothing was stored. Retry later.",
     UnsupportedMediaType: "Send the body as application/json.",

@@ -268,3 +268,27 @@ SELECT actor, action, from_status, to_status, note, model_version, policy_versio
 FROM comment_events
 WHERE site_id = $1 AND comment_id = $2::uuid
 ORDER BY id;
+
+-- name: audit_page
+-- Newest first: moderators' decisions, policy versions and staff accounts of one site.
+SELECT created_at, kind, ref, actor, detail FROM (
+    SELECT e.created_at, 'decision' AS kind, e.id::text AS ref, e.actor,
+           jsonb_build_object('comment_id', e.comment_id, 'action', e.action,
+                              'from_status', e.from_status, 'to_status', e.to_status,
+                              'note', e.note) AS detail
+    FROM comment_events e
+    WHERE e.site_id = $1 AND e.action IS NOT NULL
+    UNION ALL
+    SELECT p.created_at, 'policy', p.version::text, coalesce(p.created_by, 'system'),
+           jsonb_build_object('version', p.version)
+    FROM policies p
+    WHERE p.site_id = $1
+    UNION ALL
+    SELECT u.created_at, 'staff', u.id::text, 'operator',
+           jsonb_build_object('username', u.username, 'role', u.role)
+    FROM users u
+    WHERE u.site_id = $1
+) entries
+WHERE $2::timestamptz IS NULL OR (created_at, kind, ref) < ($2::timestamptz, $3::text, $4::text)
+ORDER BY created_at DESC, kind DESC, ref DESC
+LIMIT $5;

@@ -83,6 +83,8 @@ async def create_pool(
             command_timeout=wait_seconds,
             init=_init_connection,
             reset=_no_reset,
+            # JIT compiling costs more than these short statements ever run.
+            server_settings={"jit": "off"},
         )
     try:
         yield pool

@@ -176,20 +176,30 @@ ORDER BY c.top_score DESC, c.id
 LIMIT $5;
 
 -- name: claim_pending
--- One statement: lock up to $3 pending comments nobody holds under a live lease, skipping
--- rows another claim is locking right now, and lease them to user $2 for $4 seconds.
-WITH picked AS (
+-- One statement: lock up to $3 pending comments nobody holds under a live lease (lapsed
+-- leases first, index comments_pending_claimed; then never-claimed ones oldest first, index
+-- comments_pending_unclaimed), skipping rows another claim is locking right now, and lease
+-- them to user $2 for $4 seconds.
+WITH lapsed AS (
     SELECT id FROM comments
-    WHERE site_id = $1 AND status = 'pending'
-      AND (claim_expires_at IS NULL OR claim_expires_at <= now())
+    WHERE site_id = $1 AND status = 'pending' AND claimed_by IS NOT NULL
+      AND claim_expires_at <= now()
+    ORDER BY claim_expires_at, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+), fresh AS (
+    SELECT id FROM comments
+    WHERE site_id = $1 AND status = 'pending' AND claimed_by IS NULL
     ORDER BY created_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ), claimed AS (
+    -- ANY(ARRAY(...)) makes the update a primary-key lookup, whatever the row estimates.
     UPDATE comments c
     SET claimed_by = $2, claim_expires_at = now() + make_interval(secs => $4)
-    FROM picked
-    WHERE c.site_id = $1 AND c.id = picked.id
+    WHERE c.site_id = $1 AND c.id = ANY(ARRAY(
+        SELECT id FROM (SELECT id FROM lapsed UNION ALL SELECT id FROM fresh) p LIMIT $3
+    ))
     RETURNING c.*
 )
 SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,

@@ -67,4 +67,4 @@ async def test_claim_uses_the_pending_index(
     # EXPLAIN without ANALYZE plans the statement but does not run it.
     plan = await db.fetch(f"EXPLAIN {query}", site_id, user_id, 10, 300.0, "lan")
     text = "\n".join(r[0] for r in plan)
-    assert "comments_pending" in text, text
+    assert "comments_pending_unclaimed" in text, text

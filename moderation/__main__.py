@@ -42,6 +42,49 @@ def _users_create(settings: Settings, args: argparse.Namespace) -> int:
     return commands.create_user(settings, args.username, args.site, args.role)
 
 
+def _sites_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Give a site a new key and print it."""
+    from moderation import commands
+
+    return commands.rotate_site_key(settings, args.slug, args.grace_hours)
+
+
+def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    """Revoke a staff member's token."""
+    from moderation import commands
+
+    return commands.revoke_user(settings, args.site, args.username)
+
+
+def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Give a staff member a new token and print it."""
+    from moderation import commands
+
+    return commands.rotate_user_token(settings, args.site, args.username)
+
+
+def _credential_commands(
+    sites: argparse._SubParsersAction[argparse.ArgumentParser],
+    users: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """sites rotate-key, users revoke, users rotate-token."""
+    rotate = sites.add_parser("rotate-key", help="give a site a new key; prints it")
+    rotate.add_argument("slug")
+    rotate.add_argument(
+        "--grace-hours", type=float, default=24.0,
+        help="how long the old key keeps working (0: stop at once; default 24)",
+    )  # fmt: skip
+    rotate.set_defaults(func=_sites_rotate_key)
+    for name, func, text in (
+        ("revoke", _users_revoke, "revoke a staff member's token at once"),
+        ("rotate-token", _users_rotate_token, "give a staff member a new token; prints it"),
+    ):
+        command = users.add_parser(name, help=text)
+        command.add_argument("username")
+        command.add_argument("--site", required=True)
+        command.set_defaults(func=func)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
     root = argparse.ArgumentParser(prog="moderation", description=__doc__)
@@ -67,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     create_user.add_argument("--site", required=True)
     create_user.add_argument("--role", required=True, choices=["owner", "moderator"])
     create_user.set_defaults(func=_users_create)
+    _credential_commands(sites, users)
     return root
 
 

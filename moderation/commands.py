@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from moderation import store
 from moderation.credentials import hash_key, new_key
@@ -84,5 +85,58 @@ def create_user(settings: Settings, username: str, slug: str, role: Role) -> int
     with database_url(settings) as dsn:
         token = asyncio.run(add_user(dsn, settings.db_timeout_seconds, username, slug, role))
     say(f"{role} {username!r} of {slug!r} created; the token is shown only this once:")
+    print(token, flush=True)
+    return 0
+
+
+async def _rotate_key(dsn: str, timeout: float, slug: str, grace: timedelta) -> str:
+    """Replace a site's key, the old one accepted for `grace`; the new key."""
+    key = new_key("sk")
+    async with open_store(dsn, timeout) as db:
+        if not await db.rotate_site_key(slug, hash_key(key), datetime.now(UTC) + grace):
+            raise NotFound(f"no site {slug!r}")
+    return key
+
+
+def rotate_site_key(settings: Settings, slug: str, grace_hours: float) -> int:
+    """Print a site's new key alone on standard output."""
+    grace = timedelta(hours=grace_hours)
+    with database_url(settings) as dsn:
+        key = asyncio.run(_rotate_key(dsn, settings.db_timeout_seconds, slug, grace))
+    until = f"for {grace_hours:g} more hours" if grace_hours > 0 else "no longer"
+    say(f"site {slug!r} has a new key (shown only this once); the old key works {until}:")
+    print(key, flush=True)
+    return 0
+
+
+async def _revoke(dsn: str, timeout: float, slug: str, username: str) -> None:
+    """Revoke a staff member's token; NotFound when there is no such active user."""
+    async with open_store(dsn, timeout) as db:
+        if not await db.revoke_user(slug, username):
+            raise NotFound(f"no active user {username!r} on {slug!r}")
+
+
+def revoke_user(settings: Settings, slug: str, username: str) -> int:
+    """Revoke a staff member's token at once."""
+    with database_url(settings) as dsn:
+        asyncio.run(_revoke(dsn, settings.db_timeout_seconds, slug, username))
+    say(f"{username!r} of {slug!r} revoked; their token no longer works")
+    return 0
+
+
+async def _new_token(dsn: str, timeout: float, slug: str, username: str) -> str:
+    """Give a staff member a new token; NotFound when there is no such user."""
+    token = new_key("mt")
+    async with open_store(dsn, timeout) as db:
+        if not await db.rotate_user_token(slug, username, hash_key(token)):
+            raise NotFound(f"no user {username!r} on {slug!r}")
+    return token
+
+
+def rotate_user_token(settings: Settings, slug: str, username: str) -> int:
+    """Print a staff member's new token alone on standard output."""
+    with database_url(settings) as dsn:
+        token = asyncio.run(_new_token(dsn, settings.db_timeout_seconds, slug, username))
+    say(f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void:")
     print(token, flush=True)
     return 0

@@ -153,6 +153,18 @@ class Store:
         assert row is not None
         return int(row["id"])
 
+    async def rotate_site_key(self, slug: str, key_hash: bytes, old_until: datetime) -> bool:
+        """Give a site a new key, the old one valid until `old_until`; False if no such site."""
+        return await self._fetchrow("rotate_site_key", slug, key_hash, old_until) is not None
+
+    async def revoke_user(self, slug: str, username: str) -> bool:
+        """Revoke a staff member's token; False when there is no such active user."""
+        return await self._fetchrow("revoke_user", slug, username) is not None
+
+    async def rotate_user_token(self, slug: str, username: str, token_hash: bytes) -> bool:
+        """Give a staff member a new token (reinstating a revoked one); False if unknown."""
+        return await self._fetchrow("rotate_user_token", slug, username, token_hash) is not None
+
     async def insert_comment(self, args: CommentRow) -> tuple[CommentOut, bool] | None:
         """Store a comment with its event and outbox row; None when the parent is unknown."""
         row = await self._fetchrow("insert_comment", *args.params())

@@ -21,7 +21,8 @@ LEFT JOIN LATERAL (
     SELECT version, body FROM policies
     WHERE site_id = s.id ORDER BY version DESC LIMIT 1
 ) p ON true
-WHERE s.key_hash = $1;
+WHERE s.key_hash = $1
+   OR (s.previous_key_hash = $1 AND s.previous_key_expires_at > now());
 
 -- name: site_by_slug
 SELECT s.id, s.slug, p.version AS policy_version, p.body AS policy
@@ -120,7 +121,7 @@ INSERT INTO schema_migrations (version, name) VALUES ($1, $2);
 -- name: staff_by_token
 SELECT u.id, u.site_id, s.slug AS site_slug, u.username, u.role
 FROM users u JOIN sites s ON s.id = u.site_id
-WHERE u.token_hash = $1;
+WHERE u.token_hash = $1 AND u.revoked_at IS NULL;
 
 -- name: queue_oldest
 -- Keyset page of a site's comments in one status, oldest first (index comments_pending).
@@ -302,3 +303,20 @@ SELECT created_at, kind, ref, actor, detail FROM (
 WHERE $2::timestamptz IS NULL OR (created_at, kind, ref) < ($2::timestamptz, $3::text, $4::text)
 ORDER BY created_at DESC, kind DESC, ref DESC
 LIMIT $5;
+
+-- name: rotate_site_key
+-- The new key takes over at once; the old one keeps working until $3 (now() for none).
+UPDATE sites
+SET previous_key_hash = key_hash, previous_key_expires_at = $3, key_hash = $2
+WHERE slug = $1
+RETURNING id;
+
+-- name: revoke_user
+UPDATE users SET revoked_at = now()
+WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2 AND revoked_at IS NULL
+RETURNING id;
+
+-- name: rotate_user_token
+UPDATE users SET token_hash = $3, revoked_at = NULL
+WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
+RETURNING id;

@@ -61,3 +61,24 @@ async def test_users_create_prints_a_token(dsn: str, tmp_path: Path) -> None:
 async def test_migrate_command(dsn: str, tmp_path: Path) -> None:
     done = run(dsn, tmp_path, "migrate")
     assert done.returncode == 0 and "up to date" in done.stderr
+
+
+async def test_credential_commands_print_secrets_alone(dsn: str, tmp_path: Path) -> None:
+    first = run(dsn, tmp_path, "sites", "create", "news").stdout.strip()
+    rotated = run(dsn, tmp_path, "sites", "rotate-key", "news", "--grace-hours", "0")
+    assert rotated.returncode == 0, rotated.stderr
+    key = rotated.stdout.strip()
+    assert rotated.stdout == key + "\n" and key.startswith("sk_") and key != first
+    assert key not in rotated.stderr and "no longer" in rotated.stderr
+    run(dsn, tmp_path, "users", "create", "mai", "--site", "news", "--role", "moderator")
+    revoked = run(dsn, tmp_path, "users", "revoke", "mai", "--site", "news")
+    assert revoked.returncode == 0 and revoked.stdout == ""
+    again = run(dsn, tmp_path, "users", "revoke", "mai", "--site", "news")
+    assert again.returncode == 1 and "no active user" in again.stderr
+    token = run(dsn, tmp_path, "users", "rotate-token", "mai", "--site", "news").stdout.strip()
+    conn = await asyncpg.connect(dsn)
+    row = await conn.fetchrow("SELECT key_hash, previous_key_hash FROM sites")
+    user = await conn.fetchrow("SELECT token_hash, revoked_at FROM users")
+    await conn.close()
+    assert row["key_hash"] == hash_key(key) and row["previous_key_hash"] == hash_key(first)
+    assert user["token_hash"] == hash_key(token) and user["revoked_at"] is None

@@ -15,8 +15,10 @@ from tests.conftest import with_database
 
 EXPECTED = {
     "schema_migrations": {"version", "name", "applied_at"},
-    "sites": {"id", "slug", "key_hash", "created_at"},
-    "users": {"id", "site_id", "username", "role", "token_hash", "created_at"},
+    "sites": {
+        "id", "slug", "key_hash", "created_at", "previous_key_hash", "previous_key_expires_at"
+    },
+    "users": {"id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at"},
     "policies": {"site_id", "version", "body", "created_by", "created_at"},
     "comment_events": {
         "id", "site_id", "comment_id", "actor", "from_status", "to_status", "note",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import signal
 import sys
 from collections.abc import Sequence
@@ -76,21 +77,28 @@ def _exit_on_term(signum: int, frame: FrameType | None) -> None:
 
 
 def run_workers(settings: Settings, scorer: ScorerFactory) -> None:
-    """Run N worker processes sharing the port; stop them all on Ctrl-C or SIGTERM."""
+    """Run N worker processes sharing the port, replacing any that dies; stop on Ctrl-C/SIGTERM."""
     if settings.workers == 1:
         run_worker(settings, scorer, reuse_port=False)
         return
     context = multiprocessing.get_context("fork")
-    workers = [
-        context.Process(target=run_worker, args=(settings, scorer, True), name=f"worker-{i}")
-        for i in range(settings.workers)
-    ]
-    signal.signal(signal.SIGTERM, _exit_on_term)
-    for worker in workers:
+
+    def spawn(i: int) -> multiprocessing.process.BaseProcess:
+        worker = context.Process(
+            target=run_worker, args=(settings, scorer, True), name=f"worker-{i}"
+        )
         worker.start()
+        return worker
+
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    workers = [spawn(i) for i in range(settings.workers)]
     try:
-        for worker in workers:
-            worker.join()
+        while True:
+            multiprocessing.connection.wait([w.sentinel for w in workers])
+            for i, worker in enumerate(workers):
+                if not worker.is_alive():
+                    say(f"worker-{i} exited with {worker.exitcode}; starting a new one")
+                    workers[i] = spawn(i)
     except KeyboardInterrupt:
         pass
     finally:

@@ -157,5 +157,28 @@ def test_serve_with_database_url_and_two_workers(dsn: str, tmp_path: Path) -> No
             ids.add(body["id"])
         assert len(ids) == 6
         assert call(f"http://127.0.0.1:{port}/readyz")[0] == 200
+        _kill_a_worker_and_see_it_replaced(service.proc.pid)
+        status, _ = call(f"http://127.0.0.1:{port}/v1/comments", COMMENT, key)
+        assert status in (201, 202)
     finally:
         assert service.stop(signal.SIGTERM) == 0
+
+
+def _workers(pid: int) -> set[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {int(c) for c in children}
+
+
+def _kill_a_worker_and_see_it_replaced(server: int) -> None:
+    """A worker killed with SIGKILL is replaced by a new process."""
+    before = _workers(server)
+    assert len(before) == 2
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = _workers(server)
+        if len(now) == 2 and victim not in now:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"workers {_workers(server)} after killing {victim} of {before}")

@@ -80,7 +80,8 @@ def _answers(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
 def _post_comment() -> dict[str, Any]:
     """POST /v1/comments."""
     out = _ref("CommentOut")
-    key = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+    pattern = {"type": "string", "pattern": r"^[\x21-\x7e]{1,255}$"}
+    key = {"name": "Idempotency-Key", "in": "header", "schema": pattern}
     return {"post": {
         "summary": "Post a comment for moderation", "security": SITE_KEY, "parameters": [key],
         "requestBody": {"required": True, **_ref("CommentIn")},

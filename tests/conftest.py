@@ -82,7 +82,13 @@ async def db(dsn: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-def settings(dsn: str, tmp_path: Path) -> Settings:
+def settings_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Extra settings for one test: parametrize it with indirect=True."""
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture
+def settings(dsn: str, tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
     """Settings pointing at the test database."""
     return Settings(
         database_url=dsn,
@@ -90,6 +96,7 @@ def settings(dsn: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         site_cache_seconds=0,
         db_timeout_seconds=3,
+        **settings_overrides,  # type: ignore[arg-type]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -27,6 +28,10 @@ class PayloadTooLarge(Exception):
     """The request body is over the limit."""
 
 
+class BodyTimeout(Exception):
+    """The client did not send its body in time (a slow or stalled client)."""
+
+
 def json_response(
     data: BaseModel | Mapping[str, object],
     status: int = 200,
@@ -46,7 +51,12 @@ async def read_json(request: web.Request, model: type[M]) -> M:
     limit = request.app[SETTINGS].max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(request.content_length)
-    return model.model_validate_json(await request.read())
+    try:
+        async with asyncio.timeout(request.app[SETTINGS].body_timeout_seconds):
+            raw = await request.read()
+    except TimeoutError:
+        raise BodyTimeout(request.content_length) from None
+    return model.model_validate_json(raw)
 
 
 async def authenticate(request: web.Request) -> Site:

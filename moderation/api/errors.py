@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
-from moderation.api.common import PayloadTooLarge, UnsupportedMediaType
+from moderation.api.common import BodyTimeout, PayloadTooLarge, UnsupportedMediaType
 from moderation.api.context import METRICS, SETTINGS
 from moderation.errors import (
     AlreadyExists,
@@ -40,6 +40,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     DatabaseUnavailable: (503, "Service Unavailable"),
     UnsupportedMediaType: (415, "Unsupported Media Type"),
     PayloadTooLarge: (413, "Content Too Large"),
+    BodyTimeout: (408, "Request Timeout"),
 }
 _DETAIL: Mapping[type[Exception], str] = {
     Unauthorized: "A valid site key is required: Authorization: Bearer <key>.",
@@ -49,6 +50,7 @@ _DETAIL: Mapping[type[Exception], str] = {
     DatabaseUnavailable: "The database is unreachable; nothing was stored. Retry later.",
     UnsupportedMediaType: "Send the body as application/json.",
     PayloadTooLarge: "The request body is too large.",
+    BodyTimeout: "The request body did not arrive in time.",
 }
 
 
@@ -116,6 +118,10 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         return http_problem(exc)
     except ValidationError as exc:
         return validation_problem(exc)
+    except BodyTimeout as exc:
+        response = domain_problem(exc, request.app[SETTINGS].retry_after_seconds)
+        response.force_close()  # the rest of the body may still be on its way
+        return response
     except (DomainError, UnsupportedMediaType, PayloadTooLarge) as exc:
         return domain_problem(exc, request.app[SETTINGS].retry_after_seconds)
     except Exception:

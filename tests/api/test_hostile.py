@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
@@ -67,3 +68,60 @@ async def test_unicode_confusables_and_emoji_are_kept(client: TestClient, site_k
     assert response.status == 201
     view = await client.get(f"/v1/comments/{(await response.json())['id']}", headers=auth(site_key))
     assert (await view.json())["body"] == text
+
+
+async def _raw(client: TestClient, request: bytes, wait: float = 10) -> bytes:
+    """Send bytes on a fresh connection to the test server; what comes back before it closes."""
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(4096), wait)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"thread": "a", "name": "x", "email": "a@b.vn", "body": "\xff\xfe not UTF-8"}',
+        b'{"thread": "a", "name": "x", "email": "a@b.vn", "body": "lone \\ud800 surrogate"}',
+        b'{"thread": "a", "name": "x", "email": "a@b.vn", "body": "nul \x00 byte"}',
+    ],
+)
+async def test_broken_text_is_refused_cleanly(
+    client: TestClient, site_key: str, body: bytes
+) -> None:
+    response = await client.post("/v1/comments", data=body, headers={**auth(site_key), **JSON})
+    assert response.status == 400
+    assert (await response.json(content_type=None))["detail"].startswith("The body is not valid")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        b"".join(b"X-Flood-%d: %s\r\n" % (i, b"v" * 100) for i in range(500)),
+        b"X-Huge: " + b"a" * 100_000 + b"\r\n",
+    ],
+)
+async def test_header_floods_are_refused_and_the_server_lives(
+    client: TestClient, headers: bytes
+) -> None:
+    answer = await _raw(client, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n")[0]
+    assert (await client.get("/healthz")).status == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{"body_timeout_seconds": 0.5}], indirect=True)
+async def test_a_stalled_body_gets_408_while_others_are_served(
+    client: TestClient, site_key: str
+) -> None:
+    start = (
+        b"POST /v1/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + site_key.encode() + b"\r\nContent-Length: 500\r\n\r\n{"
+    )
+    stalled = [asyncio.create_task(_raw(client, start)) for _ in range(20)]
+    served = await client.post("/v1/comments", json=comment(), headers=auth(site_key))
+    assert served.status == 201
+    for answer in await asyncio.gather(*stalled):
+        assert answer.split(b"\r\n")[0].endswith(b"408 Request Timeout"), answer[:80]

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, errors, ops, owners, queue, readers
+from moderation.api import comments, errors, limits, ops, owners, queue, readers
 from moderation.api.context import METRICS, SCORER, SECRET, SETTINGS, SITES, STORE
 from moderation.credentials import deployment_secret
 from moderation.metrics import Metrics
@@ -70,8 +70,9 @@ def create_app(settings: Settings, scorer: ScorerFactory = load_default_scorer) 
     """The application; its pool, model and executor live in cleanup_ctx."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[errors.observe, errors.problems],
+        middlewares=[errors.observe, errors.problems, limits.rate_limits],
     )
+    limits.install(app, settings)
     app[SETTINGS] = settings
     app[SECRET] = deployment_secret(settings)
     app[METRICS] = Metrics()

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     scoring_max_batch: int = Field(default=64, ge=1)
     scorer: str = Field(default="classifiers:load_default", pattern=r"^[\w.]+:\w+$")
     claim_lease_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # Per process; 0 turns a limit off. A site key (its server posts for all readers) is limited
+    # by key, never by address; callers without a credential (readers, login) by address.
+    rate_limit_per_key: float = Field(default=500.0, ge=0)
+    rate_limit_per_key_burst: int = Field(default=1000, ge=1)
+    rate_limit_per_address: float = Field(default=20.0, ge=0)
+    rate_limit_per_address_burst: int = Field(default=60, ge=1)
+    trust_forwarded_for: bool = False
     log_level: str = "INFO"
     access_log: bool = True
 

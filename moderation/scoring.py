@@ -66,6 +66,14 @@ class BatchScorer:
         """The model's version."""
         return self.model.version
 
+    async def explain(self, texts: list[str], top: int) -> list[dict[str, list[dict[str, Any]]]]:
+        """Evidence spans per label for each text, all in one executor job."""
+
+        def run() -> list[dict[str, list[dict[str, Any]]]]:
+            return [self.model.explain(text, top) for text in texts]
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
     async def score(self, text: str) -> dict[str, float]:
         """Scores of one text, batched with whatever else is waiting."""
         future: asyncio.Future[dict[str, float]] = asyncio.get_running_loop().create_future()

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     scoring_max_batch: int = Field(default=64, ge=1)
     scorer: str = Field(default="classifiers:load_default", pattern=r"^[\w.]+:\w+$")
     claim_lease_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    webhooks: bool = True
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_backoff_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_max_age_seconds: float = Field(default=86_400.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_batch: int = Field(default=20, ge=1, le=500)
     log_level: str = "INFO"
     access_log: bool = True
 

@@ -10,12 +10,13 @@ import asyncpg
 import pytest
 
 from moderation import sql
+from moderation.review import QueueItem
 from moderation.store import migrate_dsn
 from tests.conftest import with_database
 
 EXPECTED = {
     "schema_migrations": {"version", "name", "applied_at"},
-    "sites": {"id", "slug", "key_hash", "created_at"},
+    "sites": {"id", "slug", "key_hash", "created_at", "webhook_secret"},
     "users": {"id", "site_id", "username", "role", "token_hash", "created_at"},
     "policies": {"site_id", "version", "body", "created_by", "created_at"},
     "comment_events": {
@@ -24,7 +25,11 @@ EXPECTED = {
     },
     "outbox": {
         "id", "event_id", "site_id", "comment_id", "event", "payload", "attempts",
-        "next_attempt_at", "delivered_at", "last_error", "created_at",
+        "next_attempt_at", "delivered_at", "last_error", "created_at", "state",
+    },
+    "webhook_deliveries": {
+        "id", "site_id", "outbox_id", "event_id", "attempt", "outcome", "http_status", "error",
+        "duration_ms", "created_at",
     },
 }  # fmt: skip
 COMMENT_COLUMNS = {
@@ -63,8 +68,10 @@ async def test_from_zero_gives_expected_schema(empty_dsn: str) -> None:
     applied = await migrate_dsn(empty_dsn)
     assert applied == [m.version for m in sql.load_migrations()]
     found = await columns(empty_dsn)
-    assert {k: v for k, v in found.items() if k != "comments"} == EXPECTED
+    assert {k: v for k, v in found.items() if k not in ("comments", "queue_items")} == EXPECTED
     assert found["comments"] >= COMMENT_COLUMNS
+    # the view queue_oldest and queue_by_score read gives every field a queue item needs
+    assert found["queue_items"] >= set(QueueItem.model_fields) - {"evidence"}
     tenant_tables = set(found) - {"sites", "schema_migrations"}
     assert all("site_id" in found[t] for t in tenant_tables)
 

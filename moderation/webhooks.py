@@ -45,13 +45,19 @@ class WebhookWorker:
             except DatabaseUnavailable as exc:
                 log.warning("webhooks: database unavailable (%s)", exc)
                 busy = 0
+            except Exception:  # a bug must not stop delivery for good; the leases protect rows
+                log.exception("webhooks: unexpected error")
+                busy = 0
             if busy < self._settings.webhook_batch:
                 await self._idle()
 
     async def run_once(self) -> int:
         """Lease one batch of due events and deliver them concurrently; how many."""
         items = await self._store.lease_outbox(self._settings.webhook_batch, self._lease)
-        await asyncio.gather(*(self._deliver(item) for item in items))
+        done = await asyncio.gather(*(self._deliver(i) for i in items), return_exceptions=True)
+        for failure in (d for d in done if isinstance(d, Exception)):
+            # the event's lease lapses and it is tried again
+            log.error("webhooks: delivery crashed", exc_info=failure)
         return len(items)
 
     async def _idle(self) -> None:

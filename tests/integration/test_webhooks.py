@@ -16,12 +16,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from moderation import commands
+from moderation.app import create_app
 from moderation.metrics import Metrics
 from moderation.outbox import Attempt, WebhookEvent
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
 from moderation.webhooks import WebhookWorker, running
 from tests.conftest import MakeStaff, auth, comment
+from tests.standin import KeywordScorer
 
 FAST = {
     "webhook_backoff_seconds": 0.05,
@@ -300,3 +302,23 @@ async def test_secret_is_kept_until_rotated(site_key: str, dsn: str) -> None:
     assert first == again != rotated and version == 2
     assert first.startswith("whsec_") and len(first) == 6 + 43
     assert rotated.startswith("whsec_") and len(rotated) == 6 + 43
+
+
+async def test_the_service_delivers_in_the_background(
+    settings: Settings,
+    site_key: str,
+    dsn: str,
+    db: asyncpg.Connection,
+    receiver: tuple[Receiver, str],
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+) -> None:
+    hook, url = receiver
+    await hook_site(dsn, url)
+    # a long poll: the intake itself wakes the worker
+    live = settings.model_copy(update={"webhooks": True, "webhook_poll_seconds": 30})
+    client = await aiohttp_client(create_app(live, KeywordScorer))
+    await post(client, site_key)
+    await until(lambda: _at_least(db, "SELECT count(*) FROM outbox WHERE state = 'delivered'", 1))
+    assert len(hook.calls) == 1
+    metrics = await (await client.get("/metrics")).text()
+    assert 'moderation_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics

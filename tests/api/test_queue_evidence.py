@@ -64,3 +64,14 @@ async def test_queue_works_when_the_model_cannot_explain(
     await held(client, site_key, 2)
     items = await page(client, lan, "pending")
     assert len(items) == 2 and all(i["evidence"] == {} for i in items)
+
+
+async def test_evidence_comes_from_the_first_characters_of_long_bodies(
+    client: TestClient, site_key: str, make_staff: MakeStaff
+) -> None:
+    lan = await make_staff("lan")
+    body = "casino " + "lời bình dài " * 300 + "buy now"
+    posted = await client.post("/v1/comments", json=comment(body=body), headers=auth(site_key))
+    assert (await posted.json())["status"] == "spam"
+    [item] = await page(client, lan, "spam")
+    assert [s["text"] for s in item["evidence"]["spam"]] == ["casino"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -88,3 +89,18 @@ async def test_concurrent_runs_apply_once(empty_dsn: str) -> None:
     count = await conn.fetchval("SELECT count(*) FROM schema_migrations")
     await conn.close()
     assert count == len(sql.load_migrations())
+
+
+async def test_0004_gives_existing_sites_their_own_webhook_secret(empty_dsn: str) -> None:
+    conn = await asyncpg.connect(empty_dsn)
+    queries = sql.load_queries()
+    await conn.execute(queries["migration_table"])
+    for migration in sql.load_migrations()[:3]:
+        await conn.execute(migration.sql)
+        await conn.execute(queries["record_migration"], *migration[:2])
+    await conn.execute("INSERT INTO sites (slug, key_hash) VALUES ('a', 'ka'), ('b', 'kb')")
+    assert await migrate_dsn(empty_dsn) == [m.version for m in sql.load_migrations()[3:]]
+    secrets = [r[0] for r in await conn.fetch("SELECT webhook_secret FROM sites")]
+    await conn.close()
+    assert len(set(secrets)) == 2
+    assert all(re.fullmatch(r"whsec_[A-Za-z0-9_-]{43}", s) for s in secrets)

@@ -35,6 +35,13 @@ def _sites_create(settings: Settings, args: argparse.Namespace) -> int:
     return commands.create_site(settings, args.slug)
 
 
+def _sites_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a site's webhook secret; set its URL or rotate the secret."""
+    from moderation import commands
+
+    return commands.webhook(settings, args.slug, args.url, args.rotate)
+
+
 def _users_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create a staff member and print their token."""
     from moderation import commands
@@ -99,6 +106,11 @@ def parser() -> argparse.ArgumentParser:
     create_site = sites.add_parser("create", help="create a site; prints its key")
     create_site.add_argument("slug")
     create_site.set_defaults(func=_sites_create)
+    hook = sites.add_parser("webhook", help="print the webhook signing secret; set the URL")
+    hook.add_argument("slug")
+    hook.add_argument("--url", help="set webhook_url (in a new policy version)")
+    hook.add_argument("--rotate", action="store_true", help="replace the secret first")
+    hook.set_defaults(func=_sites_webhook)
     for name, text in (
         ("train", "retrain the model (python -m classifiers.train)"),
         ("eval", "evaluate the model on dev splits (python -m classifiers.eval)"),

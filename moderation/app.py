@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from moderation.api import comments, errors, limits, ops, owners, queue, readers
-from moderation.api.context import METRICS, SCORER, SECRET, SETTINGS, SITES, STORE
+from moderation.api.context import METRICS, SCORER, SECRET, SETTINGS, SITES, STORE, WEBHOOKS
 from moderation.credentials import deployment_secret
 from moderation.metrics import Metrics
 from moderation.scoring import BatchScorer, Scorer, load_default_scorer
 from moderation.settings import Settings
 from moderation.sites import SiteCache
 from moderation.store import Store, create_pool
+from moderation.webhooks import running
 
 ScorerFactory = Callable[[], Scorer]
 
@@ -29,6 +30,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     async with create_pool(settings.database_url, *pool_args) as pool:
         app[STORE] = Store(pool, settings.db_timeout_seconds)
         app[SITES] = SiteCache(app[STORE], settings.site_cache_seconds)
+        yield
+
+
+async def _webhooks(app: web.Application) -> AsyncIterator[None]:
+    """The outbox worker, delivering webhooks in the background."""
+    async with running(app[STORE], app[SETTINGS], app[METRICS]) as worker:
+        app[WEBHOOKS] = worker
         yield
 
 
@@ -78,5 +86,6 @@ def create_app(settings: Settings, scorer: ScorerFactory = load_default_scorer) 
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_scoring(scorer))
+    app.cleanup_ctx.append(_webhooks)
     _routes(app)
     return app

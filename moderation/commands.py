@@ -14,6 +14,7 @@ from moderation.credentials import hash_key, new_key
 from moderation.embedded import database_url
 from moderation.errors import AlreadyExists, NotFound
 from moderation.models import Policy, Role
+from moderation.outbox import new_secret
 from moderation.settings import Settings
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -139,4 +140,29 @@ def rotate_user_token(settings: Settings, slug: str, username: str) -> int:
         token = asyncio.run(_new_token(dsn, settings.db_timeout_seconds, slug, username))
     say(f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void:")
     print(token, flush=True)
+    return 0
+
+
+async def site_webhook(
+    dsn: str, timeout: float, slug: str, url: str | None, rotate: bool
+) -> tuple[str, int | None]:
+    """A site's webhook secret (a new one when rotating) and the policy version a URL made."""
+    async with open_store(dsn, timeout) as db:
+        site_id, secret = await db.webhook_secret(slug, new_secret() if rotate else None)
+        version = await db.set_webhook_url(site_id, url, "operator") if url else None
+    return secret, version
+
+
+def webhook(settings: Settings, slug: str, url: str | None, rotate: bool) -> int:
+    """Print a site's webhook signing secret alone on standard output; maybe set its URL."""
+    if url is not None and not url.startswith(("https://", "http://")):
+        say("moderation: --url must be an http:// or https:// address")
+        return 2
+    with database_url(settings) as dsn:
+        timeout = settings.db_timeout_seconds
+        secret, version = asyncio.run(site_webhook(dsn, timeout, slug, url, rotate))
+    if version is not None:
+        say(f"webhook_url of {slug!r} set in policy version {version}")
+    say("the new signing secret (the old one no longer verifies):" if rotate else "signing secret:")
+    print(secret, flush=True)
     return 0

@@ -43,6 +43,18 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128),
             registry=self.registry,
         )
+        self.webhooks = Counter(
+            "moderation_webhook_deliveries",
+            "Webhook delivery attempts by outcome (delivered, retry, failed, skipped).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_seconds = Histogram(
+            "moderation_webhook_seconds",
+            "Time from sending a webhook to its HTTP answer.",
+            buckets=(*_LATENCY_BUCKETS, 10.0),
+            registry=self.registry,
+        )
 
     def observe_batch(self, size: int, seconds: float) -> None:
         """Record one scoring batch."""

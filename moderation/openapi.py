@@ -16,6 +16,7 @@ from moderation.models import (
     Problem,
     PublicPage,
 )
+from moderation.outbox import WebhookEvent
 from moderation.review import (
     AuditPage,
     BulkDecisionIn,
@@ -34,7 +35,7 @@ REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
-    BulkDecisionIn, BulkOut, AuditPage,
+    BulkDecisionIn, BulkOut, AuditPage, WebhookEvent,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -120,8 +121,9 @@ def _moderator_paths() -> dict[str, Any]:
             "responses": _answers({"200": {"description": "OK", **_ref("ReleaseOut")}},
                                   "400", "401", "404", "415", "422", "503")}},
         "/v1/comments/{id}/decision": {"post": {
-            "summary": "Approve, reject or mark spam / not spam; releases the claim",
-            "security": STAFF, "parameters": [path_id],
+            "summary": "Approve, reject or mark spam / not spam; releases the claim. With the "
+                       "site key, `actor` names the site's own moderator (site:<actor>)",
+            "security": [*STAFF, *SITE_KEY], "parameters": [path_id],
             "requestBody": {"required": True, **_ref("DecisionIn")},
             "responses": _answers({"200": {"description": "OK", **_ref("DecisionOut")}},
                                   "400", "401", "404", "409", "415", "422", "503")}},
@@ -177,12 +179,33 @@ def _paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _webhooks() -> dict[str, Any]:
+    """What the service POSTs to a site's webhook_url."""
+    headers = [
+        {"name": name, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": text}
+        for name, text in (
+            ("X-Moderation-Event-Id", "the event's id, as in the body"),
+            ("X-Moderation-Event", "comment.created or comment.status_changed"),
+            ("X-Moderation-Signature",
+             "sha256=<lowercase hex HMAC-SHA256 of the raw body, keyed with the site's secret>"),
+        )
+    ]  # fmt: skip
+    return {"commentEvent": {"post": {
+        "summary": "A comment's status changed (or it was posted); retried until a 2xx, 24 h",
+        "parameters": headers,
+        "requestBody": {"required": True, **_ref("WebhookEvent")},
+        "responses": {"2XX": {"description": "Acknowledged; any other answer is retried"}},
+    }}}  # fmt: skip
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "Comment moderation", "version": "1"},
         "paths": _paths(),
+        "webhooks": _webhooks(),
         "components": {
             "schemas": schemas(),
             "securitySchemes": {

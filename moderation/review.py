@@ -27,6 +27,11 @@ def target_status(action: Action) -> Status:
     assert_never(action)
 
 
+def _actor(value: str) -> str:
+    """The site's own moderator's name: trimmed, NFC, at most 100 characters."""
+    return clean_text(value, max_len=100)
+
+
 def _note(value: str) -> str:
     """A decision note: trimmed, NFC, at most 2000 characters, no control characters."""
     return clean_text(value, max_len=2000, multiline=True)
@@ -42,6 +47,26 @@ class Staff(BaseModel):
     site_slug: str
     username: str
     role: Role
+
+
+class Decider(BaseModel):
+    """Who records a decision: a staff member, or a site reporting its own moderators'."""
+
+    model_config = ConfigDict(frozen=True)
+
+    site_id: int
+    user_id: int | None
+    actor: str
+
+    @classmethod
+    def of_staff(cls, staff: Staff) -> Decider:
+        """A moderator or owner deciding with their token."""
+        return cls(site_id=staff.site_id, user_id=staff.id, actor=staff.username)
+
+    @classmethod
+    def of_site(cls, site_id: int, actor: str | None) -> Decider:
+        """A website deciding with its key, recorded as site:<actor>."""
+        return cls(site_id=site_id, user_id=None, actor=f"site:{actor}" if actor else "site")
 
 
 class QueueFilter(BaseModel):
@@ -66,6 +91,17 @@ class AuthorHistory(BaseModel):
     spam: int
 
 
+class Evidence(BaseModel):
+    """A span of the comment's body (character offsets) that raised a label's score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    start: int
+    end: int
+    weight: float = Field(description="how much the span added to the label's score")
+
+
 class QueueItem(BaseModel):
     """A comment as a moderator reviews it; the author's email is masked."""
 
@@ -85,6 +121,10 @@ class QueueItem(BaseModel):
     claimed_by: str | None = Field(description="who holds a live lease on it, if anyone")
     claim_expires_at: datetime | None
     author_history: AuthorHistory
+    evidence: dict[str, list[Evidence]] = Field(
+        default_factory=dict,
+        description="per label, the body's spans that raised its score most (the model's explain)",
+    )
     created_at: datetime
     top_score: float = Field(exclude=True)
 
@@ -132,12 +172,13 @@ class ReleaseOut(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    """A moderator's decision on one comment."""
+    """A decision on one comment; `actor` (site key only) names the site's own moderator."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Action
     note: Annotated[StrictStr, AfterValidator(_note)] | None = None
+    actor: Annotated[StrictStr, AfterValidator(_actor)] | None = None
 
 
 class DecisionOut(BaseModel):

@@ -66,6 +66,24 @@ class BatchScorer:
         """The model's version."""
         return self.model.version
 
+    async def explain(
+        self, texts: list[str], top: int, chunk: int = 10
+    ) -> list[dict[str, list[dict[str, Any]]]]:
+        """Evidence spans per label for each text, in executor jobs of `chunk` texts.
+
+        Small jobs, awaited one after another, let intake's scoring batches run in between.
+        """
+        loop = asyncio.get_running_loop()
+        found: list[dict[str, list[dict[str, Any]]]] = []
+        for start in range(0, len(texts), chunk):
+            part = texts[start : start + chunk]
+            found += await loop.run_in_executor(self._executor, self._explain, part, top)
+        return found
+
+    def _explain(self, texts: list[str], top: int) -> list[dict[str, list[dict[str, Any]]]]:
+        """The model's explain() of each text (in an executor thread)."""
+        return [self.model.explain(text, top) for text in texts]
+
     async def score(self, text: str) -> dict[str, float]:
         """Scores of one text, batched with whatever else is waiting."""
         future: asyncio.Future[dict[str, float]] = asyncio.get_running_loop().create_future()

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     rate_limit_per_address: float = Field(default=20.0, ge=0)
     rate_limit_per_address_burst: int = Field(default=60, ge=1)
     trust_forwarded_for: bool = False
+    webhooks: bool = True
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_backoff_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_max_age_seconds: float = Field(default=86_400.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_batch: int = Field(default=20, ge=1, le=500)
     log_level: str = "INFO"
     access_log: bool = True
 

@@ -26,7 +26,17 @@ from moderation.models import (
     Signals,
     Site,
 )
-from moderation.review import Action, AuditEntry, Event, Outcome, QueueFilter, QueueItem, Staff
+from moderation.outbox import Attempt, OutboxItem
+from moderation.review import (
+    Action,
+    AuditEntry,
+    Decider,
+    Event,
+    Outcome,
+    QueueFilter,
+    QueueItem,
+    Staff,
+)
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
@@ -222,10 +232,16 @@ class Store:
         return int(row["released"]) if row else 0
 
     async def decide(
-        self, staff: Staff, ids: list[UUID], action: Action, status: str, note: str | None
+        self,
+        by: Decider,
+        ids: list[UUID],
+        action: Action,
+        status: str,
+        note: str | None,
+        model_version: str,
     ) -> dict[UUID, Outcome]:
-        """Apply a decision to comments of the staff's site; the outcome of each one found."""
-        args = (staff.site_id, ids, staff.id, status, staff.username, note, action)
+        """Apply a decision to comments of the decider's site; the outcome of each one found."""
+        args = (by.site_id, ids, by.user_id, status, by.actor, note, action, model_version)
         rows = await self._fetch("decide", *args)
         return {UUID(r["id"]): r["outcome"] for r in rows}
 
@@ -243,6 +259,33 @@ class Store:
         if not rows:
             raise NotFound("comment")
         return [Event.model_validate(dict(r)) for r in rows]
+
+    async def lease_outbox(self, limit: int, lease: float) -> list[OutboxItem]:
+        """Take up to `limit` due webhook events of any site for `lease` seconds."""
+        rows = await self._fetch("outbox_lease", limit, lease)
+        return [OutboxItem.model_validate(dict(r)) for r in rows]
+
+    async def settle_outbox(
+        self, item: OutboxItem, attempt: Attempt, retry_in: float, max_age: float
+    ) -> str | None:
+        """Record an attempt and the event's next state; None when the lease was lost."""
+        args = (item.site_id, item.id, attempt.outcome, item.attempts, retry_in)
+        log = (attempt.http_status, attempt.error, attempt.duration_ms, max_age)
+        row = await self._fetchrow("outbox_settle", *args, *log)
+        return str(row["outcome"]) if row else None
+
+    async def webhook_secret(self, slug: str, replace_with: str | None) -> tuple[int, str]:
+        """A site's (id, webhook signing secret), replaced first when a new one is given."""
+        row = await self._fetchrow("webhook_secret", slug, replace_with)
+        if row is None:
+            raise NotFound(f"no site {slug!r}")
+        return int(row["id"]), str(row["webhook_secret"])
+
+    async def set_webhook_url(self, site_id: int, url: str, by: str) -> int:
+        """Write a policy version with a new webhook_url; the version number."""
+        row = await self._fetchrow("set_webhook_url", site_id, url, by)
+        assert row is not None
+        return int(row["version"])
 
 
 class CommentRow:

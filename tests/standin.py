@@ -39,12 +39,17 @@ class KeywordScorer:
         return scores
 
     def explain(self, text: str, top: int = 5) -> dict[str, list[dict[str, Any]]]:
-        """Where each keyword was found."""
+        """Where each keyword (and, for spam, the hold word) was found."""
         found: dict[str, list[dict[str, Any]]] = {}
+        folded = text.casefold()
         for label, words in _KEYWORDS.items():
-            spans = [(text.casefold().find(w), w) for w in words]
+            extra = (_HOLD_WORD,) if label == "spam" else ()
+            spans = [(folded.find(w), w) for w in (*words, *extra)]
             hits = [(i, w) for i, w in spans if i >= 0][:top]
-            found[label] = [{"text": w, "start": i, "end": i + len(w)} for i, w in hits]
+            found[label] = [
+                {"text": text[i : i + len(w)], "start": i, "end": i + len(w), "weight": 0.98}
+                for i, w in hits
+            ]
         return found
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from moderation import policy, privacy
 from moderation.api.common import authenticate, json_response, read_json
-from moderation.api.context import METRICS, SCORER, SECRET, STORE
+from moderation.api.context import METRICS, SCORER, SECRET, STORE, WEBHOOKS
 from moderation.errors import InvalidField, NotFound
 from moderation.models import CommentIn, CommentOut, EraseIn, EraseOut, Signals, Site
 from moderation.store import CommentRow
@@ -52,6 +52,7 @@ async def post_comment(request: web.Request) -> web.Response:
     out, created = await intake(request, site, await read_json(request, CommentIn))
     if created:
         request.app[METRICS].decisions.labels(out.status).inc()
+        request.app[WEBHOOKS].wake()
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(out, 201 if out.status == "published" else 202, headers)
 

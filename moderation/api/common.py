@@ -77,6 +77,17 @@ async def authenticate_staff(request: web.Request) -> Staff:
     return staff
 
 
+async def staff_or_site(request: web.Request) -> Staff | Site:
+    """The staff member or the site whose token or key is in the Authorization header."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if token:
+        staff = await request.app[STORE].staff_by_token(hash_key(token))
+        found = staff or await request.app[SITES].by_key(token)
+        if found is not None:
+            return found
+    raise StaffUnauthorized("staff token or site key")
+
+
 async def staff_of_site(request: web.Request) -> Staff:
     """A staff member of the {site} in the path; another site's staff get 404, not 403."""
     staff = await authenticate_staff(request)

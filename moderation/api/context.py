@@ -9,6 +9,7 @@ from moderation.scoring import BatchScorer
 from moderation.settings import Settings
 from moderation.sites import SiteCache
 from moderation.store import Store
+from moderation.webhooks import WebhookWorker
 
 SETTINGS = web.AppKey("settings", Settings)
 SECRET = web.AppKey("secret", bytes)
@@ -16,3 +17,4 @@ METRICS = web.AppKey("metrics", Metrics)
 STORE = web.AppKey("store", Store)
 SITES = web.AppKey("sites", SiteCache)
 SCORER = web.AppKey("scorer", BatchScorer)
+WEBHOOKS = web.AppKey("webhooks", WebhookWorker)

@@ -125,55 +125,21 @@ WHERE u.token_hash = $1 AND u.revoked_at IS NULL;
 
 -- name: queue_oldest
 -- Keyset page of a site's comments in one status, oldest first (index comments_pending).
-SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
-       c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
-       CASE WHEN c.claim_expires_at > now() THEN u.username END AS claimed_by,
-       CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
-       c.created_at, c.top_score, a.author_history
-FROM comments c
-LEFT JOIN users u ON u.site_id = c.site_id AND u.id = c.claimed_by
-LEFT JOIN LATERAL (
-    -- the author's earlier comments on this site, by status (index comments_author)
-    SELECT jsonb_build_object(
-        'published', count(*) FILTER (WHERE h.status = 'published'),
-        'pending', count(*) FILTER (WHERE h.status = 'pending'),
-        'rejected', count(*) FILTER (WHERE h.status = 'rejected'),
-        'spam', count(*) FILTER (WHERE h.status = 'spam')
-    ) AS author_history
-    FROM comments h
-    WHERE h.site_id = c.site_id AND h.email_hash = c.email_hash AND h.created_at < c.created_at
-) a ON true
-WHERE c.site_id = $1 AND c.status = $2
-  AND ($6::text IS NULL OR c.thread = $6::text) AND ($7::text IS NULL OR $7::text = ANY(c.reasons))
-  AND ($3::timestamptz IS NULL OR (c.created_at, c.id) > ($3::timestamptz, $4::uuid))
-ORDER BY c.created_at, c.id
+SELECT q.* FROM queue_items q
+WHERE q.site_id = $1 AND q.status = $2
+  AND ($6::text IS NULL OR q.thread = $6::text) AND ($7::text IS NULL OR $7::text = ANY(q.reasons))
+  AND ($3::timestamptz IS NULL OR (q.created_at, q.comment_id) > ($3::timestamptz, $4::uuid))
+ORDER BY q.created_at, q.comment_id
 LIMIT $5;
 
 -- name: queue_by_score
 -- Keyset page, highest top score first, ties by id (index comments_pending_score).
-SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
-       c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
-       CASE WHEN c.claim_expires_at > now() THEN u.username END AS claimed_by,
-       CASE WHEN c.claim_expires_at > now() THEN c.claim_expires_at END AS claim_expires_at,
-       c.created_at, c.top_score, a.author_history
-FROM comments c
-LEFT JOIN users u ON u.site_id = c.site_id AND u.id = c.claimed_by
-LEFT JOIN LATERAL (
-    -- the author's earlier comments on this site, by status (index comments_author)
-    SELECT jsonb_build_object(
-        'published', count(*) FILTER (WHERE h.status = 'published'),
-        'pending', count(*) FILTER (WHERE h.status = 'pending'),
-        'rejected', count(*) FILTER (WHERE h.status = 'rejected'),
-        'spam', count(*) FILTER (WHERE h.status = 'spam')
-    ) AS author_history
-    FROM comments h
-    WHERE h.site_id = c.site_id AND h.email_hash = c.email_hash AND h.created_at < c.created_at
-) a ON true
-WHERE c.site_id = $1 AND c.status = $2
-  AND ($6::text IS NULL OR c.thread = $6::text) AND ($7::text IS NULL OR $7::text = ANY(c.reasons))
-  AND ($3::float8 IS NULL OR c.top_score < $3::float8
-       OR (c.top_score = $3::float8 AND c.id > $4::uuid))
-ORDER BY c.top_score DESC, c.id
+SELECT q.* FROM queue_items q
+WHERE q.site_id = $1 AND q.status = $2
+  AND ($6::text IS NULL OR q.thread = $6::text) AND ($7::text IS NULL OR $7::text = ANY(q.reasons))
+  AND ($3::float8 IS NULL OR q.top_score < $3::float8
+       OR (q.top_score = $3::float8 AND q.comment_id > $4::uuid))
+ORDER BY q.top_score DESC, q.comment_id
 LIMIT $5;
 
 -- name: claim_pending
@@ -231,23 +197,26 @@ SELECT count(*) AS released FROM released;
 
 -- name: decide
 -- One statement for one or many comments ($2): lock them in id order (so concurrent bulk
--- decisions cannot deadlock); skip those another user holds under a live lease; set the
--- status and release the claim of the others, and where the status changes append the event
--- and the webhook outbox row.
+-- decisions cannot deadlock); skip those another user holds under a live lease ($3 is null
+-- for a site's own decision, which any live lease blocks); set the status and release the
+-- claim of the others, and where the status changes append the event and the webhook outbox
+-- row, with the model ($8) and the site's policy version in force now.
 WITH target AS (
-    SELECT id, thread, status, claimed_by, claim_expires_at, scores, reasons,
-           model_version, policy_version
+    SELECT id, thread, status, claimed_by, claim_expires_at, scores, reasons
     FROM comments
     WHERE site_id = $1 AND id = ANY($2::uuid[])
     ORDER BY id
     FOR UPDATE
 ), verdict AS (
     SELECT t.*, CASE
-        WHEN t.claimed_by <> $3 AND t.claim_expires_at > now() THEN 'conflict'
+        WHEN t.claimed_by IS DISTINCT FROM $3::bigint AND t.claim_expires_at > now()
+            THEN 'conflict'
         WHEN t.status = $4 THEN 'unchanged'
         ELSE 'changed'
     END AS outcome
     FROM target t
+), in_force AS (
+    SELECT max(version) AS policy_version FROM policies WHERE site_id = $1
 ), released AS (
     UPDATE comments c
     SET status = $4, claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
@@ -258,19 +227,20 @@ WITH target AS (
         site_id, comment_id, actor, from_status, to_status, note, action,
         model_version, policy_version
     )
-    SELECT $1, id, $5, status, $4, $6, $7, model_version, policy_version
-    FROM verdict WHERE outcome = 'changed'
+    SELECT $1, id, $5, status, $4, $6, $7, $8, policy_version
+    FROM verdict, in_force WHERE outcome = 'changed'
 ), outbox_row AS (
     INSERT INTO outbox (site_id, comment_id, event, payload)
     SELECT $1, id, 'comment.status_changed', jsonb_build_object(
         'event', 'comment.status_changed',
         'comment', jsonb_build_object(
             'id', id, 'thread', thread, 'status', $4::text, 'previous_status', status,
-            'action', $7::text, 'scores', scores, 'reasons', to_jsonb(reasons),
-            'model_version', model_version, 'policy_version', policy_version
+            'action', $7::text, 'actor', $5::text, 'scores', scores,
+            'reasons', to_jsonb(reasons), 'model_version', $8::text,
+            'policy_version', policy_version
         )
     )
-    FROM verdict WHERE outcome = 'changed'
+    FROM verdict, in_force WHERE outcome = 'changed'
 )
 SELECT id::text AS id, outcome FROM verdict;
 
@@ -320,3 +290,74 @@ RETURNING id;
 UPDATE users SET token_hash = $3, revoked_at = NULL
 WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
 RETURNING id;
+-- name: outbox_lease
+-- Due events of every site (the worker serves them all), locked with SKIP LOCKED so
+-- concurrent workers take different rows, and leased by pushing next_attempt_at past the
+-- attempt's timeout: a crashed worker's rows come due again. With each: the site's slug,
+-- secret and current webhook_url, and the comment's creation time and permalink.
+WITH due AS (
+    SELECT id FROM outbox
+    WHERE state = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+), leased AS (
+    UPDATE outbox o
+    SET next_attempt_at = now() + make_interval(secs => $2), attempts = o.attempts + 1
+    WHERE o.id = ANY(ARRAY(SELECT id FROM due))
+    RETURNING o.id, o.site_id, o.event_id, o.comment_id, o.event, o.payload, o.attempts,
+              o.created_at
+)
+SELECT l.id, l.site_id, l.event_id, l.event, l.payload, l.attempts, l.created_at,
+       s.slug AS site, s.webhook_secret AS secret, p.body ->> 'webhook_url' AS url,
+       c.created_at AS comment_created_at, c.permalink
+FROM leased l
+JOIN sites s ON s.id = l.site_id
+LEFT JOIN LATERAL (
+    SELECT body FROM policies WHERE site_id = l.site_id ORDER BY version DESC LIMIT 1
+) p ON true
+LEFT JOIN comments c ON c.site_id = l.site_id AND c.id = l.comment_id
+ORDER BY l.id;
+
+-- name: outbox_settle
+-- Record one attempt ($3: delivered, retry or skipped) if this worker still holds the lease
+-- (attempts = $4); a retry past the maximum age ($9 seconds) becomes failed. Logs the attempt.
+WITH verdict AS (
+    SELECT id, CASE
+        WHEN $3 = 'retry' AND created_at < now() - make_interval(secs => $9) THEN 'failed'
+        ELSE $3::text
+    END AS outcome
+    FROM outbox
+    WHERE site_id = $1 AND id = $2 AND attempts = $4 AND state = 'pending'
+), settled AS (
+    UPDATE outbox o
+    SET state = CASE v.outcome WHEN 'retry' THEN 'pending' ELSE v.outcome END,
+        delivered_at = CASE WHEN v.outcome = 'delivered' THEN now() END,
+        next_attempt_at = CASE WHEN v.outcome = 'retry'
+            THEN now() + make_interval(secs => $5) ELSE o.next_attempt_at END,
+        last_error = $7
+    FROM verdict v
+    WHERE o.site_id = $1 AND o.id = v.id
+    RETURNING o.site_id, o.id, o.event_id, o.attempts, v.outcome
+)
+INSERT INTO webhook_deliveries (
+    site_id, outbox_id, event_id, attempt, outcome, http_status, error, duration_ms
+)
+SELECT site_id, id, event_id, attempts, outcome, $6, $7, $8 FROM settled
+RETURNING outcome;
+
+-- name: webhook_secret
+-- A site's webhook signing secret, replaced by $2 when given.
+UPDATE sites SET webhook_secret = COALESCE($2::text, webhook_secret)
+WHERE slug = $1
+RETURNING id, webhook_secret;
+
+-- name: set_webhook_url
+-- A new policy version of site $1 equal to the latest but for webhook_url.
+INSERT INTO policies (site_id, version, body, created_by)
+SELECT site_id, version + 1, body || jsonb_build_object('webhook_url', $2::text), $3
+FROM policies
+WHERE site_id = $1
+ORDER BY version DESC
+LIMIT 1
+RETURNING version;

@@ -121,7 +121,7 @@ async def test_decision_validates_its_body_and_id(
         assert (await decide(client, lan, target, "spam")).status == 404
         response = await client.get(f"/v1/comments/{target}/events", headers=auth(lan))
         assert response.status == 404
-    assert (await decide(client, site_key, cid, "spam")).status == 401
+    assert (await decide(client, "sk_not-a-key", cid, "spam")).status == 401
 
 
 async def test_erased_comment_has_no_history(

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from moderation.app import create_app
 from moderation.scoring import DEFAULT_SCORER, Scorer, import_scorer
 from moderation.settings import Settings
-from tests.conftest import auth, comment
+from tests.conftest import MakeStaff, auth, comment
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +46,21 @@ async def test_intake_with_the_real_model(
     assert body["model_version"] == real_model.version
     assert set(body["scores"]) >= {"spam", "abuse", "hate"}
     assert all(0 <= v <= 1 for v in body["scores"].values())
+
+
+async def test_queue_evidence_from_the_real_model(
+    settings: Settings,
+    real_model: Scorer,
+    site_key: str,
+    make_staff: MakeStaff,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+) -> None:
+    client = await aiohttp_client(create_app(settings, lambda: real_model))
+    lan = await make_staff("lan")
+    text = "Nhà cái uy tín, nạp 100k tặng 200k, truy cập nhacai88.vip ngay"
+    await client.post("/v1/comments", json=comment(body=text), headers=auth(site_key))
+    response = await client.get("/v1/sites/news/queue?status=spam", headers=auth(lan))
+    [item] = (await response.json())["items"]
+    spans = item["evidence"]["spam"]
+    assert 1 <= len(spans) <= 3
+    assert all(text[s["start"] : s["end"]] == s["text"] and s["weight"] > 0 for s in spans)

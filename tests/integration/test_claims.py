@@ -68,3 +68,22 @@ async def test_claim_uses_the_pending_index(
     plan = await db.fetch(f"EXPLAIN {query}", site_id, user_id, 10, 300.0, "lan")
     text = "\n".join(r[0] for r in plan)
     assert "comments_pending_unclaimed" in text, text
+
+
+async def test_queue_pages_read_the_view_on_the_pending_indexes(
+    site_key: str, db: asyncpg.Connection
+) -> None:
+    await fill_queue(db, "news", PENDING)
+    await db.execute("ANALYZE comments")
+    site_id = await db.fetchval("SELECT id FROM sites WHERE slug = 'news'")
+    queries = sql.load_queries()
+    args = (site_id, "pending", None, None, 51, None, None)
+    # queue_items is a view; the planner must still walk the index in the page's order
+    for name, index in (
+        ("queue_oldest", "comments_pending"),
+        ("queue_by_score", "comments_pending_score"),
+    ):
+        assert "FROM queue_items" in queries[name]
+        plan = "\n".join(r[0] for r in await db.fetch(f"EXPLAIN {queries[name]}", *args))
+        assert f"Index Scan using {index} on comments c" in plan, plan
+        assert "Sort" not in plan, plan

@@ -82,3 +82,23 @@ async def test_credential_commands_print_secrets_alone(dsn: str, tmp_path: Path)
     await conn.close()
     assert row["key_hash"] == hash_key(key) and row["previous_key_hash"] == hash_key(first)
     assert user["token_hash"] == hash_key(token) and user["revoked_at"] is None
+
+
+async def test_sites_webhook_prints_the_secret_and_sets_the_url(dsn: str, tmp_path: Path) -> None:
+    run(dsn, tmp_path, "sites", "create", "news")
+    shown = run(dsn, tmp_path, "sites", "webhook", "news")
+    assert shown.returncode == 0, shown.stderr
+    secret = shown.stdout.strip()
+    assert shown.stdout == secret + "\n" and secret.startswith("whsec_")
+    url = "https://example.vn/wp-json/moderation/v1/webhook"
+    done = run(dsn, tmp_path, "sites", "webhook", "news", "--url", url, "--rotate")
+    assert done.returncode == 0, done.stderr
+    rotated = done.stdout.strip()
+    assert rotated != secret and rotated.startswith("whsec_") and secret not in done.stderr
+    conn = await asyncpg.connect(dsn)
+    stored = await conn.fetchval("SELECT webhook_secret FROM sites WHERE slug = 'news'")
+    policy = await conn.fetchval("SELECT body ->> 'webhook_url' FROM policies WHERE version = 2")
+    await conn.close()
+    assert (stored, policy) == (rotated, url)
+    assert run(dsn, tmp_path, "sites", "webhook", "nope").returncode == 1
+    assert run(dsn, tmp_path, "sites", "webhook", "news", "--url", "ftp://x").returncode == 2

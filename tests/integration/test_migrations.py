@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -10,13 +11,15 @@ import asyncpg
 import pytest
 
 from moderation import sql
+from moderation.review import QueueItem
 from moderation.store import migrate_dsn
 from tests.conftest import with_database
 
 EXPECTED = {
     "schema_migrations": {"version", "name", "applied_at"},
     "sites": {
-        "id", "slug", "key_hash", "created_at", "previous_key_hash", "previous_key_expires_at"
+        "id", "slug", "key_hash", "created_at", "previous_key_hash", "previous_key_expires_at",
+        "webhook_secret",
     },
     "users": {"id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at"},
     "policies": {"site_id", "version", "body", "created_by", "created_at"},
@@ -26,7 +29,11 @@ EXPECTED = {
     },
     "outbox": {
         "id", "event_id", "site_id", "comment_id", "event", "payload", "attempts",
-        "next_attempt_at", "delivered_at", "last_error", "created_at",
+        "next_attempt_at", "delivered_at", "last_error", "created_at", "state",
+    },
+    "webhook_deliveries": {
+        "id", "site_id", "outbox_id", "event_id", "attempt", "outcome", "http_status", "error",
+        "duration_ms", "created_at",
     },
 }  # fmt: skip
 COMMENT_COLUMNS = {
@@ -65,8 +72,10 @@ async def test_from_zero_gives_expected_schema(empty_dsn: str) -> None:
     applied = await migrate_dsn(empty_dsn)
     assert applied == [m.version for m in sql.load_migrations()]
     found = await columns(empty_dsn)
-    assert {k: v for k, v in found.items() if k != "comments"} == EXPECTED
+    assert {k: v for k, v in found.items() if k not in ("comments", "queue_items")} == EXPECTED
     assert found["comments"] >= COMMENT_COLUMNS
+    # the view queue_oldest and queue_by_score read gives every field a queue item needs
+    assert found["queue_items"] >= set(QueueItem.model_fields) - {"evidence"}
     tenant_tables = set(found) - {"sites", "schema_migrations"}
     assert all("site_id" in found[t] for t in tenant_tables)
 
@@ -83,3 +92,18 @@ async def test_concurrent_runs_apply_once(empty_dsn: str) -> None:
     count = await conn.fetchval("SELECT count(*) FROM schema_migrations")
     await conn.close()
     assert count == len(sql.load_migrations())
+
+
+async def test_0004_gives_existing_sites_their_own_webhook_secret(empty_dsn: str) -> None:
+    conn = await asyncpg.connect(empty_dsn)
+    queries = sql.load_queries()
+    await conn.execute(queries["migration_table"])
+    for migration in sql.load_migrations()[:3]:
+        await conn.execute(migration.sql)
+        await conn.execute(queries["record_migration"], *migration[:2])
+    await conn.execute("INSERT INTO sites (slug, key_hash) VALUES ('a', 'ka'), ('b', 'kb')")
+    assert await migrate_dsn(empty_dsn) == [m.version for m in sql.load_migrations()[3:]]
+    secrets = [r[0] for r in await conn.fetch("SELECT webhook_secret FROM sites")]
+    await conn.close()
+    assert len(set(secrets)) == 2
+    assert all(re.fullmatch(r"whsec_[A-Za-z0-9_-]{43}", s) for s in secrets)

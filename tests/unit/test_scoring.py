@@ -59,3 +59,13 @@ async def test_wrong_number_of_scores_fails_instead_of_hanging() -> None:
             batcher.score("a"), batcher.score("b"), return_exceptions=True
         )
     assert all(isinstance(o, RuntimeError) for o in outcomes)
+
+
+async def test_explain_keeps_order_across_executor_jobs() -> None:
+    with ThreadPoolExecutor(1) as pool:
+        batcher = BatchScorer(KeywordScorer(), pool, 8)
+        texts = [f"bình luận {i}" + (" casino" if i % 7 == 0 else "") for i in range(25)]
+        found = await batcher.explain(texts, top=2, chunk=4)
+    assert len(found) == 25
+    assert [i for i, spans in enumerate(found) if spans["spam"]] == [0, 7, 14, 21]
+    assert found[7]["spam"][0]["start"] == texts[7].index("casino")

@@ -112,22 +112,24 @@ def gather(
 
 
 class History(BaseModel):
-    """What the database knew of a comment's author and text when it arrived."""
+    """What the database knew of a comment's author and text when it arrived (None: unknown,
+    because the rule needing it was off then)."""
 
     model_config = ConfigDict(frozen=True)
 
-    author_approved: bool = False
-    author_recent_bad: bool = False
-    copies: int = 0
+    author_approved: bool | None = None
+    author_recent_bad: bool | None = None
+    copies: int | None = None
 
 
 def escalate(decision: Decision, history: History, policy: Policy) -> Decision:
     """The history rules, as insert_comment applies them in SQL (used by previews)."""
     dup = policy.duplicates
-    duplicate = dup.max_copies is not None and history.copies >= dup.max_copies
-    new_author = policy.premoderate_new_authors and not history.author_approved
-    trusted = (policy.trust_approved_authors and history.author_approved
-               and not history.author_recent_bad and decision.status == "pending"
+    copies = history.copies
+    duplicate = dup.max_copies is not None and copies is not None and copies >= dup.max_copies
+    new_author = policy.premoderate_new_authors and history.author_approved is False
+    trusted = (policy.trust_approved_authors and history.author_approved is True
+               and history.author_recent_bad is False and decision.status == "pending"
                and not duplicate)  # fmt: skip
     status, extra = decision.status, []
     if duplicate:

@@ -15,7 +15,7 @@ LOW = {"spam": 0.1, "abuse": 0.1, "hate": 0.1}
 
 
 def hit(kind: str) -> TermHit:
-    return TermHit(term="x", list=kind, start=0, end=1, text="x")  # type: ignore[arg-type]
+    return TermHit(term="x", list=kind, start=0, end=1, text="x")
 
 
 @pytest.mark.parametrize(

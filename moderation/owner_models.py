@@ -112,8 +112,11 @@ class StatsOut(BaseModel):
     queue_depth: int
     oldest_pending_seconds: float | None
     median_decision_seconds: float | None = Field(description="arrival to first decision")
-    decided: int
-    overturned: int = Field(description="decided comments whose status differs from intake's")
-    overturn_rate: float | None
+    decided: int = Field(description="comments moderators decided on")
+    auto_decided: int = Field(description="of those, the ones intake published or removed")
+    overturned: int = Field(
+        description="of those, published ones removed or removed ones published"
+    )
+    overturn_rate: float | None = Field(description="overturned / auto_decided")
     by_label: dict[Label, LabelOutcome]
     by_reason: list[ReasonOutcome]

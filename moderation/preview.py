@@ -144,7 +144,7 @@ def shape_stats(row: Mapping[str, Any], since: datetime, days: int, time_zone: s
     reasons = [ReasonOutcome(**r, overturn_rate=_share(r["published"], r["decided"]))
                for r in row["by_reason"]]  # fmt: skip
     by_reason = {r.reason: r for r in reasons}
-    decided, overturned = int(row["decided"]), int(row["overturned"])
+    auto, overturned = int(row["auto_decided"]), int(row["overturned"])
     return StatsOut(
         since=since,
         days=days,
@@ -153,9 +153,10 @@ def shape_stats(row: Mapping[str, Any], since: datetime, days: int, time_zone: s
         queue_depth=int(row["queue_depth"]),
         oldest_pending_seconds=row["oldest_pending_seconds"],
         median_decision_seconds=row["median_decision_seconds"],
-        decided=decided,
+        decided=int(row["decided"]),
+        auto_decided=auto,
         overturned=overturned,
-        overturn_rate=_share(overturned, decided),
+        overturn_rate=_share(overturned, auto),
         by_label={label: _label(label, by_reason) for label in LABELS},
         by_reason=reasons,
     )

@@ -439,7 +439,11 @@ SELECT
         ORDER BY extract(epoch FROM first_at - created_at)) FROM decided
     ) AS median_decision_seconds,
     (SELECT count(*) FROM decided) AS decided,
-    (SELECT count(*) FROM decided WHERE status <> intake_status) AS overturned,
+    (SELECT count(*) FROM decided WHERE intake_status <> 'pending') AS auto_decided,
+    -- published automatically but taken down, or removed automatically but published
+    (SELECT count(*) FROM decided
+     WHERE (intake_status = 'published') <> (status = 'published')
+       AND intake_status <> 'pending') AS overturned,
     (SELECT coalesce(jsonb_agg(o ORDER BY o.reason), '[]'::jsonb) FROM (
         SELECT reason, count(*) AS decided,
                count(*) FILTER (WHERE status = 'published') AS published,

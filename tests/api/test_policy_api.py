@@ -164,3 +164,13 @@ async def test_changes_are_audited_with_before_and_after(
     }
     assert policies[1]["detail"]["changes"]["max_links"] == {"before": None, "after": 2}
     assert await db.fetchval("SELECT count(*) FROM policies") == 3
+
+
+async def test_the_owner_endpoints_are_documented(client: TestClient) -> None:
+    doc = await (await client.get("/openapi.json")).json()
+    assert {"get", "put"} <= set(doc["paths"]["/v1/sites/{site}/policy"])
+    assert "post" in doc["paths"]["/v1/sites/{site}/policy/preview"]
+    assert "get" in doc["paths"]["/v1/sites/{site}/stats"]
+    fields = set(doc["components"]["schemas"]["Policy"]["properties"])
+    assert {"blocked_terms", "flood", "duplicates", "time_zone", "webhook_url"} <= fields
+    assert {"PolicyIn", "PreviewOut", "StatsOut", "Flood"} <= set(doc["components"]["schemas"])

@@ -53,18 +53,19 @@ WITH parent_ok AS (
         SELECT 1 FROM comments WHERE site_id = $1 AND id = $3::uuid AND thread = $2
     ) AS ok
 ), by_author AS (
+    -- ORDER BY the index's own columns keeps generic plans on comments_author / comments_ip
     SELECT count(*) AS n, min(created_at) AS oldest FROM (
         SELECT created_at FROM comments
         WHERE $27::int IS NOT NULL AND site_id = $1 AND email_hash = $5
           AND created_at > now() - make_interval(secs => $26::float8)
-        ORDER BY created_at DESC LIMIT $27::int
+        ORDER BY email_hash DESC, created_at DESC LIMIT $27::int
     ) recent
 ), by_ip AS (
     SELECT count(*) AS n, min(created_at) AS oldest FROM (
         SELECT created_at FROM comments
         WHERE $28::int IS NOT NULL AND $8::cidr IS NOT NULL AND site_id = $1
           AND ip_prefix = $8::cidr AND created_at > now() - make_interval(secs => $26::float8)
-        ORDER BY created_at DESC LIMIT $28::int
+        ORDER BY ip_prefix DESC, created_at DESC LIMIT $28::int
     ) recent
 ), flood AS (
     SELECT CASE
@@ -79,20 +80,17 @@ WITH parent_ok AS (
     greatest(1, ceil($26::float8 - extract(epoch FROM now() - CASE
         WHEN a.n >= $27::int THEN a.oldest ELSE i.oldest END)))::int AS retry_after
     FROM by_author a, by_ip i
-), facts AS (
-    SELECT h.approved, h.recent_bad, h.copies,
-           coalesce(h.copies >= $23::int, false) AS dup,
-           coalesce($29::bool AND NOT h.approved, false) AS new_author,
-           coalesce($30::bool AND h.approved AND NOT h.recent_bad, false) AS trusted
-    FROM (SELECT
+), history AS MATERIALIZED (
+    SELECT
         CASE WHEN $29::bool OR $30::bool THEN EXISTS (
+            -- status || '' keeps the planner on comments_author, off the site's published index
             SELECT 1 FROM comments
-            WHERE site_id = $1 AND email_hash = $5 AND status = 'published'
+            WHERE site_id = $1 AND email_hash = $5 AND status || '' = 'published'
         ) END AS approved,
         CASE WHEN $30::bool THEN EXISTS (
             SELECT 1 FROM (
                 SELECT status FROM comments WHERE site_id = $1 AND email_hash = $5
-                ORDER BY created_at DESC LIMIT 20
+                ORDER BY email_hash DESC, created_at DESC LIMIT 20
             ) recent WHERE status IN ('rejected', 'spam')
         ) END AS recent_bad,
         CASE WHEN $23::int IS NOT NULL AND $22::bytea IS NOT NULL THEN (
@@ -103,7 +101,12 @@ WITH parent_ok AS (
                 LIMIT $23::int
             ) copies
         ) END AS copies
-    ) h
+), facts AS MATERIALIZED (
+    SELECT h.approved, h.recent_bad, h.copies,
+           coalesce(h.copies >= $23::int, false) AS dup,
+           coalesce($29::bool AND NOT h.approved, false) AS new_author,
+           coalesce($30::bool AND h.approved AND NOT h.recent_bad, false) AS trusted
+    FROM history h
 ), verdict AS (
     SELECT f.*, CASE
         WHEN $14::text IN ('rejected', 'spam') THEN $14::text

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, errors, limits, ops, owners, queue, readers
+from moderation.api import comments, errors, limits, ops, owners, policy, queue, readers
 from moderation.api.context import METRICS, SCORER, SECRET, SETTINGS, SITES, STORE, WEBHOOKS
 from moderation.credentials import deployment_secret
 from moderation.metrics import Metrics
@@ -68,6 +68,10 @@ def _routes(app: web.Application) -> None:
     app.router.add_post("/v1/comments/{id}/decision", queue.decision)
     app.router.add_get("/v1/comments/{id}/events", queue.events)
     app.router.add_get("/v1/sites/{site}/audit", owners.audit)
+    app.router.add_get("/v1/sites/{site}/policy", policy.get_policy)
+    app.router.add_put("/v1/sites/{site}/policy", policy.put_policy)
+    app.router.add_post("/v1/sites/{site}/policy/preview", policy.preview_policy)
+    app.router.add_get("/v1/sites/{site}/stats", policy.stats)
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/metrics", ops.metrics)

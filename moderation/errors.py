@@ -42,3 +42,20 @@ class InvalidField(DomainError):
 
 class DatabaseUnavailable(DomainError):
     """The database cannot be reached right now; the caller may retry."""
+
+
+class Flooded(DomainError):
+    """Too many comments from one author or IP prefix in the site's flood window."""
+
+    def __init__(self, by: str, retry_after: int) -> None:
+        super().__init__(by)
+        self.by = by
+        self.retry_after = retry_after
+
+
+class VersionRequired(DomainError):
+    """A change was sent without saying which version it changes (If-Match)."""
+
+
+class StaleVersion(DomainError):
+    """A change was made to a version that is no longer the latest."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import unicodedata
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -16,6 +19,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StrictStr,
     model_validator,
 )
@@ -155,18 +160,127 @@ class Thresholds(BaseModel):
     hate: Band = Band(hold=0.5, reject=0.95)
 
 
+def _term(value: str) -> str:
+    """A list term: trimmed, NFC, at most 100 characters, holding a letter or a digit."""
+    text = clean_text(value, max_len=100)
+    if not any(c.isalnum() for c in text):
+        raise PydanticCustomError("term", "must contain a letter or a digit")
+    return text
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop repeats (ignoring case), keeping the first spelling and the order."""
+    first = {v.casefold(): v for v in reversed(values)}
+    return tuple(dict.fromkeys(first[v.casefold()] for v in values))
+
+
+def _domain(value: str) -> str:
+    """An email domain: lower case letters, digits, dots and dashes."""
+    text = value.strip().lower().removeprefix("@")
+    if not _DOMAIN.fullmatch(text):
+        raise PydanticCustomError("domain", "is not a domain name (like example.com)")
+    return text
+
+
+def _webhook_url(value: str) -> str:
+    """An http(s) URL with a host and no credentials."""
+    text = clean_text(value, max_len=2000)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+        raise PydanticCustomError("url", "must be an http(s) URL with a host and no credentials")
+    return text
+
+
+def _time_zone(value: str) -> str:
+    """An IANA time zone name such as Asia/Ho_Chi_Minh."""
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise PydanticCustomError("time_zone", "is not an IANA time zone name") from None
+    return value
+
+
+_DOMAIN = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
+)
+MAX_TERMS = 5000
+Term = Annotated[StrictStr, AfterValidator(_term)]
+TermList = Annotated[tuple[Term, ...], Field(max_length=MAX_TERMS), AfterValidator(_unique)]
+Domain = Annotated[StrictStr, AfterValidator(_domain)]
+
+
+class Flood(BaseModel):
+    """Flood limits: at most so many comments per author / per IP prefix in a sliding window."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_author: StrictInt | None = Field(
+        default=None, ge=1, le=10_000, description="null: no limit"
+    )
+    per_ip: StrictInt | None = Field(
+        default=None, ge=1, le=100_000, description="per /24 (IPv4) or /64 (IPv6); null: no limit"
+    )
+    window_seconds: StrictInt = Field(default=60, ge=1, le=86_400)
+
+
+class Duplicates(BaseModel):
+    """The same text (ignoring case, diacritics, digits, punctuation) posted again and again."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_copies: StrictInt | None = Field(
+        default=None, ge=1, le=1000,
+        description="copies allowed in the window; the next ones are held or spam; null: off",
+    )  # fmt: skip
+    window_seconds: StrictInt = Field(default=86_400, ge=60, le=30 * 86_400)
+    action: Literal["hold", "spam"] = "hold"
+    min_length: StrictInt = Field(
+        default=20, ge=1, le=1000, description="shorter texts (once normalised) never count"
+    )
+
+
 class Policy(BaseModel):
     """A site's moderation policy at one version."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: int = 0
+    version: int = Field(default=0, description="read only; a PUT ignores it (use If-Match)")
     thresholds: Thresholds = Thresholds()
-    blocked_terms: tuple[str, ...] = ()
-    watched_terms: tuple[str, ...] = ()
-    max_links: int | None = Field(default=None, ge=0)
-    premoderate_new_authors: bool = False
-    webhook_url: str | None = None
+    blocked_terms: TermList = Field(default=(), description="reject (status rejected)")
+    watched_terms: TermList = Field(default=(), description="hold for review")
+    max_links: StrictInt | None = Field(default=None, ge=0, le=1000, description="hold at or above")
+    premoderate_new_authors: StrictBool = Field(
+        default=False, description="hold an author's comments until one of theirs is published"
+    )
+    trust_approved_authors: StrictBool = Field(
+        default=False,
+        description="publish held comments of authors with a published comment and no rejected"
+        " or spam one among their last 20, unless a reject band or rule is hit",
+    )
+    min_form_seconds: float = Field(
+        default=0, ge=0, le=3600, description="hold comments sent sooner after form_shown_at"
+    )
+    flood: Flood = Flood()
+    duplicates: Duplicates = Duplicates()
+    blocked_email_domains: Annotated[
+        tuple[Domain, ...], Field(max_length=1000), AfterValidator(_unique)
+    ] = Field(default=(), description="spam; subdomains too")
+    webhook_url: Annotated[StrictStr, AfterValidator(_webhook_url)] | None = None
+    time_zone: Annotated[StrictStr, AfterValidator(_time_zone)] = Field(
+        default="UTC", description="days of the stats"
+    )
+
+
+class TermHit(BaseModel):
+    """A listed term found in a comment, with its span (character offsets in the body)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    term: str
+    list: Literal["blocked", "watched"]
+    start: int
+    end: int
+    text: str
 
 
 class Signals(BaseModel):
@@ -176,6 +290,9 @@ class Signals(BaseModel):
 
     links: int = 0
     honeypot: bool = False
+    form_seconds: float | None = None
+    email_domain_blocked: bool = False
+    terms: tuple[TermHit, ...] = ()
 
 
 class Decision(BaseModel):

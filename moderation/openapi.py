@@ -13,10 +13,12 @@ from moderation.models import (
     CommentView,
     EraseIn,
     EraseOut,
+    Policy,
     Problem,
     PublicPage,
 )
 from moderation.outbox import WebhookEvent
+from moderation.owner_models import PolicyIn, PreviewOut, StatsOut
 from moderation.review import (
     AuditPage,
     BulkDecisionIn,
@@ -35,7 +37,7 @@ REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
-    BulkDecisionIn, BulkOut, AuditPage, WebhookEvent,
+    BulkDecisionIn, BulkOut, AuditPage, WebhookEvent, Policy, PolicyIn, PreviewOut, StatsOut,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -69,8 +71,10 @@ def _answers(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
         "304": "Not modified", "400": "Malformed JSON", "401": "Bad or missing credential",
         "403": "Owners only", "404": "Not found, or another site's",
         "409": "Another moderator holds a live claim",
-        "413": "Body too large", "415": "Not JSON",
-        "422": "Invalid fields", "503": "Database unreachable; retry after Retry-After",
+        "412": "If-Match names an older version", "413": "Body too large", "415": "Not JSON",
+        "422": "Invalid fields", "428": "If-Match missing",
+        "429": "Flood limit reached; nothing stored; retry after Retry-After",
+        "503": "Database unreachable; retry after Retry-After",
     }  # fmt: skip
     out = dict(ok)
     for code in codes:
@@ -88,8 +92,54 @@ def _post_comment() -> dict[str, Any]:
         "requestBody": {"required": True, **_ref("CommentIn")},
         "responses": _answers({"201": {"description": "Published", **out},
                                "202": {"description": "Held, rejected or spam", **out}},
-                              "400", "401", "413", "415", "422", "503"),
+                              "400", "401", "413", "415", "422", "429", "503"),
     }}  # fmt: skip
+
+
+def _owner_paths() -> dict[str, Any]:
+    """Policy, preview and stats (an owner's staff token)."""
+    slug = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": 'the ETag of a GET, e.g. "v3"',
+    }
+
+    def ints(*names: str) -> list[dict[str, Any]]:
+        return [
+            {"name": n, "in": "query", "required": False, "schema": {"type": "integer"}}
+            for n in names
+        ]
+
+    etag = {"ETag": {"schema": {"type": "string"}, "description": '"v<version>"'}}
+    policy = {"description": "The policy", "headers": etag, **_ref("Policy")}
+    return {
+        "/v1/sites/{site}/policy": {
+            "get": {"summary": "The site's current policy, with its ETag", "security": STAFF,
+                    "parameters": [slug],
+                    "responses": _answers({"200": policy}, "401", "403", "404", "503")},
+            "put": {"summary": "Change the policy: fields left out keep their values; a new "
+                               "version, audited, in effect in every process within a second",
+                    "security": STAFF, "parameters": [slug, if_match],
+                    "requestBody": {"required": True, **_ref("PolicyIn")},
+                    "responses": _answers({"200": policy}, "400", "401", "403", "404", "412",
+                                          "413", "415", "422", "428", "503")}},
+        "/v1/sites/{site}/policy/preview": {"post": {
+            "summary": "A policy change replayed on recent comments (limit, default 1000, max "
+                       "5000; examples per move, default 5, max 20)",
+            "security": STAFF, "parameters": [slug, *ints("limit", "examples")],
+            "requestBody": {"required": True, **_ref("PolicyIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("PreviewOut")}},
+                                  "400", "401", "403", "404", "413", "415", "422", "503")}},
+        "/v1/sites/{site}/stats": {"get": {
+            "summary": "Volumes per day and status, queue, time to decision, overturns "
+                       "(days: default 30, max 366)",
+            "security": STAFF, "parameters": [slug, *ints("days")],
+            "responses": _answers({"200": {"description": "OK", **_ref("StatsOut")}},
+                                  "401", "403", "404", "422", "503")}},
+    }  # fmt: skip
 
 
 def _moderator_paths() -> dict[str, Any]:
@@ -172,6 +222,7 @@ def _paths() -> dict[str, Any]:
             "responses": _answers({"200": {"description": "OK", **_ref("PublicPage")}},
                                   "304", "404", "422", "503")}},
         **_moderator_paths(),
+        **_owner_paths(),
         "/healthz": {"get": {"summary": "Process is up", "responses": plain}},
         "/readyz": {"get": {"summary": "Database and model ready", "responses": plain}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},

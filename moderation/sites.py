@@ -1,4 +1,9 @@
-"""A short-lived per-process cache of sites, so intake costs one database round trip."""
+"""A short-lived per-process cache of sites, so intake costs one database round trip.
+
+A site (with its latest policy) is trusted for `ttl` seconds (MODERATION_SITE_CACHE_SECONDS,
+1 s by default): that bounds how long a policy change takes to reach every process. Word
+lists are compiled once per (site, policy version) and kept while that version is current.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import TypeVar
 from moderation.credentials import hash_key
 from moderation.models import Site
 from moderation.store import Store
+from moderation.terms import Terms
 
 _MAX_ENTRIES = 10_000
 K = TypeVar("K")
@@ -21,6 +27,7 @@ class SiteCache:
         self._ttl = ttl
         self._by_key: dict[bytes, tuple[float, Site]] = {}
         self._by_slug: dict[str, tuple[float, Site]] = {}
+        self._terms: dict[int, tuple[int, Terms]] = {}
 
     async def by_key(self, key: str) -> Site | None:
         """The site owning a site key; None for an unknown key (never cached)."""
@@ -38,6 +45,18 @@ class SiteCache:
             hit = await self._store.site_by_slug(slug)
             self._remember(self._by_slug, slug, hit)
         return hit
+
+    def terms(self, site: Site) -> Terms:
+        """The site's word lists compiled, once per policy version."""
+        entry = self._terms.get(site.id)
+        if entry is not None and entry[0] == site.policy.version:
+            return entry[1]
+        if len(self._terms) >= _MAX_ENTRIES:
+            self._terms.clear()
+        policy = site.policy
+        compiled = Terms(policy.blocked_terms, policy.watched_terms)
+        self._terms[site.id] = (policy.version, compiled)
+        return compiled
 
     def _fresh(self, entry: tuple[float, Site] | None) -> Site | None:
         """The cached site unless its entry expired."""

@@ -14,7 +14,7 @@ import asyncpg
 import orjson
 
 from moderation import sql
-from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
+from moderation.errors import AlreadyExists, DatabaseUnavailable, Flooded, NotFound
 from moderation.models import (
     CommentOut,
     CommentView,
@@ -93,8 +93,10 @@ async def create_pool(
             command_timeout=wait_seconds,
             init=_init_connection,
             reset=_no_reset,
-            # JIT compiling costs more than these short statements ever run.
-            server_settings={"jit": "off"},
+            # JIT compiling costs more than these short statements ever run. Generic plans:
+            # insert_comment's rules are guarded by parameters, so custom plans (planned on
+            # every call, 0.5 ms) would keep winning PostgreSQL's estimate and never be reused.
+            server_settings={"jit": "off", "plan_cache_mode": "force_generic_plan"},
         )
     try:
         yield pool
@@ -178,9 +180,13 @@ class Store:
     async def insert_comment(self, args: CommentRow) -> tuple[CommentOut, bool] | None:
         """Store a comment with its event and outbox row; None when the parent is unknown."""
         row = await self._fetchrow("insert_comment", *args.params())
-        if row is None:
+        assert row is not None
+        if row["flood"] is not None:
+            raise Flooded(row["flood"], int(row["retry_after"]))
+        if row["id"] is None:
             return None
-        return CommentOut.model_validate(_without(row, "inserted")), bool(row["inserted"])
+        out = CommentOut.model_validate(_without(row, "inserted", "flood", "retry_after"))
+        return out, bool(row["inserted"])
 
     async def get_comment(self, site_id: int, comment_id: UUID) -> CommentView:
         """One comment of a site; NotFound otherwise."""
@@ -287,6 +293,31 @@ class Store:
         assert row is not None
         return int(row["version"])
 
+    async def current_policy(self, site_id: int) -> Policy:
+        """A site's latest policy, read now (not from any cache)."""
+        row = await self._fetchrow("policy_current", site_id)
+        if row is None:
+            raise NotFound("policy")
+        return Policy.model_validate({**row["body"], "version": row["version"]})
+
+    async def save_policy(
+        self, site_id: int, version: int, policy: Policy, changes: Mapping[str, object], actor: str
+    ) -> int | None:
+        """Store a policy as the version after `version`; its number, None when stale."""
+        body = policy.model_dump(mode="json", exclude={"version"})
+        row = await self._fetchrow("policy_save", site_id, version, body, actor, changes)
+        return int(row["version"]) if row else None
+
+    async def preview_rows(self, site_id: int, limit: int) -> list[dict[str, Any]]:
+        """A site's most recent comments with their stored scores, signals and statuses."""
+        return [dict(r) for r in await self._fetch("policy_preview_rows", site_id, limit)]
+
+    async def stats(self, site_id: int, since: datetime, time_zone: str) -> dict[str, Any]:
+        """Volumes, queue and moderators' outcomes of a site's comments since a time."""
+        row = await self._fetchrow("site_stats", site_id, since, time_zone)
+        assert row is not None
+        return dict(row)
+
 
 class CommentRow:
     """Parameters of insert_comment, in the order the query numbers them."""
@@ -299,7 +330,9 @@ class CommentRow:
         decision: Decision,
         signals: Signals,
         model_version: str,
+        fingerprint: bytes | None = None,
     ) -> None:
+        self.fingerprint = fingerprint
         self.site = site
         self.comment = comment
         self.scores = dict(scores)
@@ -308,15 +341,20 @@ class CommentRow:
         self.model_version = model_version
 
     def params(self) -> tuple[Any, ...]:
-        """Positional parameters $1..$21."""
-        c = self.comment
+        """Positional parameters $1..$30."""
+        c, p = self.comment, self.site.policy
+        dup, flood = p.duplicates, p.flood
         ip = ipaddress.ip_network(c.ip_prefix) if c.ip_prefix else None
         return (
             self.site.id, c.thread, c.parent_id, c.name, c.email_hash, c.email_domain,
             c.email_masked, ip, c.user_agent, c.author_url, c.permalink, c.body, c.public_body,
             self.decision.status, self.scores, list(self.decision.reasons),
-            self.signals.model_dump(), self.model_version, self.site.policy.version,
+            self.signals.model_dump(mode="json"), self.model_version, self.site.policy.version,
             c.idempotency_key, c.form_shown_at,
+            self.fingerprint, dup.max_copies, float(dup.window_seconds),
+            "spam" if dup.action == "spam" else "pending",
+            float(flood.window_seconds), flood.per_author, flood.per_ip,
+            p.premoderate_new_authors, p.trust_approved_authors,
         )  # fmt: skip
 
 

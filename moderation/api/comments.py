@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from uuid import UUID
 
 from aiohttp import web
 
-from moderation import policy, privacy
+from moderation import policy, privacy, terms
 from moderation.api.common import authenticate, json_response, read_json
-from moderation.api.context import METRICS, SCORER, SECRET, STORE, WEBHOOKS
+from moderation.api.context import METRICS, SCORER, SECRET, SITES, STORE, WEBHOOKS
 from moderation.errors import InvalidField, NotFound
-from moderation.models import CommentIn, CommentOut, EraseIn, EraseOut, Signals, Site
+from moderation.models import CommentIn, CommentOut, EraseIn, EraseOut, ProtectedComment, Site
 from moderation.store import CommentRow
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -32,14 +33,38 @@ def clamp(scores: dict[str, float]) -> dict[str, float]:
     return {label: round(min(1.0, max(0.0, float(v))), 4) for label, v in scores.items()}
 
 
+def form_seconds(comment: ProtectedComment) -> float | None:
+    """Seconds from form_shown_at to now; None without it or when it lies in the future."""
+    if comment.form_shown_at is None:
+        return None
+    seconds = (datetime.now(UTC) - comment.form_shown_at).total_seconds()
+    return round(seconds, 3) if seconds >= 0 else None
+
+
+def fingerprint(site: Site, comment: ProtectedComment) -> bytes | None:
+    """The text's fingerprint while the site's duplicate detection is on."""
+    dup = site.policy.duplicates
+    return terms.fingerprint(comment.body, dup.min_length) if dup.max_copies else None
+
+
 async def intake(request: web.Request, site: Site, payload: CommentIn) -> tuple[CommentOut, bool]:
     """privacy -> scoring -> policy -> one round trip; whether the comment is new."""
     private = privacy.protect(payload, request.app[SECRET], idempotency_key(request, payload))
     scorer = request.app[SCORER]
     scores = clamp(await scorer.score(private.body))
-    signals = Signals(links=privacy.count_links(private.body), honeypot=private.honeypot)
+    signals = policy.gather(
+        private.body,
+        links=privacy.count_links(private.body),
+        honeypot=private.honeypot,
+        form_seconds=form_seconds(private),
+        email_domain=private.email_domain,
+        policy=site.policy,
+        terms=request.app[SITES].terms(site),
+    )
     decision = policy.decide(scores, signals, site.policy)
-    row = CommentRow(site, private, scores, decision, signals, scorer.version)
+    row = CommentRow(
+        site, private, scores, decision, signals, scorer.version, fingerprint(site, private)
+    )
     saved = await request.app[STORE].insert_comment(row)
     if saved is None:
         raise InvalidField("parent_id", "no such comment in this thread")

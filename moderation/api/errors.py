@@ -18,12 +18,15 @@ from moderation.errors import (
     AlreadyExists,
     DatabaseUnavailable,
     DomainError,
+    Flooded,
     Forbidden,
     InvalidField,
     LeaseHeld,
     NotFound,
     StaffUnauthorized,
+    StaleVersion,
     Unauthorized,
+    VersionRequired,
 )
 from moderation.models import FieldError, Problem
 
@@ -41,6 +44,9 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     UnsupportedMediaType: (415, "Unsupported Media Type"),
     PayloadTooLarge: (413, "Content Too Large"),
     BodyTimeout: (408, "Request Timeout"),
+    Flooded: (429, "Too Many Requests"),
+    StaleVersion: (412, "Precondition Failed"),
+    VersionRequired: (428, "Precondition Required"),
 }
 _DETAIL: Mapping[type[Exception], str] = {
     Unauthorized: "A valid site key is required: Authorization: Bearer <key>.",
@@ -51,6 +57,9 @@ _DETAIL: Mapping[type[Exception], str] = {
     UnsupportedMediaType: "Send the body as application/json.",
     PayloadTooLarge: "The request body is too large.",
     BodyTimeout: "The request body did not arrive in time.",
+    Flooded: "Too many comments from this author or network just now; nothing was stored.",
+    StaleVersion: "The policy changed since you read it: GET it again, reapply, resend.",
+    VersionRequired: "Send If-Match with the ETag of the policy you changed.",
 }
 
 
@@ -98,6 +107,8 @@ def domain_problem(exc: Exception, retry_after: int) -> web.Response:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, DatabaseUnavailable):
         headers["Retry-After"] = str(retry_after)
+    if isinstance(exc, Flooded):
+        headers["Retry-After"] = str(exc.retry_after)
     return problem(status, title, _DETAIL.get(type(exc)), errors, headers)
 
 

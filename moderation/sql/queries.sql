@@ -42,19 +42,102 @@ RETURNING id;
 -- One round trip: the comment, its first event and its webhook outbox row, or, when the
 -- idempotency key was already used by this site, the first comment unchanged. DO UPDATE
 -- (not DO NOTHING) so that a concurrent retry waits for the first insert and returns its row.
+-- The same statement applies the policy's history rules, each only when switched on (the
+-- $n IS NOT NULL / CASE guards are one-time filters: nothing is scanned when a rule is off):
+-- flood limits per author ($27) and per IP prefix ($28) in a window of $26 seconds (a flooded
+-- comment is not stored: flood and retry_after come back instead); duplicates (more than $23
+-- copies of fingerprint $22 in $24 seconds -> status $25); premoderation ($29) and trust
+-- ($30) by the author's history. $14 and $16 are the status and reasons decided from scores
+-- and signals; the result keeps the worst. Mirrored by moderation.policy.escalate.
 WITH parent_ok AS (
     SELECT $3::uuid IS NULL OR EXISTS (
         SELECT 1 FROM comments WHERE site_id = $1 AND id = $3::uuid AND thread = $2
     ) AS ok
+), by_author AS (
+    -- ORDER BY the index's own columns keeps generic plans on comments_author / comments_ip
+    SELECT count(*) AS n, min(created_at) AS oldest FROM (
+        SELECT created_at FROM comments
+        WHERE $27::int IS NOT NULL AND site_id = $1 AND email_hash = $5
+          AND created_at > now() - make_interval(secs => $26::float8)
+        ORDER BY email_hash DESC, created_at DESC LIMIT $27::int
+    ) recent
+), by_ip AS (
+    SELECT count(*) AS n, min(created_at) AS oldest FROM (
+        SELECT created_at FROM comments
+        WHERE $28::int IS NOT NULL AND $8::cidr IS NOT NULL AND site_id = $1
+          AND ip_prefix = $8::cidr AND created_at > now() - make_interval(secs => $26::float8)
+        ORDER BY ip_prefix DESC, created_at DESC LIMIT $28::int
+    ) recent
+), flood AS (
+    SELECT CASE
+        -- a retry of a stored comment answers that comment, whatever the limits
+        WHEN $20::text IS NOT NULL AND EXISTS (
+            SELECT 1 FROM comments WHERE site_id = $1 AND idempotency_key = $20::text
+        ) THEN NULL
+        WHEN a.n >= $27::int THEN 'author'
+        WHEN i.n >= $28::int THEN 'ip'
+    END AS hit,
+    -- until the oldest counted comment leaves the window
+    greatest(1, ceil($26::float8 - extract(epoch FROM now() - CASE
+        WHEN a.n >= $27::int THEN a.oldest ELSE i.oldest END)))::int AS retry_after
+    FROM by_author a, by_ip i
+), history AS MATERIALIZED (
+    SELECT
+        CASE WHEN $29::bool OR $30::bool THEN EXISTS (
+            -- status || '' keeps the planner on comments_author, off the site's published index
+            SELECT 1 FROM comments
+            WHERE site_id = $1 AND email_hash = $5 AND status || '' = 'published'
+        ) END AS approved,
+        CASE WHEN $30::bool THEN EXISTS (
+            SELECT 1 FROM (
+                SELECT status FROM comments WHERE site_id = $1 AND email_hash = $5
+                ORDER BY email_hash DESC, created_at DESC LIMIT 20
+            ) recent WHERE status IN ('rejected', 'spam')
+        ) END AS recent_bad,
+        CASE WHEN $23::int IS NOT NULL AND $22::bytea IS NOT NULL THEN (
+            SELECT count(*) FROM (
+                SELECT 1 FROM comments
+                WHERE site_id = $1 AND fingerprint = $22::bytea
+                  AND created_at > now() - make_interval(secs => $24::float8)
+                LIMIT $23::int
+            ) copies
+        ) END AS copies
+), facts AS MATERIALIZED (
+    SELECT h.approved, h.recent_bad, h.copies,
+           coalesce(h.copies >= $23::int, false) AS dup,
+           coalesce($29::bool AND NOT h.approved, false) AS new_author,
+           coalesce($30::bool AND h.approved AND NOT h.recent_bad, false) AS trusted
+    FROM history h
+), verdict AS (
+    SELECT f.*, CASE
+        WHEN $14::text IN ('rejected', 'spam') THEN $14::text
+        WHEN f.dup THEN $25::text
+        WHEN f.trusted AND $14::text = 'pending' THEN 'published'
+        WHEN f.new_author THEN 'pending'
+        ELSE $14::text
+    END AS status,
+    $16::text[] || array_remove(ARRAY[
+        CASE WHEN f.dup THEN CASE WHEN $25::text = 'spam' THEN 'duplicate:reject'
+                                   ELSE 'duplicate:hold' END END,
+        CASE WHEN f.new_author THEN 'new_author:hold' END,
+        CASE WHEN f.trusted AND $14::text = 'pending' AND NOT f.dup
+             THEN 'trusted_author:publish' END
+    ], NULL) AS reasons
+    FROM facts f
 ), ins AS (
     INSERT INTO comments (
         site_id, thread, parent_id, author_name, email_hash, email_domain, email_masked,
         ip_prefix, user_agent, author_url, permalink, body, public_body, status, intake_status,
-        scores, reasons, signals, model_version, policy_version, idempotency_key, form_shown_at
+        scores, reasons, signals, model_version, policy_version, idempotency_key, form_shown_at,
+        fingerprint
     )
-    SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::cidr, $9, $10, $11, $12, $13, $14, $14,
-           $15::jsonb, $16::text[], $17::jsonb, $18, $19, $20, $21
-    FROM parent_ok WHERE ok
+    SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::cidr, $9, $10, $11, $12, $13, v.status,
+           v.status, $15::jsonb, v.reasons, $17::jsonb || jsonb_strip_nulls(jsonb_build_object(
+               'author_approved', v.approved, 'author_recent_bad', v.recent_bad,
+               'copies', v.copies)),
+           $18, $19, $20, $21, CASE WHEN $23::int IS NOT NULL THEN $22::bytea END
+    FROM parent_ok, verdict v, flood
+    WHERE parent_ok.ok AND flood.hit IS NULL
     ON CONFLICT (site_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
     RETURNING id, site_id, thread, intake_status, scores, reasons, model_version, policy_version,
               created_at, (xmax = 0) AS inserted
@@ -76,8 +159,9 @@ WITH parent_ok AS (
     )
     FROM ins WHERE inserted
 )
-SELECT id::text AS id, intake_status AS status, scores, reasons, model_version, inserted
-FROM ins;
+SELECT i.id::text AS id, i.intake_status AS status, i.scores, i.reasons, i.model_version,
+       i.inserted, f.hit AS flood, f.retry_after
+FROM flood f LEFT JOIN ins i ON true;
 
 -- name: get_comment
 SELECT id::text AS id, thread, parent_id::text AS parent_id, author_name AS name,
@@ -261,7 +345,8 @@ SELECT created_at, kind, ref, actor, detail FROM (
     WHERE e.site_id = $1 AND e.action IS NOT NULL
     UNION ALL
     SELECT p.created_at, 'policy', p.version::text, coalesce(p.created_by, 'system'),
-           jsonb_build_object('version', p.version)
+           -- changes: {field: {"before", "after"}}, lists as {"added", "removed"}
+           jsonb_build_object('version', p.version, 'changes', p.changes)
     FROM policies p
     WHERE p.site_id = $1
     UNION ALL
@@ -361,3 +446,68 @@ WHERE site_id = $1
 ORDER BY version DESC
 LIMIT 1
 RETURNING version;
+-- Site owners: policy versions, previews and stats (moderation.api.policy).
+
+-- name: policy_current
+SELECT version, body FROM policies WHERE site_id = $1 ORDER BY version DESC LIMIT 1;
+
+-- name: policy_save
+-- A new version only while $2 is still the latest; of two saves racing from the same version
+-- one loses on the primary key. No row back means stale.
+INSERT INTO policies (site_id, version, body, created_by, changes)
+SELECT $1, $2 + 1, $3::jsonb, $4, $5::jsonb
+WHERE $2 = (SELECT max(version) FROM policies WHERE site_id = $1)
+ON CONFLICT (site_id, version) DO NOTHING
+RETURNING version;
+
+-- name: policy_preview_rows
+-- A site's most recent comments (index comments_recent), with what decided them and
+-- whether a moderator has decided on them since.
+SELECT c.id::text AS id, c.body, c.email_domain, c.scores, c.signals, c.status,
+       c.intake_status, c.created_at,
+       EXISTS (
+           SELECT 1 FROM comment_events e
+           WHERE e.site_id = c.site_id AND e.comment_id = c.id AND e.action IS NOT NULL
+       ) AS decided
+FROM comments c
+WHERE c.site_id = $1
+ORDER BY c.created_at DESC
+LIMIT $2;
+
+-- name: site_stats
+-- Comments since $2: volumes per day (in time zone $3) and status; the queue now; and,
+-- of those a moderator decided, the median time to the first decision and how each
+-- automatic reason fared (published = the moderator let it through).
+WITH recent AS (
+    SELECT id, status, intake_status, reasons, created_at FROM comments
+    WHERE site_id = $1 AND created_at >= $2
+), decided AS (
+    SELECT r.*, d.first_at FROM recent r
+    JOIN LATERAL (
+        SELECT min(e.created_at) AS first_at FROM comment_events e
+        WHERE e.site_id = $1 AND e.comment_id = r.id AND e.action IS NOT NULL
+    ) d ON d.first_at IS NOT NULL
+)
+SELECT
+    (SELECT coalesce(jsonb_agg(v ORDER BY v.day, v.status), '[]'::jsonb) FROM (
+        SELECT (created_at AT TIME ZONE $3)::date AS day, status, count(*) AS count
+        FROM recent GROUP BY 1, 2
+    ) v) AS volumes,
+    (SELECT count(*) FROM comments WHERE site_id = $1 AND status = 'pending') AS queue_depth,
+    (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM comments
+     WHERE site_id = $1 AND status = 'pending') AS oldest_pending_seconds,
+    (SELECT percentile_cont(0.5) WITHIN GROUP (
+        ORDER BY extract(epoch FROM first_at - created_at)) FROM decided
+    ) AS median_decision_seconds,
+    (SELECT count(*) FROM decided) AS decided,
+    (SELECT count(*) FROM decided WHERE intake_status <> 'pending') AS auto_decided,
+    -- published automatically but taken down, or removed automatically but published
+    (SELECT count(*) FROM decided
+     WHERE (intake_status = 'published') <> (status = 'published')
+       AND intake_status <> 'pending') AS overturned,
+    (SELECT coalesce(jsonb_agg(o ORDER BY o.reason), '[]'::jsonb) FROM (
+        SELECT reason, count(*) AS decided,
+               count(*) FILTER (WHERE status = 'published') AS published,
+               count(*) FILTER (WHERE status IN ('rejected', 'spam')) AS removed
+        FROM decided, unnest(reasons) AS reason GROUP BY reason
+    ) o) AS by_reason;

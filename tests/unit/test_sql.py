@@ -41,6 +41,8 @@ def test_duplicate_names_refused() -> None:
         sql.parse_queries("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;")
 
 
-def test_migrations_are_numbered_without_gaps() -> None:
+def test_migrations_are_numbered_in_order() -> None:
+    # numbers are handed out per branch (0004 hooks, 0005 policy, ...): a branch may lack
+    # another's, so only order and uniqueness are checked
     versions = [m.version for m in sql.load_migrations()]
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions == sorted(set(versions)) and versions[0] == 1

@@ -1,0 +1,162 @@
+"""Pure steps of the owners' API: merge a policy change, diff versions, previews, stats."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from moderation.models import LABELS, Decision, Policy, Status
+from moderation.owner_models import (
+    Agreement,
+    DayVolume,
+    LabelOutcome,
+    PreviewExample,
+    PreviewOut,
+    ReasonOutcome,
+    StatsOut,
+    Transition,
+)
+from moderation.policy import History, decide, escalate, gather
+from moderation.terms import Terms
+
+STATUSES: tuple[Status, ...] = ("published", "pending", "rejected", "spam")
+REMOVED = ("rejected", "spam")
+
+
+def merge(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `change` laid over it: objects merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in change.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_change(current: Policy, change: Mapping[str, Any]) -> Policy:
+    """The policy a change makes of the current one (ValidationError names bad fields)."""
+    body = current.model_dump(mode="json", exclude={"version"})
+    fields = {k: v for k, v in change.items() if k != "version"}
+    return Policy.model_validate({**merge(body, fields), "version": current.version})
+
+
+def changes(before: Policy, after: Policy) -> dict[str, Any]:
+    """Fields that differ: {"before", "after"}, or {"added", "removed"} for lists."""
+    old = before.model_dump(mode="json", exclude={"version"})
+    new = after.model_dump(mode="json", exclude={"version"})
+    diff: dict[str, Any] = {}
+    for key in new:
+        if old.get(key) == new[key]:
+            continue
+        if isinstance(new[key], list):
+            was, now = old.get(key) or [], new[key]
+            old_set, new_set = set(was), set(now)
+            added = [v for v in now if v not in old_set]
+            diff[key] = {"added": added, "removed": [v for v in was if v not in new_set]}
+        else:
+            diff[key] = {"before": old.get(key), "after": new[key]}
+    return diff
+
+
+def replay(row: Mapping[str, Any], policy: Policy, terms: Terms) -> Decision:
+    """What a policy would decide for a stored comment, from its stored scores and signals."""
+    stored = row["signals"] or {}
+    signals = gather(
+        row["body"],
+        links=int(stored.get("links", 0)),
+        honeypot=bool(stored.get("honeypot", False)),
+        form_seconds=stored.get("form_seconds"),
+        email_domain=row["email_domain"],
+        policy=policy,
+        terms=terms,
+    )
+    return escalate(decide(row["scores"], signals, policy), History.model_validate(stored), policy)
+
+
+def _agreement(pairs: Sequence[tuple[Status, Status]]) -> Agreement:
+    """Predicted vs moderators' final statuses."""
+    held = sum(1 for p, _ in pairs if p == "pending")
+    right = sum(1 for p, t in pairs if (p == t == "published") or (p in REMOVED and t in REMOVED))
+    return Agreement(right=right, wrong=len(pairs) - held - right, held=held)
+
+
+def run_preview(
+    rows: Sequence[Mapping[str, Any]], current: Policy, candidate: Policy, examples: int
+) -> PreviewOut:
+    """Replay both policies over the rows and count what would move."""
+    old_terms = Terms(current.blocked_terms, current.watched_terms)
+    new_terms = Terms(candidate.blocked_terms, candidate.watched_terms)
+    moves: dict[tuple[Status, Status], list[PreviewExample]] = {}
+    counts: Counter[tuple[Status, Status]] = Counter()
+    decided_before, decided_after = [], []
+    for row in rows:
+        was, now = replay(row, current, old_terms), replay(row, candidate, new_terms)
+        counts[(was.status, now.status)] += 1
+        if (
+            was.status != now.status
+            and len(moves.setdefault((was.status, now.status), [])) < examples
+        ):
+            moves[(was.status, now.status)].append(PreviewExample(
+                id=row["id"], body=row["body"][:300],
+                reasons_before=list(was.reasons), reasons_after=list(now.reasons)))  # fmt: skip
+        if row["decided"]:
+            decided_before.append((was.status, row["status"]))
+            decided_after.append((now.status, row["status"]))
+    return PreviewOut(
+        comments=len(rows),
+        changed=sum(n for (a, b), n in counts.items() if a != b),
+        before={s: sum(n for (a, _), n in counts.items() if a == s) for s in STATUSES},
+        after={s: sum(n for (_, b), n in counts.items() if b == s) for s in STATUSES},
+        transitions=[
+            Transition(from_status=a, to_status=b, count=n, examples=moves[(a, b)])
+            for (a, b), n in sorted(counts.items())
+            if a != b
+        ],
+        decided=len(decided_after),
+        agreement_before=_agreement(decided_before),
+        agreement_after=_agreement(decided_after),
+        policy=candidate,
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    """part / whole, None when there is nothing to divide."""
+    return round(part / whole, 4) if whole else None
+
+
+def _label(label: str, outcomes: Mapping[str, ReasonOutcome]) -> LabelOutcome:
+    """A score's hold and reject outcomes."""
+    empty = ReasonOutcome(reason="", decided=0, published=0, removed=0, overturn_rate=None)
+    held, rejected = outcomes.get(f"{label}:hold", empty), outcomes.get(f"{label}:reject", empty)
+    return LabelOutcome(
+        held_decided=held.decided,
+        held_fine_share=_share(held.published, held.decided),
+        rejected_decided=rejected.decided,
+        reject_precision=_share(rejected.removed, rejected.decided),
+    )
+
+
+def shape_stats(row: Mapping[str, Any], since: datetime, days: int, time_zone: str) -> StatsOut:
+    """The stats answer from the site_stats row."""
+    reasons = [ReasonOutcome(**r, overturn_rate=_share(r["published"], r["decided"]))
+               for r in row["by_reason"]]  # fmt: skip
+    by_reason = {r.reason: r for r in reasons}
+    auto, overturned = int(row["auto_decided"]), int(row["overturned"])
+    return StatsOut(
+        since=since,
+        days=days,
+        time_zone=time_zone,
+        volumes=[DayVolume.model_validate(v) for v in row["volumes"]],
+        queue_depth=int(row["queue_depth"]),
+        oldest_pending_seconds=row["oldest_pending_seconds"],
+        median_decision_seconds=row["median_decision_seconds"],
+        decided=int(row["decided"]),
+        auto_decided=auto,
+        overturned=overturned,
+        overturn_rate=_share(overturned, auto),
+        by_label={label: _label(label, by_reason) for label in LABELS},
+        by_reason=reasons,
+    )

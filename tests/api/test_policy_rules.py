@@ -1,0 +1,214 @@
+"""Each policy rule at intake, on real PostgreSQL: status, named reason, what is stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import MakeSite, MakeStaff, auth, comment
+
+Setup = tuple[dict[str, str], dict[str, str]]
+
+
+@pytest.fixture
+async def site(client: TestClient, make_site: MakeSite, make_staff: MakeStaff) -> Setup:
+    """Headers of the site key and of an owner of "news"."""
+    key = await make_site("news")
+    return auth(key), auth(await make_staff("olivia", role="owner"))
+
+
+async def set_policy(client: TestClient, owner: dict[str, str], change: dict[str, Any]) -> int:
+    """Apply a policy change; the new version."""
+    resp = await client.put(
+        "/v1/sites/news/policy", json=change, headers={**owner, "If-Match": "*"}
+    )
+    assert resp.status == 200, await resp.text()
+    return int((await resp.json())["version"])
+
+
+async def post(client: TestClient, key: dict[str, str], **fields: object) -> tuple[int, Any]:
+    """Post a comment; status and body."""
+    resp = await client.post("/v1/comments", json=comment(**fields), headers=key)
+    return resp.status, await resp.json()
+
+
+async def test_blocked_term_rejects_with_evidence(
+    client: TestClient, site: Setup, db: asyncpg.Connection
+) -> None:
+    key, owner = site
+    version = await set_policy(client, owner, {"blocked_terms": ["đồ ngu"]})
+    status, body = await post(client, key, body="Mày đúng là Đ.Ồ N.G.U luôn")
+    assert (status, body["status"], body["reasons"]) == (202, "rejected", ["blocked_term:reject"])
+    row = await db.fetchrow("SELECT signals, policy_version FROM comments")
+    assert row["policy_version"] == version
+    assert '"text": "Đ.Ồ N.G.U"' in row["signals"] and '"term": "đồ ngu"' in row["signals"]
+
+
+async def test_blocked_term_does_not_fire_inside_words(client: TestClient, site: Setup) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"blocked_terms": ["ngu"]})
+    status, body = await post(client, key, body="Ông Nguyễn là ngư dân ở Nghệ An")
+    assert (status, body["reasons"]) == (201, [])
+
+
+async def test_watched_term_holds(client: TestClient, site: Setup) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"watched_terms": ["hoà bình"]})
+    status, body = await post(client, key, body="Mong thế giới hòa bình")
+    assert (status, body["status"], body["reasons"]) == (202, "pending", ["watched_term:hold"])
+
+
+async def test_links_at_the_limit_hold(client: TestClient, site: Setup) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"max_links": 2})
+    _, one = await post(client, key, body="xem https://a.example nhé")
+    _, two = await post(client, key, body="xem https://a.example và www.b.example")
+    assert one["status"] == "published"
+    assert (two["status"], two["reasons"]) == ("pending", ["links:hold"])
+
+
+async def test_honeypot_is_spam(client: TestClient, site: Setup) -> None:
+    key, _ = site
+    _, body = await post(client, key, honeypot="http://bot.example")
+    assert (body["status"], body["reasons"]) == ("spam", ["honeypot:reject"])
+
+
+async def test_a_form_sent_too_fast_is_held(client: TestClient, site: Setup) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"min_form_seconds": 5})
+    now = datetime.now(UTC)
+    _, fast = await post(client, key, form_shown_at=(now - timedelta(seconds=1)).isoformat())
+    _, slow = await post(client, key, form_shown_at=(now - timedelta(minutes=2)).isoformat())
+    _, future = await post(client, key, form_shown_at=(now + timedelta(hours=1)).isoformat())
+    assert (fast["status"], fast["reasons"]) == ("pending", ["too_fast:hold"])
+    assert slow["status"] == future["status"] == "published"
+
+
+async def test_blocked_email_domain_is_spam(client: TestClient, site: Setup) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"blocked_email_domains": ["spam.example"]})
+    _, sub = await post(client, key, email="x@mail.spam.example")
+    _, other = await post(client, key, email="x@notspam.example")
+    assert (sub["status"], sub["reasons"]) == ("spam", ["email_domain:reject"])
+    assert other["status"] == "published"
+
+
+async def approve(client: TestClient, owner: dict[str, str], comment_id: str) -> None:
+    """A moderator's approval."""
+    resp = await client.post(
+        f"/v1/comments/{comment_id}/decision", json={"action": "approve"}, headers=owner
+    )
+    assert resp.status == 200
+
+
+async def test_new_authors_are_held_until_one_comment_is_approved(
+    client: TestClient, site: Setup
+) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"premoderate_new_authors": True})
+    _, first = await post(client, key)
+    assert (first["status"], first["reasons"]) == ("pending", ["new_author:hold"])
+    _, second = await post(client, key, body="Lại là mình đây")
+    assert second["status"] == "pending"
+    await approve(client, owner, first["id"])
+    _, third = await post(client, key, body="Cảm ơn đã duyệt")
+    assert (third["status"], third["reasons"]) == ("published", [])
+    _, stranger = await post(client, key, email="other@example.com")
+    assert stranger["status"] == "pending"
+
+
+async def test_trusted_authors_skip_holds_but_not_rejects(client: TestClient, site: Setup) -> None:
+    key, owner = site
+    _, first = await post(client, key)
+    await set_policy(client, owner, {"trust_approved_authors": True})
+    _, held = await post(client, key, body="maybe-spam but a regular")
+    assert (held["status"], held["reasons"]) == (
+        "published", ["spam:hold", "trusted_author:publish"]
+    )  # fmt: skip
+    _, bad = await post(client, key, body="you idiot")
+    assert bad["status"] == "rejected"
+    _, after_bad = await post(client, key, body="maybe-spam again")
+    assert after_bad["status"] == "pending"  # a rejected comment among the recent ones
+    _, stranger = await post(client, key, email="new@example.com", body="maybe-spam hi")
+    assert stranger["status"] == "pending"
+    assert first["status"] == "published"
+
+
+async def test_duplicates_across_threads_are_held_after_the_allowed_copies(
+    client: TestClient, site: Setup, db: asyncpg.Connection
+) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"duplicates": {"max_copies": 2}})
+    text = "Kiếm tiền online 5 triệu mỗi ngày, inbox ngay!"
+    answers = [
+        (await post(client, key, thread=f"t{i}", email=f"u{i}@example.com", body=variant))[1]
+        for i, variant in enumerate(
+            [text, text.upper(), "kiem tien online 9 trieu moi ngay inbox ngay", text]
+        )
+    ]
+    assert [a["status"] for a in answers] == ["published", "published", "pending", "pending"]
+    assert answers[2]["reasons"] == ["duplicate:hold"]
+    await post(client, key, body="Hay quá")
+    await post(client, key, body="hay qua!", thread="x")
+    _, short_third = await post(client, key, body="HAY QUÁ", thread="y")
+    assert short_third["status"] == "published"  # too short to count
+    assert await db.fetchval("SELECT count(*) FROM comments WHERE fingerprint IS NULL") == 3
+    await set_policy(client, owner, {"duplicates": {"action": "spam"}})
+    _, spam = await post(client, key, thread="t9", body=text)
+    assert (spam["status"], spam["reasons"]) == ("spam", ["duplicate:reject"])
+
+
+async def test_flood_per_author_answers_429_and_stores_nothing(
+    client: TestClient, site: Setup, db: asyncpg.Connection
+) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"flood": {"per_author": 2, "window_seconds": 600}})
+    for i in range(2):
+        assert (await post(client, key, body=f"bình luận {i}"))[0] == 201
+    resp = await client.post("/v1/comments", json=comment(body="thêm nữa"), headers=key)
+    assert resp.status == 429
+    assert 1 <= int(resp.headers["Retry-After"]) <= 600
+    assert resp.content_type == "application/problem+json"
+    assert await db.fetchval("SELECT count(*) FROM comments") == 2
+    other = await post(client, key, email="b@example.com", body="người khác")
+    assert other[0] == 201
+
+
+async def test_flood_per_ip_prefix(client: TestClient, site: Setup) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"flood": {"per_ip": 2}})
+    ips = ["203.0.113.5", "203.0.113.77", "203.0.113.200", "198.51.100.1"]
+    statuses = [
+        (await post(client, key, email=f"u{i}@example.com", body=f"x {i}", author_ip=ip))[0]
+        for i, ip in enumerate(ips)
+    ]
+    assert statuses == [201, 201, 429, 201]
+
+
+async def test_retries_of_a_stored_comment_are_not_flood(
+    client: TestClient, site: Setup, db: asyncpg.Connection
+) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"flood": {"per_author": 1}})
+    headers = {**key, "Idempotency-Key": "retry-1"}
+    first = await client.post("/v1/comments", json=comment(), headers=headers)
+    again = await client.post("/v1/comments", json=comment(), headers=headers)
+    assert (first.status, again.status) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (await first.json())["id"] == (await again.json())["id"]
+    assert (await client.post("/v1/comments", json=comment(), headers=key)).status == 429
+    assert await db.fetchval("SELECT count(*) FROM comments") == 1
+
+
+async def test_history_facts_are_stored_with_the_signals(
+    client: TestClient, site: Setup, db: asyncpg.Connection
+) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"premoderate_new_authors": True})
+    await post(client, key)
+    signals = await db.fetchval("SELECT signals FROM comments")
+    assert '"author_approved": false' in signals and '"links": 0' in signals

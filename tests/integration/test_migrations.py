@@ -22,7 +22,7 @@ EXPECTED = {
         "webhook_secret",
     },
     "users": {"id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at"},
-    "policies": {"site_id", "version", "body", "created_by", "created_at"},
+    "policies": {"site_id", "version", "body", "changes", "created_by", "created_at"},
     "comment_events": {
         "id", "site_id", "comment_id", "actor", "from_status", "to_status", "note",
         "model_version", "policy_version", "created_at", "action",

@@ -8,7 +8,7 @@
  *   createdb {"host","user","password","name"}   create the (empty) database
  *   dropdb   {"host","user","password","name"}   drop it
  *   install  {"url","admin","password","plugin"} install WordPress, activate the plugin
- *   settings {...}                                 replace the plugin's settings
+ *   settings-get                                   the plugin's settings
  *   comments                                       every comment with the plugin's meta
  *   webhook-url                                    the URL the settings page tells to use
  *
@@ -35,11 +35,16 @@ function done( $result ): void {
 if ( 'createdb' === $command || 'dropdb' === $command ) {
 	mysqli_report( MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT );
 	[ $host, $port ] = array_pad( explode( ':', $args['host'] ), 2, '3306' );
-	$db              = new mysqli( $host, $args['user'], $args['password'], '', (int) $port );
 	$name            = '`' . str_replace( '`', '', $args['name'] ) . '`';
-	$db->query( 'createdb' === $command
-		? "CREATE DATABASE $name CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-		: "DROP DATABASE IF EXISTS $name" );
+	try {
+		$db = new mysqli( $host, $args['user'], $args['password'], '', (int) $port );
+		$db->query( 'createdb' === $command
+			? "CREATE DATABASE $name CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+			: "DROP DATABASE IF EXISTS $name" );
+	} catch ( mysqli_sql_exception $e ) {
+		fwrite( STDERR, "MariaDB: {$e->getMessage()}\n" );
+		exit( 1 );
+	}
 	done( array( 'ok' => true ) );
 }
 
@@ -65,8 +70,7 @@ switch ( $command ) {
 		$activated = activate_plugin( $args['plugin'] );
 		done( array( 'activated' => ! is_wp_error( $activated ), 'error' => is_wp_error( $activated ) ? $activated->get_error_message() : null ) );
 		break;
-	case 'settings':
-		update_option( 'cmsvc_settings', $args );
+	case 'settings-get':
 		done( get_option( 'cmsvc_settings' ) );
 		break;
 	case 'comments':

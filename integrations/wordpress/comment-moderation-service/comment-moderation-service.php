@@ -37,6 +37,7 @@ require_once __DIR__ . '/includes/class-intake.php';
 require_once __DIR__ . '/includes/class-feedback.php';
 require_once __DIR__ . '/includes/class-events.php';
 require_once __DIR__ . '/includes/class-webhook.php';
+require_once __DIR__ . '/includes/class-privacy.php';
 
 register_activation_hook( __FILE__, array( Events::class, 'install' ) );
 
@@ -50,6 +51,7 @@ function boot(): void {
 	( new Intake() )->register();
 	$feedback->register();
 	( new Webhook( $feedback ) )->register();
+	( new Privacy() )->register();
 }
 
 add_action( 'plugins_loaded', __NAMESPACE__ . '\\boot' );

@@ -654,6 +654,17 @@ class Scenario:
             saved["site_key"] == self.svc.key and saved["webhook_secret"] == self.svc.secret,
         )
 
+    def privacy(self) -> None:
+        """Erasing a commenter's personal data in WordPress erases their comments in the service."""
+        service_id = self.wp.comment(self.ids["honeypot"])["_cmsvc_id"]
+        result = self.wp.tool("erase", {"email": "bot@example.com"})
+        gone = self.svc.call("GET", f"/v1/comments/{service_id}", self.svc.key).status
+        self.checks.check(
+            "privacy eraser: the author's comments are gone from the service",
+            result["items_removed"] is True and gone == 404,
+            (result, gone),
+        )
+
     def run(self) -> None:
         """Every part; a part that crashes is a failure, the next parts still run."""
         for part in (
@@ -663,6 +674,7 @@ class Scenario:
             self.admin_decides,
             self.forged_and_repeated_webhooks,
             self.service_unreachable,
+            self.privacy,
         ):
             print(f"- {part.__doc__}", flush=True)
             try:

@@ -11,6 +11,7 @@
  *   settings-get                                   the plugin's settings
  *   comments                                       every comment with the plugin's meta
  *   webhook-url                                    the URL the settings page tells to use
+ *   erase    {"email"}                             run the plugin's personal data eraser
  *
  * @package CommentModerationService
  */
@@ -85,6 +86,10 @@ switch ( $command ) {
 		break;
 	case 'webhook-url':
 		done( \CommentModerationService\Settings::webhook_url() );
+		break;
+	case 'erase':
+		$erasers = apply_filters( 'wp_privacy_personal_data_erasers', array() );
+		done( call_user_func( $erasers['comment-moderation-service']['callback'], $args['email'], 1 ) );
 		break;
 	default:
 		fwrite( STDERR, "unknown command $command\n" );

@@ -54,6 +54,16 @@ final class Client {
 	}
 
 	/**
+	 * POST /v1/authors/erase: every comment of an author deleted in the service ({"erased": n}).
+	 *
+	 * @param string $email The author's email address.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function erase( string $email ) {
+		return $this->post( '/v1/authors/erase', array( 'email' => $email ) );
+	}
+
+	/**
 	 * One JSON POST; a WP_Error for no answer or an answer other than 2xx.
 	 *
 	 * @param string               $path Path under the service URL.

@@ -26,6 +26,8 @@ const META_STATUS    = '_cmsvc_status';
 const META_STATUS_AT = '_cmsvc_status_at';
 // Why the service could not be asked (unreachable, an error answer); the fail mode applied.
 const META_ERROR = '_cmsvc_error';
+// What is still to be sent (a comment or a decision), retried by WP-Cron: see Retry.
+const META_RETRY = '_cmsvc_retry';
 // REST route receiving the service's webhooks: /wp-json/comment-moderation/v1/webhook.
 const REST_NAMESPACE = 'comment-moderation/v1';
 const REST_ROUTE     = '/webhook';
@@ -38,6 +40,7 @@ require_once __DIR__ . '/includes/class-feedback.php';
 require_once __DIR__ . '/includes/class-events.php';
 require_once __DIR__ . '/includes/class-webhook.php';
 require_once __DIR__ . '/includes/class-privacy.php';
+require_once __DIR__ . '/includes/class-retry.php';
 
 register_activation_hook( __FILE__, array( Events::class, 'install' ) );
 
@@ -52,6 +55,7 @@ function boot(): void {
 	$feedback->register();
 	( new Webhook( $feedback ) )->register();
 	( new Privacy() )->register();
+	( new Retry( $feedback ) )->register();
 }
 
 add_action( 'plugins_loaded', __NAMESPACE__ . '\\boot' );

@@ -629,7 +629,7 @@ class Scenario:
         )
 
     def service_unreachable(self) -> None:
-        """Fail mode hold keeps the comment; fail open leaves WordPress' own verdict."""
+        """Service down: hold keeps the comment, fail open leaves WordPress' verdict; retried."""
         down = f"http://127.0.0.1:{free_port()}"
         # Key and secret left empty: the saved ones stay.
         self.admin.save_settings({"service_url": down, "fail_mode": "hold"})
@@ -647,11 +647,44 @@ class Scenario:
             row["comment_approved"] == "1" and not row["_cmsvc_id"],
             row,
         )
+        # wp-admin marks a comment spam while the service is down: the decision waits.
+        spammed = self.ids["held-approve"]
+        self.admin.row_action(spammed, "spamcomment")
+        row = self.wp.comment(spammed)
+        self.checks.check(
+            "service unreachable: wp-admin's spam applies in WordPress, the error is kept",
+            row["comment_approved"] == "spam" and bool(row["_cmsvc_error"]),
+            row,
+        )
         self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
         saved = self.wp.tool("settings-get")
         self.checks.check(
             "settings saved with an empty key and secret keep the saved ones",
             saved["site_key"] == self.svc.key and saved["webhook_secret"] == self.svc.secret,
+        )
+        self.retries(spammed)
+
+    def retries(self, spammed: int) -> None:
+        """The service is back: WP-Cron's retries send what waited."""
+        for name in ("offline-hold", "offline-open"):
+            ran = self.wp.tool("retry", {"comment_id": self.ids[name]})
+            row = self.wp.comment(self.ids[name])
+            self.checks.check(f"{name}: a retry was scheduled", ran["scheduled"], ran)
+            self.mapped(f"{name} (retried)", row, {"published"})
+            self.checks.check(f"{name}: nothing left to retry", not row["_cmsvc_error"], row)
+        ran = self.wp.tool("retry", {"comment_id": spammed})
+        service_id = self.wp.comment(spammed)["_cmsvc_id"]
+        mine = [
+            e
+            for e in self.svc.events(service_id)
+            if e["actor"] == f"site:wp-admin:{ADMIN}" and e["action"] == "spam"
+        ]
+        self.checks.check(
+            "wp-admin's spam, retried, recorded by the service",
+            ran["scheduled"]
+            and len(mine) == 1
+            and self.svc.comment(service_id)["status"] == "spam",
+            (ran, mine),
         )
 
     def privacy(self) -> None:

@@ -12,6 +12,7 @@
  *   comments                                       every comment with the plugin's meta
  *   webhook-url                                    the URL the settings page tells to use
  *   erase    {"email"}                             run the plugin's personal data eraser
+ *   retry    {"comment_id"}                        run a comment's scheduled retry now
  *
  * @package CommentModerationService
  */
@@ -90,6 +91,13 @@ switch ( $command ) {
 	case 'erase':
 		$erasers = apply_filters( 'wp_privacy_personal_data_erasers', array() );
 		done( call_user_func( $erasers['comment-moderation-service']['callback'], $args['email'], 1 ) );
+		break;
+	case 'retry':
+		$id        = (int) $args['comment_id'];
+		$scheduled = false !== wp_next_scheduled( 'cmsvc_retry', array( $id ) );
+		$job       = get_comment_meta( $id, '_cmsvc_retry', true );
+		do_action( 'cmsvc_retry', $id );
+		done( array( 'scheduled' => $scheduled, 'job' => $job ) );
 		break;
 	default:
 		fwrite( STDERR, "unknown command $command\n" );

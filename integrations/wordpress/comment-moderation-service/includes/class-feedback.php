@@ -63,13 +63,17 @@ final class Feedback {
 		if ( null === $action || '' === $service_id ) {
 			return;
 		}
-		$answer = ( new Client() )->decide( $service_id, $action, self::actor() );
+		$actor  = self::actor();
+		$answer = ( new Client() )->decide( $service_id, $action, $actor );
 		if ( is_wp_error( $answer ) ) {
 			update_comment_meta( $comment_id, META_ERROR, $action . ': ' . $answer->get_error_message() );
 			error_log( 'comment-moderation-service: decision ' . $action . ' not sent: ' . $answer->get_error_message() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			if ( Retry::transient( $answer ) ) {
+				Retry::later( $comment_id, array( 'kind' => 'decision', 'action' => $action, 'actor' => $actor ) );
+			}
 			return;
 		}
-		delete_comment_meta( $comment_id, META_ERROR );
+		Retry::done( $comment_id ); // A decision still waiting is older than this one.
 		Statuses::remember( $comment_id, (string) ( $answer['status'] ?? '' ), (string) Statuses::stamp() );
 	}
 

@@ -24,7 +24,7 @@ final class Intake {
 	/**
 	 * Answers of this request, by idempotency key, until the comment has an id.
 	 *
-	 * @var array<string, array{id: ?string, status: ?string, error: ?string}>
+	 * @var array<string, array{id: ?string, status: ?string, error: ?WP_Error}>
 	 */
 	private array $pending = array();
 
@@ -56,8 +56,8 @@ final class Intake {
 		$answer = ( new Client() )->post_comment( self::payload( $data, $key ) );
 		$mapped = is_wp_error( $answer ) ? null : Statuses::to_wordpress( (string) ( $answer['status'] ?? '' ) );
 		if ( null === $mapped ) {
-			$error = is_wp_error( $answer ) ? $answer->get_error_message() : 'unexpected answer';
-			error_log( 'comment-moderation-service: service not asked (' . $error . '), fail mode ' . Settings::get()['fail_mode'] ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			$error = is_wp_error( $answer ) ? $answer : new WP_Error( 'cmsvc_http_200', 'unexpected answer' );
+			error_log( 'comment-moderation-service: service not asked (' . $error->get_error_message() . '), fail mode ' . Settings::get()['fail_mode'] ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 			$this->pending[ $key ] = array( 'id' => null, 'status' => null, 'error' => $error );
 			return 'hold' === Settings::get()['fail_mode'] ? 0 : $approved;
 		}
@@ -83,7 +83,11 @@ final class Intake {
 		$answer = $this->pending[ $key ];
 		unset( $this->pending[ $key ] );
 		if ( null !== $answer['error'] ) {
-			update_comment_meta( (int) $comment_id, META_ERROR, $answer['error'] );
+			update_comment_meta( (int) $comment_id, META_ERROR, $answer['error']->get_error_message() );
+			if ( Retry::transient( $answer['error'] ) ) {
+				$held_as = (string) wp_get_comment_status( $comment );
+				Retry::later( (int) $comment_id, array( 'kind' => 'intake', 'held_as' => $held_as ) );
+			}
 			return;
 		}
 		update_comment_meta( (int) $comment_id, META_ID, $answer['id'] );
@@ -109,9 +113,10 @@ final class Intake {
 	 *
 	 * @param array<string, mixed> $data The unslashed comment data.
 	 * @param string               $key  Its idempotency key.
+	 * @param bool                 $form Whether this request is the form's (hidden fields).
 	 * @return array<string, mixed>
 	 */
-	private static function payload( array $data, string $key ): array {
+	public static function payload( array $data, string $key, bool $form = true ): array {
 		$post_id = (int) ( $data['comment_post_ID'] ?? 0 );
 		$name    = trim( (string) ( $data['comment_author'] ?? '' ) );
 		$fields  = array(
@@ -124,8 +129,8 @@ final class Intake {
 			'user_agent'      => (string) ( $data['comment_agent'] ?? '' ),
 			'author_url'      => (string) ( $data['comment_author_url'] ?? '' ),
 			'permalink'       => (string) get_permalink( $post_id ),
-			'honeypot'        => self::posted( self::HONEYPOT ),
-			'form_shown_at'   => self::form_shown_at(),
+			'honeypot'        => $form ? self::posted( self::HONEYPOT ) : null,
+			'form_shown_at'   => $form ? self::form_shown_at() : null,
 			'idempotency_key' => $key,
 		);
 		// The service refuses empty optional fields: leave them out.
@@ -151,7 +156,7 @@ final class Intake {
 	 *
 	 * @param array<string, mixed> $data The unslashed comment data, or a stored comment.
 	 */
-	private static function idempotency_key( array $data ): string {
+	public static function idempotency_key( array $data ): string {
 		$parts = array(
 			home_url(),
 			(string) ( $data['comment_post_ID'] ?? '' ),

@@ -32,6 +32,21 @@ final class Statuses {
 	}
 
 	/**
+	 * WordPress' name of the status matching a service status (approved, unapproved, spam, trash).
+	 *
+	 * @param string $status published, pending, spam or rejected.
+	 */
+	public static function wordpress_name( string $status ): string {
+		$names = array(
+			'published' => 'approved',
+			'pending'   => 'unapproved',
+			'spam'      => 'spam',
+			'rejected'  => 'trash',
+		);
+		return $names[ $status ] ?? '';
+	}
+
+	/**
 	 * The service's action for a change made in WordPress; null when there is none to report
 	 * (the service has no "hold" action).
 	 *

@@ -71,6 +71,8 @@ final class Feedback {
 			if ( Retry::transient( $answer ) ) {
 				Retry::later( $comment_id, array( 'kind' => 'decision', 'action' => $action, 'actor' => $actor ) );
 			}
+			// A moderator's older decision arriving meanwhile must not undo this one.
+			update_comment_meta( $comment_id, META_STATUS_AT, (string) Statuses::stamp() );
 			return;
 		}
 		Retry::done( $comment_id ); // A decision still waiting is older than this one.

@@ -115,6 +115,9 @@ final class Webhook {
 		}
 		$this->feedback->quietly( static fn() => Statuses::apply( $comment_id, $status ) );
 		Statuses::remember( $comment_id, $status, $at );
+		if ( '' !== (string) get_comment_meta( $comment_id, META_RETRY, true ) ) {
+			Retry::done( $comment_id ); // A wp-admin decision still waiting is older than this.
+		}
 		return 'applied';
 	}
 

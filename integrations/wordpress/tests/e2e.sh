@@ -23,7 +23,7 @@ if ((${#missing[@]})); then
     echo "wordpress e2e: installing ${missing[*]}"
     log=$(mktemp)
     if ! { timeout 60 apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 240 \
-        apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
         reason=$(tail -n 3 "$log" | tr '\n' ' ')
         rm -f "$log"
         skip "apt-get could not install ${missing[*]}: $reason"

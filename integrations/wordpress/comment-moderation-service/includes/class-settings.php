@@ -140,13 +140,11 @@ final class Settings {
 				$set = '' !== $settings[ $name ];
 				printf( '<input type="password" class="regular-text" autocomplete="off" id="%s" name="%s" value="" placeholder="%s">', esc_attr( $id ), esc_attr( $attr ), esc_attr( $set ? __( '(saved; leave empty to keep it)', 'comment-moderation-service' ) : '' ) );
 				if ( 'webhook_secret' === $name ) {
-					echo '<p class="description">';
 					printf(
-						/* translators: %s: the webhook URL of this site. */
-						esc_html__( 'Printed by `moderation sites webhook SLUG --url %s`.', 'comment-moderation-service' ),
+						'<p class="description">%s <code>moderation sites webhook SLUG --url %s</code></p>',
+						esc_html__( 'Printed by', 'comment-moderation-service' ),
 						esc_html( self::webhook_url() )
 					);
-					echo '</p>';
 				}
 				break;
 			case 'fail_mode':

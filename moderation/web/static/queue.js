@@ -194,7 +194,9 @@
   const KEYS = { a: "approve", r: "reject", s: "spam", n: "not_spam" };
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest && event.target.closest("input, textarea, select")) return;
+    // letters typed into a field are text, not shortcuts (a checkbox is not a field)
+    const typing = "textarea, select, input:not([type=checkbox]):not([type=radio])";
+    if (event.target.matches && event.target.matches(typing)) return;
     const key = event.key;
     if (key === "j") move(1);
     else if (key === "k") move(-1);

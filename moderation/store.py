@@ -407,7 +407,7 @@ class CommentRow:
         self.model_version = model_version
 
     def params(self) -> tuple[Any, ...]:
-        """Positional parameters $1..$30."""
+        """Positional parameters $1..$31."""
         c, p = self.comment, self.site.policy
         dup, flood = p.duplicates, p.flood
         ip = ipaddress.ip_network(c.ip_prefix) if c.ip_prefix else None
@@ -420,7 +420,7 @@ class CommentRow:
             self.fingerprint, dup.max_copies, float(dup.window_seconds),
             "spam" if dup.action == "spam" else "pending",
             float(flood.window_seconds), flood.per_author, flood.per_ip,
-            p.premoderate_new_authors, p.trust_approved_authors,
+            p.premoderate_new_authors, p.trust_approved_authors, p.webhook_url is not None,
         )  # fmt: skip
 
 

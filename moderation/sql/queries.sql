@@ -148,8 +148,11 @@ WITH parent_ok AS (
     SELECT site_id, id, 'system', NULL, intake_status, model_version, policy_version
     FROM ins WHERE inserted
 ), outbox_row AS (
-    INSERT INTO outbox (site_id, comment_id, event, payload)
-    SELECT site_id, id, 'comment.created', jsonb_build_object(
+    -- $31: the site has a webhook_url. Without one the event is kept but born skipped, so
+    -- the delivery workers never lease and settle it (that cost as much as the insert).
+    INSERT INTO outbox (site_id, comment_id, event, state, payload)
+    SELECT site_id, id, 'comment.created', CASE WHEN $31::bool THEN 'pending' ELSE 'skipped' END,
+    jsonb_build_object(
         'event', 'comment.created',
         'comment', jsonb_build_object(
             'id', id, 'thread', thread, 'status', intake_status, 'scores', scores,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import urllib.request
 import uuid
@@ -29,7 +30,7 @@ from moderation.settings import Settings
 from tests.conftest import SECRET, _admin, with_database
 from tests.standin import KeywordScorer
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PASSWORD = "mật-khẩu-trình-duyệt-1"
 ARGS = [
@@ -100,7 +101,7 @@ def chromium() -> Path:
     if sync_playwright is None:
         pytest.skip("playwright is not installed (pip install '.[dev]')")
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (apt-get install -y chromium)")
+        pytest.skip(f"{CHROMIUM} is absent (apt-get install -y chromium)")
     return CHROMIUM
 
 

@@ -139,3 +139,24 @@ def test_policy_change_with_preview(page: Page, world: World) -> None:
     page.click("header nav >> text=Stats")
     expect(page.locator("svg.chart").first).to_be_visible()
     screenshot(page, "stats")
+
+
+def test_filters_and_sort_without_a_reload(page: Page, world: World) -> None:
+    world.person("lan")
+    world.post("maybe-spam một", thread="thoi-su")
+    world.post("maybe-spam hai", thread="the-thao")
+    removed = world.post("casino giảm giá sốc buy now", thread="the-thao")["status"]
+    assert removed in ("rejected", "spam")  # not in the queue
+    world.login(page, "lan")
+    items = page.locator("#items li.item")
+    expect(items).to_have_count(2)
+    page.evaluate("window.stillHere = true")
+    page.fill("#f-thread", "the-thao")
+    page.select_option("#f-sort", "score")
+    page.press("#f-thread", "Enter")
+    expect(items).to_have_count(1)
+    expect(items.first.locator(".body")).to_have_text("maybe-spam hai")
+    page.select_option("#f-status", removed)
+    page.click("#filters button[type=submit]")
+    expect(items.first.locator(".body")).to_have_text("casino giảm giá sốc buy now")
+    assert f"status={removed}" in page.url and page.evaluate("window.stillHere") is True

@@ -16,6 +16,7 @@ from moderation.scoring import BatchScorer, Scorer, load_default_scorer
 from moderation.settings import Settings
 from moderation.sites import SiteCache
 from moderation.store import Store, create_pool
+from moderation.web import routes as web_pages
 from moderation.webhooks import running
 
 ScorerFactory = Callable[[], Scorer]
@@ -92,4 +93,5 @@ def create_app(settings: Settings, scorer: ScorerFactory = load_default_scorer) 
     app.cleanup_ctx.append(_scoring(scorer))
     app.cleanup_ctx.append(_webhooks)
     _routes(app)
+    web_pages.setup(app)
     return app

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     webhook_max_age_seconds: float = Field(default=86_400.0, gt=0)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_batch: int = Field(default=20, ge=1, le=500)
+    # Web pages (/ui/): session lifetime, login throttling (counted in the database, so all
+    # processes and hosts share it), and whether a proxy's X-Forwarded-Proto says TLS.
+    session_seconds: float = Field(default=8 * 3600.0, gt=0, le=30 * 86_400)
+    trust_forwarded_proto: bool = False
+    login_window_seconds: float = Field(default=900.0, gt=0)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=30, ge=1)
     log_level: str = "INFO"
     access_log: bool = True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from moderation import logs
 from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
@@ -70,6 +71,39 @@ def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
     return commands.rotate_user_token(settings, args.site, args.username)
 
 
+def _since(value: str) -> datetime:
+    """An ISO 8601 date or time; UTC when no offset is given."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _export_labels(settings: Settings, args: argparse.Namespace) -> int:
+    """Write moderators' decisions as training labels."""
+    from moderation import commands
+    from moderation.labels import format_of
+
+    fmt = format_of(args.out, args.format)
+    return commands.export_labels(settings, args.site, args.since, args.out, fmt)
+
+
+def _label_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """export-labels."""
+    export = sub.add_parser(
+        "export-labels",
+        help="write moderators' decisions as training labels (no emails, no names)",
+    )
+    export.add_argument("--site", help="one site's decisions (default: every site's)")
+    export.add_argument("--since", type=_since, help="decided at or after this ISO date/time")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.add_argument(
+        "--format", choices=["jsonl", "csv"], help="default: csv for a .csv file, else jsonl"
+    )
+    export.set_defaults(func=_export_labels)
+
+
 def _credential_commands(
     sites: argparse._SubParsersAction[argparse.ArgumentParser],
     users: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -123,6 +157,7 @@ def parser() -> argparse.ArgumentParser:
     create_user.add_argument("--role", required=True, choices=["owner", "moderator"])
     create_user.set_defaults(func=_users_create)
     _credential_commands(sites, users)
+    _label_commands(sub)
     return root
 
 

@@ -13,6 +13,7 @@ from moderation import store
 from moderation.credentials import hash_key, new_key
 from moderation.embedded import database_url
 from moderation.errors import AlreadyExists, NotFound
+from moderation.labels import Format, Label, label, render
 from moderation.models import Policy, Role
 from moderation.outbox import new_secret
 from moderation.settings import Settings
@@ -165,4 +166,36 @@ def webhook(settings: Settings, slug: str, url: str | None, rotate: bool) -> int
         say(f"webhook_url of {slug!r} set in policy version {version}")
     say("the new signing secret (the old one no longer verifies):" if rotate else "signing secret:")
     print(secret, flush=True)
+    return 0
+
+
+async def collect_labels(
+    dsn: str, timeout: float, slug: str | None, since: datetime | None
+) -> list[Label]:
+    """The latest decision on each decided comment, of one site or of all, as labels."""
+    async with open_store(dsn, timeout) as db:
+        sites = await db.label_sites(slug)
+        if slug is not None and not sites:
+            raise NotFound(f"no site {slug!r}")
+        return [
+            label(site, row["body"], row["action"], row["decided_at"])
+            for site_id, site in sites
+            for row in await db.decided(site_id, since)
+        ]
+
+
+def export_labels(
+    settings: Settings, slug: str | None, since: datetime | None, out: str | None, fmt: Format
+) -> int:
+    """Write moderators' decisions as labels to a file (or standard output)."""
+    with database_url(settings) as dsn:
+        rows = asyncio.run(collect_labels(dsn, settings.db_timeout_seconds, slug, since))
+    text = render(rows, fmt)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        with open(out, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    say(f"{len(rows)} labels written to {out or 'standard output'}")
     return 0

@@ -318,6 +318,14 @@ class Store:
         assert row is not None
         return dict(row)
 
+    async def label_sites(self, slug: str | None) -> list[tuple[int, str]]:
+        """(id, slug) of every site, or of the one named."""
+        return [(int(r["id"]), str(r["slug"])) for r in await self._fetch("label_sites", slug)]
+
+    async def decided(self, site_id: int, since: datetime | None) -> list[dict[str, Any]]:
+        """Body, action and time of the latest decision on each decided comment of a site."""
+        return [dict(r) for r in await self._fetch("export_labels", site_id, since)]
+
 
 class CommentRow:
     """Parameters of insert_comment, in the order the query numbers them."""

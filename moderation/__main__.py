@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from pathlib import Path
 
 from moderation import logs
 from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
@@ -71,13 +73,11 @@ def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
     return commands.rotate_user_token(settings, args.site, args.username)
 
 
-def _since(value: str) -> datetime:
-    """An ISO 8601 date or time; UTC when no offset is given."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _since_argument(value: str) -> datetime:
+    """--since: an ISO 8601 date or time."""
+    from moderation.commands import parse_since
+
+    return parse_since(value)
 
 
 def _export_labels(settings: Settings, args: argparse.Namespace) -> int:
@@ -96,7 +96,7 @@ def _label_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="write moderators' decisions as training labels (no emails, no names)",
     )
     export.add_argument("--site", help="one site's decisions (default: every site's)")
-    export.add_argument("--since", type=_since, help="decided at or after this ISO date/time")
+    export.add_argument("--since", type=_since_argument, help="decided at or after (ISO 8601)")
     export.add_argument("--out", help="file to write (default: standard output)")
     export.add_argument(
         "--format", choices=["jsonl", "csv"], help="default: csv for a .csv file, else jsonl"
@@ -165,8 +165,10 @@ def _model_command(name: str, argv: list[str]) -> int:
     """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
     if name == "train":
         from classifiers import train
+        from moderation.commands import feedback_arguments
 
-        return train.main(argv)
+        with tempfile.TemporaryDirectory(prefix="moderation-labels-") as workdir:
+            return train.main(feedback_arguments(Settings(), argv, Path(workdir)))
     from classifiers import eval as evaluate
 
     return evaluate.main(argv)

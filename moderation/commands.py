@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from moderation import store
 from moderation.credentials import hash_key, new_key
@@ -199,3 +201,37 @@ def export_labels(
             f.write(text)
     say(f"{len(rows)} labels written to {out or 'standard output'}")
     return 0
+
+
+def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> list[str]:
+    """`moderation train` options for the classifiers' trainer, the service's own resolved.
+
+    `--from-db [--site S] [--since T]` exports the decisions into `workdir` and passes the
+    file on as `--with-decisions`; training with decisions writes into MODERATION_MODEL_DIR
+    unless `--into` or `--out` says where.
+    """
+    ours = argparse.ArgumentParser(prog="moderation train", add_help=False)
+    ours.add_argument("--from-db", action="store_true")
+    ours.add_argument("--site")
+    ours.add_argument("--since", type=parse_since)
+    args, rest = ours.parse_known_args(argv)
+    if args.from_db:
+        path = workdir / "decisions.jsonl"
+        export_labels(settings, args.site, args.since, str(path), "jsonl")
+        rest += ["--with-decisions", str(path)]
+    elif args.site or args.since:
+        ours.error("--site and --since go with --from-db")
+    decisions = any(a.startswith("--with-decisions") for a in rest)
+    chosen = any(a.startswith(("--into", "--out")) for a in rest)
+    if decisions and not chosen and settings.model_dir is not None:
+        rest += ["--into", str(settings.model_dir)]
+    return rest
+
+
+def parse_since(value: str) -> datetime:
+    """An ISO 8601 date or time; UTC when no offset is given."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
@@ -326,6 +327,10 @@ class Store:
         """Body, action and time of the latest decision on each decided comment of a site."""
         return [dict(r) for r in await self._fetch("export_labels", site_id, since)]
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Send a notification to every connection listening on `channel`."""
+        await self._fetch("notify", channel, payload)
+
 
 class CommentRow:
     """Parameters of insert_comment, in the order the query numbers them."""
@@ -378,6 +383,24 @@ def _site(row: asyncpg.Record | None) -> Site | None:
     body = dict(row["policy"] or {})
     policy = Policy.model_validate({**body, "version": row["policy_version"] or 0})
     return Site(id=row["id"], slug=row["slug"], policy=policy)
+
+
+@asynccontextmanager
+async def listening(
+    dsn: str, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+) -> AsyncIterator[None]:
+    """A connection of its own (pooled ones never LISTEN) calling on_message(payload) for
+    each notification on `channel`, and on_lost() if the connection drops."""
+    with translate_errors():
+        conn = await asyncpg.connect(dsn)
+    try:
+        conn.add_termination_listener(lambda _conn: on_lost())
+        with translate_errors():
+            await conn.add_listener(channel, lambda _c, _pid, _ch, payload: on_message(payload))
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # closing a broken connection may fail too
+            await asyncio.wait_for(conn.close(), 5)
 
 
 async def migrate(conn: asyncpg.Connection) -> list[int]:

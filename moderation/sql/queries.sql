@@ -529,3 +529,7 @@ SELECT l.body, l.action, l.decided_at FROM (
 ) l
 WHERE $2::timestamptz IS NULL OR l.decided_at >= $2::timestamptz
 ORDER BY l.decided_at, l.body;
+
+-- name: notify
+-- Tell every service process (each LISTENs on channel $1) about a change, e.g. a new model.
+SELECT pg_notify($1, $2);

@@ -10,14 +10,19 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from classifiers.model import Evidence, Model
+from classifiers.model import Evidence, Model, resolve
 
 MODEL_DIR = Path(__file__).parent / "model"
 
-__all__ = ["MODEL_DIR", "Evidence", "Model", "load_default"]
+__all__ = ["MODEL_DIR", "Evidence", "Model", "load_default", "load_dir"]
 
 
 @lru_cache(maxsize=1)
 def load_default() -> Model:
     """The model shipped with the package (loaded once; the model is immutable)."""
     return Model.load(MODEL_DIR)
+
+
+def load_dir(folder: str | Path) -> Model:
+    """The model in a model directory (the version its CURRENT file names), read now."""
+    return Model.load(resolve(Path(folder)))

@@ -28,6 +28,7 @@ from classifiers.features import Config, Featurizer, Weighting
 from classifiers.normalize import _EMAIL, _PHONE, _URL
 
 F32 = npt.NDArray[np.float32]
+CURRENT = "CURRENT"  # in a model directory: the name of the version folder to load
 _TOKEN = re.compile(
     rf"{_URL.pattern}|{_EMAIL.pattern}|{_PHONE.pattern}|[^\W_]+(?:[.\-_*@$][^\W_]+)*|[^\w\s]+",
     re.IGNORECASE,
@@ -245,3 +246,14 @@ def _pick(text: str, spans: list[tuple[int, int]], weight: F32, top: int) -> lis
         taken.append((a, b))
         out.append(Evidence(text=text[a:b], start=a, end=b, weight=round(float(weight[i]), 4)))
     return out
+
+
+def resolve(folder: Path) -> Path:
+    """The folder to load: ``folder/<the version named in folder/CURRENT>``, else ``folder``."""
+    pointer = folder / CURRENT
+    if not pointer.exists():
+        return folder
+    name = pointer.read_text(encoding="utf-8").strip()
+    if not name or name.startswith(".") or "/" in name or "\\" in name:
+        raise ValueError(f"{pointer} does not name a version folder: {name!r}")
+    return folder / name

@@ -13,12 +13,15 @@ same model.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
+import os
 import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -30,7 +33,7 @@ from tqdm import tqdm
 
 from classifiers.datasets import LABELS, Example, default_root, key, load, own_examples
 from classifiers.features import Config, Featurizer, Hits, Weighting
-from classifiers.model import Mixture, Model
+from classifiers.model import CURRENT, Mixture, Model
 
 MODEL_DIR = Path(__file__).parent / "model"
 VI_SOURCES = frozenset({"vihsd", "victsd", "vihos", "vithsd", "vispamreviews", "news_comments"})
@@ -285,29 +288,152 @@ def train(examples: list[Example], cfg: TrainConfig) -> tuple[Model, dict[str, o
     return model, summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line entry point."""
+QUICK = TrainConfig(features=Config(bits=16), c_grid=(4.0,))
+QUICK_ROWS = (600, 150)  # train and dev rows kept per data set by --quick
+
+
+def quick_subset(examples: list[Example]) -> list[Example]:
+    """A fixed small sample of each data set (the project's own examples all kept)."""
+    kept: Counter[tuple[str, str]] = Counter()
+    out = []
+    for e in sorted(examples, key=lambda e: hashlib.sha256(e.text.encode()).digest()):
+        limit = QUICK_ROWS[e.split == "dev"]
+        if e.source == "news_comments" or kept[e.source, e.split] < limit:
+            kept[e.source, e.split] += 1
+            out.append(e)
+    return out
+
+
+def _label_cell(value: object) -> int | None:
+    """0 or 1 from a labels file; None (no label) for an empty cell or null."""
+    if value is None or value == "":
+        return None
+    number = int(str(value))
+    if number not in (0, 1):
+        raise ValueError(f"a label is 0, 1 or empty, not {value!r}")
+    return number
+
+
+def _label_rows(path: Path) -> Iterator[dict[str, object]]:
+    """Rows of a labels file: JSON lines, or CSV with a header (by the name's ending)."""
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8", newline="") as f:
+            yield from csv.DictReader(f)
+        return
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def decision_examples(path: Path, weight: int, source: str = "news_comments") -> list[Example]:
+    """Moderators' labels (``moderation export-labels``) as news-comment training rows.
+
+    Each row counts ``weight`` times: a few dozen corrections must be able to outweigh the
+    thousands of base examples that taught the model the opposite.
+    """
+    out = []
+    for row in _label_rows(path):
+        text = str(row["text"])
+        labels = {k: _label_cell(row.get(k)) for k in LABELS}
+        if text.strip() and any(v is not None for v in labels.values()):
+            out += [Example(text, source, "train", **labels)] * weight
+    return out
+
+
+def labels_digest(examples: list[Example]) -> str:
+    """A short digest of the decisions trained on, for the model's version."""
+    return hashlib.sha256(data_hash(examples).encode()).hexdigest()[:8]
+
+
+def retrain(
+    base: list[Example], decided: list[Example], cfg: TrainConfig, tag: str = ""
+) -> tuple[Model, dict[str, object]]:
+    """Train on base examples plus decisions; the version ends in `.fb<digest of the labels>`."""
+    model, summary = train(base + decided, cfg)
+    version = model.version + tag + (f".fb{labels_digest(decided)}" if decided else "")
+    summary["version"] = version
+    return replace(model, version=version), summary
+
+
+def save_versioned(model: Model, into: Path) -> Path:
+    """Write the model to ``into/<version>/`` and point ``into/CURRENT`` at it atomically.
+
+    A service loading ``into`` (``classifiers.load_dir``) sees the old model or the new
+    one, never a half-written one.
+    """
+    folder = into / model.version
+    if not (folder / "model.json").exists():  # the same version is the same model
+        staging = into / f".{model.version}.{os.getpid()}"
+        model.save(staging)
+        os.replace(staging, folder)
+    pointer = into / f".CURRENT.{os.getpid()}"
+    pointer.write_text(model.version + "\n", encoding="utf-8")
+    os.replace(pointer, into / CURRENT)
+    return folder
+
+
+def _arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="classifiers.train", description=__doc__)
     parser.add_argument("--data", type=Path, default=default_root(), help="the shared data folder")
-    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="where to write the model")
+    parser.add_argument("--out", type=Path, help="where to write the model (default: shipped)")
     parser.add_argument(
         "--extra",
         type=Path,
         action="append",
         default=[],
-        help="more labelled CSV files (text,spam,abuse,hate), e.g. exported moderator decisions",
+        help="more labelled CSV files (text,spam,abuse,hate) of the project's own examples",
     )
+    parser.add_argument(
+        "--with-decisions",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="moderators' labels (moderation export-labels: JSON lines, or .csv)",
+    )
+    parser.add_argument(
+        "--decision-weight", type=int, default=5, help="how many times each label counts (5)"
+    )
+    parser.add_argument(
+        "--into",
+        type=Path,
+        help="a model directory: write INTO/<version>/ and point INTO/CURRENT at it",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a small sample, fewer features: seconds, not minutes"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = _arguments()
     args = parser.parse_args(argv)
     if args.data is None or not (args.data / "CARD.md").exists():
         parser.error("no data folder: pass --data (the shared data sets)")
+    if args.decision_weight < 1:
+        parser.error("--decision-weight must be at least 1")
+    if args.with_decisions and not (args.into or args.out):
+        parser.error("--with-decisions needs --into DIR (or --out DIR): not over the shipped model")
     started = time.perf_counter()
     examples = load(args.data)
     for path in args.extra:
         examples.extend(own_examples(path))
-    model, summary = train(examples, TrainConfig())
-    model.save(args.out)
+    if args.quick:
+        examples = quick_subset(examples)
+    weight = args.decision_weight
+    decided = [e for p in args.with_decisions for e in decision_examples(p, weight)]
+    cfg = QUICK if args.quick else TrainConfig()
+    model, summary = retrain(examples, decided, cfg, ".quick" if args.quick else "")
+    summary["decisions"] = len(decided) // weight
+    if args.into:
+        folder = save_versioned(model, args.into)
+    else:
+        folder = args.out or MODEL_DIR
+        model.save(folder)
     summary["seconds"] = round(time.perf_counter() - started, 1)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
 
 from moderation import logs
 from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
@@ -83,6 +86,37 @@ def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
     return commands.rotate_user_token(settings, args.site, args.username)
 
 
+def _since_argument(value: str) -> datetime:
+    """--since: an ISO 8601 date or time."""
+    from moderation.commands import parse_since
+
+    return parse_since(value)
+
+
+def _export_labels(settings: Settings, args: argparse.Namespace) -> int:
+    """Write moderators' decisions as training labels."""
+    from moderation import commands
+    from moderation.labels import format_of
+
+    fmt = format_of(args.out, args.format)
+    return commands.export_labels(settings, args.site, args.since, args.out, fmt)
+
+
+def _label_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """export-labels."""
+    export = sub.add_parser(
+        "export-labels",
+        help="write moderators' decisions as training labels (no emails, no names)",
+    )
+    export.add_argument("--site", help="one site's decisions (default: every site's)")
+    export.add_argument("--since", type=_since_argument, help="decided at or after (ISO 8601)")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.add_argument(
+        "--format", choices=["jsonl", "csv"], help="default: csv for a .csv file, else jsonl"
+    )
+    export.set_defaults(func=_export_labels)
+
+
 def _credential_commands(
     sites: argparse._SubParsersAction[argparse.ArgumentParser],
     users: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -144,6 +178,7 @@ def parser() -> argparse.ArgumentParser:
     password.add_argument("--site", required=True)
     password.set_defaults(func=_users_password)
     _credential_commands(sites, users)
+    _label_commands(sub)
     return root
 
 
@@ -151,8 +186,10 @@ def _model_command(name: str, argv: list[str]) -> int:
     """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
     if name == "train":
         from classifiers import train
+        from moderation.commands import feedback_arguments
 
-        return train.main(argv)
+        with tempfile.TemporaryDirectory(prefix="moderation-labels-") as workdir:
+            return train.main(feedback_arguments(Settings(), argv, Path(workdir)))
     from classifiers import eval as evaluate
 
     return evaluate.main(argv)

@@ -9,10 +9,20 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from moderation.api import comments, errors, limits, ops, owners, policy, queue, readers
-from moderation.api.context import METRICS, SCORER, SECRET, SETTINGS, SITES, STORE, WEBHOOKS
+from moderation.api.context import (
+    METRICS,
+    RELOADS,
+    SCORER,
+    SECRET,
+    SETTINGS,
+    SITES,
+    STORE,
+    WEBHOOKS,
+)
 from moderation.credentials import deployment_secret
 from moderation.metrics import Metrics
-from moderation.scoring import BatchScorer, Scorer, load_default_scorer
+from moderation.reloads import ModelReloads
+from moderation.scoring import BatchScorer, Scorer, scorer_factory
 from moderation.settings import Settings
 from moderation.sites import SiteCache
 from moderation.store import Store, create_pool
@@ -55,6 +65,20 @@ def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
     return context
 
 
+def _reloads(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Reloading the model on demand, and on other processes' notifications."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        reloads = ModelReloads(app[SCORER], factory, app[STORE])
+        app[RELOADS] = reloads
+        dsn = app[SETTINGS].database_url
+        assert dsn is not None  # checked by _database
+        async with reloads.running(dsn):
+            yield
+
+    return context
+
+
 def _routes(app: web.Application) -> None:
     """Every route of the API."""
     app.router.add_post("/v1/comments", comments.post_comment)
@@ -73,14 +97,20 @@ def _routes(app: web.Application) -> None:
     app.router.add_put("/v1/sites/{site}/policy", policy.put_policy)
     app.router.add_post("/v1/sites/{site}/policy/preview", policy.preview_policy)
     app.router.add_get("/v1/sites/{site}/stats", policy.stats)
+    app.router.add_post("/v1/sites/{site}/model/reload", owners.reload_model)
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_get("/openapi.json", ops.openapi_json)
 
 
-def create_app(settings: Settings, scorer: ScorerFactory = load_default_scorer) -> web.Application:
-    """The application; its pool, model and executor live in cleanup_ctx."""
+def create_app(settings: Settings, scorer: ScorerFactory | None = None) -> web.Application:
+    """The application; its pool, model and executor live in cleanup_ctx.
+
+    `scorer` loads the model (at start and at each reload); by default as the settings say
+    (MODERATION_MODEL_DIR, else MODERATION_SCORER).
+    """
+    factory = scorer or scorer_factory(settings)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[errors.observe, errors.problems, limits.rate_limits],
@@ -90,7 +120,8 @@ def create_app(settings: Settings, scorer: ScorerFactory = load_default_scorer) 
     app[SECRET] = deployment_secret(settings)
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(_scoring(scorer))
+    app.cleanup_ctx.append(_scoring(factory))
+    app.cleanup_ctx.append(_reloads(factory))
     app.cleanup_ctx.append(_webhooks)
     _routes(app)
     web_pages.setup(app)

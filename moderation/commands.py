@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from moderation import store
 from moderation.credentials import hash_key, new_key
 from moderation.embedded import database_url
 from moderation.errors import AlreadyExists, NotFound
+from moderation.labels import Format, Label, label, render
 from moderation.models import Policy, Role
 from moderation.outbox import new_secret
 from moderation.settings import Settings
@@ -207,3 +210,69 @@ def read_password() -> str | None:
         say(f"moderation: {problem}")
         return None
     return password
+
+
+async def collect_labels(
+    dsn: str, timeout: float, slug: str | None, since: datetime | None
+) -> list[Label]:
+    """The latest decision on each decided comment, of one site or of all, as labels."""
+    async with open_store(dsn, timeout) as db:
+        sites = await db.label_sites(slug)
+        if slug is not None and not sites:
+            raise NotFound(f"no site {slug!r}")
+        return [
+            label(site, row["body"], row["action"], row["decided_at"])
+            for site_id, site in sites
+            for row in await db.decided(site_id, since)
+        ]
+
+
+def export_labels(
+    settings: Settings, slug: str | None, since: datetime | None, out: str | None, fmt: Format
+) -> int:
+    """Write moderators' decisions as labels to a file (or standard output)."""
+    with database_url(settings) as dsn:
+        rows = asyncio.run(collect_labels(dsn, settings.db_timeout_seconds, slug, since))
+    text = render(rows, fmt)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        with open(out, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    say(f"{len(rows)} labels written to {out or 'standard output'}")
+    return 0
+
+
+def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> list[str]:
+    """`moderation train` options for the classifiers' trainer, the service's own resolved.
+
+    `--from-db [--site S] [--since T]` exports the decisions into `workdir` and passes the
+    file on as `--with-decisions`; training with decisions writes into MODERATION_MODEL_DIR
+    unless `--into` or `--out` says where.
+    """
+    ours = argparse.ArgumentParser(prog="moderation train", add_help=False)
+    ours.add_argument("--from-db", action="store_true")
+    ours.add_argument("--site")
+    ours.add_argument("--since", type=parse_since)
+    args, rest = ours.parse_known_args(argv)
+    if args.from_db:
+        path = workdir / "decisions.jsonl"
+        export_labels(settings, args.site, args.since, str(path), "jsonl")
+        rest += ["--with-decisions", str(path)]
+    elif args.site or args.since:
+        ours.error("--site and --since go with --from-db")
+    decisions = any(a.startswith("--with-decisions") for a in rest)
+    chosen = any(a.startswith(("--into", "--out")) for a in rest)
+    if decisions and not chosen and settings.model_dir is not None:
+        rest += ["--into", str(settings.model_dir)]
+    return rest
+
+
+def parse_since(value: str) -> datetime:
+    """An ISO 8601 date or time; UTC when no offset is given."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

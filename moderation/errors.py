@@ -59,3 +59,7 @@ class VersionRequired(DomainError):
 
 class StaleVersion(DomainError):
     """A change was made to a version that is no longer the latest."""
+
+
+class ModelLoadFailed(DomainError):
+    """A new model could not be loaded; the one in use stays."""

@@ -18,7 +18,7 @@ from moderation.models import (
     PublicPage,
 )
 from moderation.outbox import WebhookEvent
-from moderation.owner_models import PolicyIn, PreviewOut, StatsOut
+from moderation.owner_models import PolicyIn, PreviewOut, ReloadOut, StatsOut
 from moderation.review import (
     AuditPage,
     BulkDecisionIn,
@@ -38,6 +38,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
     BulkDecisionIn, BulkOut, AuditPage, WebhookEvent, Policy, PolicyIn, PreviewOut, StatsOut,
+    ReloadOut,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -133,6 +134,15 @@ def _owner_paths() -> dict[str, Any]:
             "requestBody": {"required": True, **_ref("PolicyIn")},
             "responses": _answers({"200": {"description": "OK", **_ref("PreviewOut")}},
                                   "400", "401", "403", "404", "413", "415", "422", "503")}},
+        "/v1/sites/{site}/model/reload": {"post": {
+            "summary": "Load the model again (a new version from MODERATION_MODEL_DIR) in this "
+                       "process and, through PostgreSQL, in every other; intake keeps the old "
+                       "one until the new one is ready",
+            "security": STAFF, "parameters": [slug],
+            "responses": {**_answers({"200": {"description": "Reloaded", **_ref("ReloadOut")}},
+                                     "401", "403", "404", "503"),
+                          "409": _problem("The new model could not be loaded; the previous "
+                                          "one is still in use")}}},
         "/v1/sites/{site}/stats": {"get": {
             "summary": "Volumes per day and status, queue, time to decision, overturns "
                        "(days: default 30, max 366)",
@@ -224,7 +234,8 @@ def _paths() -> dict[str, Any]:
         **_moderator_paths(),
         **_owner_paths(),
         "/healthz": {"get": {"summary": "Process is up", "responses": plain}},
-        "/readyz": {"get": {"summary": "Database and model ready", "responses": plain}},
+        "/readyz": {"get": {"summary": "Database and model ready; model_version: the model "
+                                       "in use", "responses": plain}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
         "/openapi.json": {"get": {"summary": "This document", "responses": plain}},
     }  # fmt: skip

@@ -120,3 +120,10 @@ class StatsOut(BaseModel):
     overturn_rate: float | None = Field(description="overturned / auto_decided")
     by_label: dict[Label, LabelOutcome]
     by_reason: list[ReasonOutcome]
+
+
+class ReloadOut(BaseModel):
+    """The model in use after a reload, and the one before."""
+
+    model_version: str = Field(description="the version now scoring comments")
+    previous: str = Field(description="the version in use before the reload")

@@ -10,6 +10,7 @@ import re
 from moderation.models import CommentIn, ProtectedComment
 
 _EMAIL_IN_TEXT = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+_ANY_EMAIL = re.compile(r"[\w.+%*-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _SEP = r"[ .\-]?"
 _PHONE_PATTERNS = (
     # Vietnamese: 0912345678, 0912 345 678, 0912.345.678, +84 912 345 678, 84912345678
@@ -64,6 +65,15 @@ def mask_text(text: str) -> str:
 def without_address(text: str, email: str) -> str:
     """Replace one address (any case) by its masked form; other text is kept as typed."""
     return re.sub(re.escape(email), mask_email(email), text, flags=re.IGNORECASE)
+
+
+def redact_contacts(text: str) -> str:
+    """Email addresses (masked ones too) and phone numbers replaced by fixed words.
+
+    The words are the placeholders the classifiers' features put in their place, so a text
+    exported for training keeps what the model sees and loses the contact details.
+    """
+    return _PHONE_IN_TEXT.sub(" phonex ", _ANY_EMAIL.sub(" emailx ", text))
 
 
 def truncate_ip(address: str) -> str:

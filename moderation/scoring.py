@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from moderation.errors import ModelLoadFailed
+
+if TYPE_CHECKING:
+    from moderation.settings import Settings
 
 DEFAULT_SCORER = "classifiers:load_default"
+MODEL_DIR_LOADER = "classifiers:load_dir"
 
 
 class Scorer(Protocol):
@@ -41,7 +49,32 @@ def load_default_scorer() -> Scorer:
     return import_scorer(DEFAULT_SCORER)()
 
 
-Pending = tuple[str, "asyncio.Future[dict[str, float]]"]
+def load_model_dir(folder: Path) -> Scorer:
+    """The model a model directory's CURRENT names, read now (classifiers.load_dir)."""
+    module_name, _, function = MODEL_DIR_LOADER.partition(":")
+    loader: Callable[[Path], Scorer] = getattr(importlib.import_module(module_name), function)
+    return loader(folder)
+
+
+def scorer_factory(settings: Settings) -> Callable[[], Scorer]:
+    """What loads the model: from MODERATION_MODEL_DIR when set, else MODERATION_SCORER."""
+    if settings.model_dir is not None:
+        return functools.partial(load_model_dir, settings.model_dir)
+    return import_scorer(settings.scorer)
+
+
+def checked(load: Callable[[], Scorer]) -> Scorer:
+    """A freshly loaded model that scores a probe text with numbers in [0, 1] (else raises)."""
+    model = load()
+    [probe] = model.score(["Xin chào, bài viết rất hay! Hello, nice article."])
+    if not probe or not all(isinstance(v, float) and 0 <= v <= 1 for v in probe.values()):
+        raise ValueError(f"the model's scores are not probabilities: {probe!r}")
+    if not isinstance(model.version, str) or not model.version:
+        raise ValueError("the model has no version")
+    return model
+
+
+Pending = tuple[str, "asyncio.Future[tuple[dict[str, float], str]]"]
 
 
 class BatchScorer:
@@ -60,6 +93,7 @@ class BatchScorer:
         self._observe = observe
         self._pending: list[Pending] = []
         self._drainer: asyncio.Task[None] | None = None
+        self._reloading = asyncio.Lock()
 
     @property
     def version(self) -> str:
@@ -86,11 +120,34 @@ class BatchScorer:
 
     async def score(self, text: str) -> dict[str, float]:
         """Scores of one text, batched with whatever else is waiting."""
-        future: asyncio.Future[dict[str, float]] = asyncio.get_running_loop().create_future()
+        scores, _ = await self.score_versioned(text)
+        return scores
+
+    async def score_versioned(self, text: str) -> tuple[dict[str, float], str]:
+        """Scores of one text and the version of the model that computed them."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[dict[str, float], str]] = loop.create_future()
         self._pending.append((text, future))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
         return await future
+
+    async def reload(self, load: Callable[[], Scorer]) -> tuple[str, str]:
+        """Load a model off the event loop and swap it in; (its version, the previous one).
+
+        Loading runs in the default executor, not the scoring threads, so intake keeps
+        scoring with the current model meanwhile; the swap is one assignment between two
+        batches. A model that fails to load or to score raises ModelLoadFailed and changes
+        nothing. Concurrent reloads run one after another.
+        """
+        async with self._reloading:
+            previous = self.model.version
+            try:
+                model = await asyncio.get_running_loop().run_in_executor(None, checked, load)
+            except Exception as exc:
+                raise ModelLoadFailed(f"{type(exc).__name__}: {exc}") from exc
+            self.model = model
+            return model.version, previous
 
     async def _drain(self) -> None:
         """Score waiting texts batch by batch until none are left."""
@@ -104,8 +161,9 @@ class BatchScorer:
         texts = [text for text, _ in batch]
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
+        model = self.model  # a reload may swap it meanwhile; this batch is this model's
         try:
-            results = await loop.run_in_executor(self._executor, self.model.score, texts)
+            results = await loop.run_in_executor(self._executor, model.score, texts)
             if len(results) != len(texts):
                 raise RuntimeError(f"model returned {len(results)} scores for {len(texts)} texts")
         except Exception as exc:  # every waiter gets the error rather than waiting forever
@@ -116,4 +174,4 @@ class BatchScorer:
         self._observe(len(batch), time.perf_counter() - started)
         for (_, future), scores in zip(batch, results, strict=True):
             if not future.done():
-                future.set_result(scores)
+                future.set_result((scores, model.version))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -13,11 +14,12 @@ from types import FrameType
 
 from aiohttp import web
 
+from moderation.api.context import RELOADS
 from moderation.app import ScorerFactory, create_app
 from moderation.commands import add_site, say
 from moderation.embedded import database_url
 from moderation.errors import AlreadyExists
-from moderation.scoring import import_scorer
+from moderation.scoring import scorer_factory
 from moderation.settings import Settings
 from moderation.store import migrate_dsn
 
@@ -58,7 +60,9 @@ def run_worker(settings: Settings, scorer: ScorerFactory, reuse_port: bool) -> N
     """Serve in this process until SIGINT or SIGTERM."""
     import uvloop  # only workers need it
 
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # not the default (exit) until the app handles it
     app = create_app(settings, scorer)
+    app.on_startup.append(_reload_on_sighup)
     web.run_app(
         app,
         host=settings.host,
@@ -69,6 +73,12 @@ def run_worker(settings: Settings, scorer: ScorerFactory, reuse_port: bool) -> N
         shutdown_timeout=10,
         loop=uvloop.new_event_loop(),
     )
+
+
+async def _reload_on_sighup(app: web.Application) -> None:
+    """SIGHUP reloads the model in this process (the models are loaded by then)."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, app[RELOADS].soon, "SIGHUP")
 
 
 def _exit_on_term(signum: int, frame: FrameType | None) -> None:
@@ -92,6 +102,14 @@ def run_workers(settings: Settings, scorer: ScorerFactory) -> None:
 
     signal.signal(signal.SIGTERM, _exit_on_term)
     workers = [spawn(i) for i in range(settings.workers)]
+
+    def forward_hangup(signum: int, frame: FrameType | None) -> None:
+        """SIGHUP to the parent reloads the model in every worker."""
+        for worker in workers:
+            if worker.is_alive() and worker.pid is not None:
+                os.kill(worker.pid, signal.SIGHUP)
+
+    signal.signal(signal.SIGHUP, forward_hangup)
     try:
         while True:
             multiprocessing.connection.wait([w.sentinel for w in workers])
@@ -117,7 +135,7 @@ def _stop(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
 def serve(settings: Settings) -> int:
     """Migrate, maybe create the demo site, and serve; the embedded server stops afterwards."""
     embedded = not settings.database_url
-    scorer = import_scorer(settings.scorer)  # fail before starting anything
+    scorer = scorer_factory(settings)  # an unknown MODERATION_SCORER fails before anything starts
     with database_url(settings) as dsn:
         settings = settings.model_copy(update={"database_url": dsn})
         demo_key = asyncio.run(prepare(settings, demo=embedded))

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     scoring_threads: int = Field(default=1, ge=1, le=16)
     scoring_max_batch: int = Field(default=64, ge=1)
     scorer: str = Field(default="classifiers:load_default", pattern=r"^[\w.]+:\w+$")
+    # A model directory (`moderation train --with-decisions` writes versions there, CURRENT
+    # names the one to load); unset: the model of MODERATION_SCORER.
+    model_dir: Path | None = None
     claim_lease_seconds: float = Field(default=300.0, gt=0, le=86_400)
     # Per process; 0 turns a limit off. A site key (its server posts for all readers) is limited
     # by key, never by address; callers without a credential (readers, login) by address.

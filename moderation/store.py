@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
@@ -401,6 +402,18 @@ class Store:
         """A site's staff, owners first."""
         return [StaffRow.model_validate(dict(r)) for r in await self._fetch("staff_list", site_id)]
 
+    async def label_sites(self, slug: str | None) -> list[tuple[int, str]]:
+        """(id, slug) of every site, or of the one named."""
+        return [(int(r["id"]), str(r["slug"])) for r in await self._fetch("label_sites", slug)]
+
+    async def decided(self, site_id: int, since: datetime | None) -> list[dict[str, Any]]:
+        """Body, action and time of the latest decision on each decided comment of a site."""
+        return [dict(r) for r in await self._fetch("export_labels", site_id, since)]
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """Send a notification to every connection listening on `channel`."""
+        await self._fetch("notify", channel, payload)
+
 
 class CommentRow:
     """Parameters of insert_comment, in the order the query numbers them."""
@@ -444,6 +457,33 @@ class CommentRow:
 def _without(row: asyncpg.Record, *keys: str) -> dict[str, Any]:
     """A record as a dict minus some keys."""
     return {k: v for k, v in row.items() if k not in keys}
+
+
+def _site(row: asyncpg.Record | None) -> Site | None:
+    """A site row (with its latest policy) as a model."""
+    if row is None:
+        return None
+    body = dict(row["policy"] or {})
+    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0})
+    return Site(id=row["id"], slug=row["slug"], policy=policy)
+
+
+@asynccontextmanager
+async def listening(
+    dsn: str, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+) -> AsyncIterator[None]:
+    """A connection of its own (pooled ones never LISTEN) calling on_message(payload) for
+    each notification on `channel`, and on_lost() if the connection drops."""
+    with translate_errors():
+        conn = await asyncpg.connect(dsn)
+    try:
+        conn.add_termination_listener(lambda _conn: on_lost())
+        with translate_errors():
+            await conn.add_listener(channel, lambda _c, _pid, _ch, payload: on_message(payload))
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # closing a broken connection may fail too
+            await asyncio.wait_for(conn.close(), 5)
 
 
 async def migrate(conn: asyncpg.Connection) -> list[int]:

@@ -51,7 +51,8 @@ async def intake(request: web.Request, site: Site, payload: CommentIn) -> tuple[
     """privacy -> scoring -> policy -> one round trip; whether the comment is new."""
     private = privacy.protect(payload, request.app[SECRET], idempotency_key(request, payload))
     scorer = request.app[SCORER]
-    scores = clamp(await scorer.score(private.body))
+    raw, model_version = await scorer.score_versioned(private.body)
+    scores = clamp(raw)
     signals = policy.gather(
         private.body,
         links=privacy.count_links(private.body),
@@ -63,7 +64,7 @@ async def intake(request: web.Request, site: Site, payload: CommentIn) -> tuple[
     )
     decision = policy.decide(scores, signals, site.policy)
     row = CommentRow(
-        site, private, scores, decision, signals, scorer.version, fingerprint(site, private)
+        site, private, scores, decision, signals, model_version, fingerprint(site, private)
     )
     saved = await request.app[STORE].insert_comment(row)
     if saved is None:

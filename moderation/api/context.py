@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from moderation.metrics import Metrics
+from moderation.reloads import ModelReloads
 from moderation.scoring import BatchScorer
 from moderation.settings import Settings
 from moderation.sites import SiteCache
@@ -18,3 +19,4 @@ STORE = web.AppKey("store", Store)
 SITES = web.AppKey("sites", SiteCache)
 SCORER = web.AppKey("scorer", BatchScorer)
 WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
+RELOADS = web.AppKey("reloads", ModelReloads)

@@ -27,6 +27,7 @@ from moderation.errors import (
     Forbidden,
     InvalidField,
     LeaseHeld,
+    ModelLoadFailed,
     NotFound,
     StaffUnauthorized,
     StaleVersion,
@@ -53,6 +54,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     Flooded: (429, "Too Many Requests"),
     StaleVersion: (412, "Precondition Failed"),
     VersionRequired: (428, "Precondition Required"),
+    ModelLoadFailed: (409, "The new model could not be loaded"),
 }
 _DETAIL: Mapping[type[Exception], str] = {
     Unauthorized: "A valid site key is required: Authorization: Bearer <key>.",
@@ -67,6 +69,7 @@ _DETAIL: Mapping[type[Exception], str] = {
     Flooded: "Too many comments from this author or network just now; nothing was stored.",
     StaleVersion: "The policy changed since you read it: GET it again, reapply, resend.",
     VersionRequired: "Send If-Match with the ETag of the policy you changed.",
+    ModelLoadFailed: "The previous model is still in use; the service log says why.",
 }
 
 

@@ -24,7 +24,9 @@ async def readyz(request: web.Request) -> web.Response:
     except DatabaseUnavailable:
         checks["database"] = False
     ready = all(checks.values())
-    body = {"status": "ready" if ready else "unavailable", "checks": checks}
+    body: dict[str, object] = {"status": "ready" if ready else "unavailable", "checks": checks}
+    if SCORER in request.app:
+        body["model_version"] = request.app[SCORER].version
     retry = {"Retry-After": str(request.app[SETTINGS].retry_after_seconds)}
     return json_response(body, 200 if ready else 503, None if ready else retry)
 

@@ -1,4 +1,4 @@
-"""Site owner endpoints: the audit log."""
+"""Site owner endpoints: the audit log, reloading the model."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import orjson
 from aiohttp import web
 
 from moderation.api.common import json_response, owner_of_site
-from moderation.api.context import STORE
+from moderation.api.context import RELOADS, STORE
 from moderation.api.readers import page_limit
 from moderation.errors import InvalidField
+from moderation.owner_models import ReloadOut
 from moderation.review import AuditEntry, AuditPage
 
 
@@ -40,3 +41,10 @@ async def audit(request: web.Request) -> web.Response:
     rows = await request.app[STORE].audit_page(owner.site_id, before, limit + 1)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return json_response(AuditPage(items=rows[:limit], next_cursor=next_cursor))
+
+
+async def reload_model(request: web.Request) -> web.Response:
+    """POST /v1/sites/{site}/model/reload: load the model again here and in every process."""
+    owner = await owner_of_site(request)
+    version, previous = await request.app[RELOADS].everywhere(f"owner {owner.username}")
+    return json_response(ReloadOut(model_version=version, previous=previous))

@@ -21,7 +21,11 @@ async def test_healthz_and_readyz(client: TestClient) -> None:
     assert await (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status == 200
-    assert await ready.json() == {"status": "ready", "checks": {"model": True, "database": True}}
+    assert await ready.json() == {
+        "status": "ready",
+        "checks": {"model": True, "database": True},
+        "model_version": "standin-keywords-1",
+    }
 
 
 async def test_metrics_count_requests_decisions_and_scoring(

@@ -1,0 +1,105 @@
+"""Loading a new model without a restart, in this process and in every other one.
+
+A reload asked of one process (SIGHUP, or POST /v1/sites/{site}/model/reload) loads the model
+again from where it came from (MODERATION_MODEL_DIR's CURRENT, or MODERATION_SCORER) and swaps
+it in. The endpoint then NOTIFYs a PostgreSQL channel that every service process, on every
+host, LISTENs to on a connection of its own, so they all reload too. A process that lost that
+connection reloads once when it gets it back, in case it missed a notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import orjson
+
+from moderation.errors import ModelLoadFailed
+from moderation.scoring import BatchScorer, Scorer
+from moderation.store import Store, listening
+
+CHANNEL = "moderation_model_reload"
+RECONNECT_SECONDS = (1.0, 30.0)  # first wait, longest wait
+log = logging.getLogger("moderation.reloads")
+
+
+class ModelReloads:
+    """Reloads this process's model and tells the other processes to reload theirs."""
+
+    def __init__(self, scorer: BatchScorer, load: Callable[[], Scorer], store: Store) -> None:
+        self.scorer = scorer
+        self._load = load
+        self._store = store
+        self.origin = uuid.uuid4().hex  # this process, to ignore its own notifications
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def here(self, why: str) -> tuple[str, str]:
+        """Reload in this process; (new version, previous version)."""
+        try:
+            version, previous = await self.scorer.reload(self._load)
+        except ModelLoadFailed as exc:
+            log.error("model reload failed", extra={"why": why, "error": str(exc)[:500]})
+            raise
+        log.info("model reloaded", extra={"why": why, "version": version, "previous": previous})
+        return version, previous
+
+    async def everywhere(self, why: str) -> tuple[str, str]:
+        """Reload here, then ask every other process to reload; (new, previous) here."""
+        version, previous = await self.here(why)
+        message = orjson.dumps({"origin": self.origin, "version": version}).decode()
+        await self._store.notify(CHANNEL, message)
+        return version, previous
+
+    def soon(self, why: str) -> None:
+        """Reload in the background (a signal handler or a notification cannot wait)."""
+        task = asyncio.get_running_loop().create_task(self._quietly(why))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _quietly(self, why: str) -> None:
+        """Reload, the old model kept on failure (already logged)."""
+        with contextlib.suppress(ModelLoadFailed):
+            await self.here(why)
+
+    def notified(self, payload: str) -> None:
+        """A notification on the channel: reload unless this process sent it."""
+        try:
+            origin = orjson.loads(payload).get("origin")
+        except (orjson.JSONDecodeError, AttributeError):
+            origin = None
+        if origin != self.origin:
+            self.soon("notified")
+
+    async def listen(self, dsn: str) -> None:
+        """LISTEN on the channel for as long as the process runs, reconnecting when needed."""
+        wait, longest = RECONNECT_SECONDS
+        connected_before = False
+        while True:
+            lost = asyncio.Event()
+            try:
+                async with listening(dsn, CHANNEL, self.notified, lost.set):
+                    if connected_before:
+                        self.soon("listener reconnected")  # a notification may have been missed
+                    connected_before, wait = True, RECONNECT_SECONDS[0]
+                    await lost.wait()
+            except Exception as exc:  # unreachable, refused, dropped: try again later
+                log.warning("reload listener disconnected", extra={"error": type(exc).__name__})
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, longest)
+
+    @contextlib.asynccontextmanager
+    async def running(self, dsn: str) -> AsyncIterator[None]:
+        """The listener in the background; it and any reload under way cancelled on exit."""
+        listener = asyncio.create_task(self.listen(dsn))
+        try:
+            yield
+        finally:
+            tasks = (listener, *self._tasks)
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

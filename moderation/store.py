@@ -112,6 +112,9 @@ class Store:
         self._pool = pool
         self._timeout = timeout
         self._queries = sql.load_queries()
+        # Policy versions never change once written: each is validated once per process
+        # (a 1,000-term list takes tens of milliseconds), not on every cache refresh.
+        self._policies: dict[int, Policy] = {}
 
     def query(self, name: str) -> str:
         """The SQL of a named query."""
@@ -154,11 +157,25 @@ class Store:
 
     async def site_by_key(self, key_hash: bytes) -> Site | None:
         """The site a key belongs to, with its current policy."""
-        return _site(await self._fetchrow("site_by_key", key_hash))
+        return self._site(await self._fetchrow("site_by_key", key_hash))
 
     async def site_by_slug(self, slug: str) -> Site | None:
         """The site with this slug, with its current policy."""
-        return _site(await self._fetchrow("site_by_slug", slug))
+        return self._site(await self._fetchrow("site_by_slug", slug))
+
+    def _site(self, row: asyncpg.Record | None) -> Site | None:
+        """A site row (with its latest policy) as a model."""
+        if row is None:
+            return None
+        version = row["policy_version"] or 0
+        policy = self._policies.get(row["id"])
+        if policy is None or policy.version != version:
+            body = dict(row["policy"] or {})
+            policy = Policy.model_validate({**body, "version": version})
+            if len(self._policies) >= 10_000:
+                self._policies.clear()
+            self._policies[row["id"]] = policy
+        return Site(id=row["id"], slug=row["slug"], policy=policy)
 
     async def create_user(self, site_id: int, username: str, role: Role, token_hash: bytes) -> int:
         """Create a staff member of a site; AlreadyExists when the name is taken there."""
@@ -427,15 +444,6 @@ class CommentRow:
 def _without(row: asyncpg.Record, *keys: str) -> dict[str, Any]:
     """A record as a dict minus some keys."""
     return {k: v for k, v in row.items() if k not in keys}
-
-
-def _site(row: asyncpg.Record | None) -> Site | None:
-    """A site row (with its latest policy) as a model."""
-    if row is None:
-        return None
-    body = dict(row["policy"] or {})
-    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0})
-    return Site(id=row["id"], slug=row["slug"], policy=policy)
 
 
 async def migrate(conn: asyncpg.Connection) -> list[int]:

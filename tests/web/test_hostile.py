@@ -56,3 +56,25 @@ async def test_api_queue_filter_with_nul_is_422(
         "/v1/sites/news/queue?thread=%00", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status == 422 and (await response.json())["errors"][0]["field"] == "thread"
+
+
+async def test_hostile_owner_queries_and_headers(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login("hoa", role="owner")
+    for path in (
+        "/ui/audit?cursor=%00", "/ui/audit?cursor=bm90IGpzb24", "/ui/stats?days=%00",
+        "/ui/stats?days=99999999999999999999", "/ui/api/items?cursor=abc&sort=score",
+        "/ui/queue?lang=%00",
+    ):  # fmt: skip
+        response = await client.get(path, allow_redirects=False)
+        assert 200 <= response.status < 500 and response.status != 500, path
+    for language in ("", ";;;,,,", "vi;q=nan, en;q=inf", "x" * 4000, "vi;q=abc"):
+        page = await client.get("/ui/queue", headers={"Accept-Language": language})
+        assert page.status == 200, language
+    headers = {"X-CSRF-Token": csrf}
+    for body in ({"version": 1, "change": {"time_zone": "Mars/Olympus"}},
+                 {"version": 1, "change": {"watched_terms": ["\x00"]}},
+                 {"version": 1, "change": []}, {"version": "1", "change": {}}):  # fmt: skip
+        response = await client.post("/ui/api/policy/preview", json=body, headers=headers)
+        assert response.status == 422, body

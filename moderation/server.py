@@ -53,6 +53,11 @@ def announce(settings: Settings, demo_key: str | None) -> None:
             flush=True,
         )
         print(f"Read it: curl {base}/v1/sites/{DEMO_SITE}/threads/hello/comments", flush=True)
+        print(
+            f"Moderators' pages: {base}/ui/ (log in after: moderation users create NAME"
+            f" --site {DEMO_SITE} --role owner --password)",
+            flush=True,
+        )
     print(f"Serving on {base} (Ctrl-C to stop)", flush=True)
 
 

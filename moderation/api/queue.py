@@ -85,9 +85,17 @@ def queue_filter(request: web.Request) -> QueueFilter:
     return QueueFilter(
         status=_choice(request, "status", ("pending", *get_args(Status))),
         sort=_choice(request, "sort", get_args(Sort)),
-        thread=request.query.get("thread"),
-        reason=request.query.get("reason"),
+        thread=_text_query(request, "thread"),
+        reason=_text_query(request, "reason"),
     )
+
+
+def _text_query(request: web.Request, name: str) -> str | None:
+    """A free-text query parameter; 422 for a NUL (PostgreSQL text cannot hold one) or > 1000."""
+    value = request.query.get(name)
+    if value is not None and ("\x00" in value or len(value) > 1000):
+        raise InvalidField(name, "must be at most 1000 characters, without NUL")
+    return value
 
 
 async def with_evidence(request: web.Request, items: list[QueueItem]) -> list[QueueItem]:

@@ -108,6 +108,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "next_page": ("Older", "Cũ hơn"),
     "owners_only": ("Only the site's owners may see this.", "Chỉ chủ trang được xem mục này."),
     "error": ("Something went wrong", "Có lỗi xảy ra"),
+    "not_found": ("No such comment on this site.", "Không có bình luận này trên trang."),
     "language": ("Tiếng Việt", "English"),
 }
 

@@ -58,6 +58,28 @@ async def _form(request: web.Request, error: str | None, status: int) -> web.Res
     return response
 
 
+async def read_form(request: web.Request) -> dict[str, str] | None:
+    """The form's text fields; None when the body is not a sane form (bad UTF-8, NUL, huge)."""
+    try:
+        fields = await request.post()
+    except (UnicodeDecodeError, ValueError):
+        return None
+    form = {k: v for k, v in fields.items() if isinstance(v, str)}
+    for value in form.values():
+        if len(value) > MAX_FIELD or "\x00" in value or _odd(value):
+            return None
+    return form
+
+
+def _odd(value: str) -> bool:
+    """Whether text holds what PostgreSQL cannot store (lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _field(form: dict[str, str], name: str) -> str:
     """A form field, trimmed and bounded."""
     return form.get(name, "")[:MAX_FIELD].strip()
@@ -65,8 +87,10 @@ def _field(form: dict[str, str], name: str) -> str:
 
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /ui/login: 303 to the queue, 401 when wrong, 429 with Retry-After when throttled."""
-    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    form = await read_form(request)
     lang = language(request)
+    if form is None:
+        return await _form(request, translate(lang, "login_failed"), 400)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not csrf_matches(keyed(request, "login", nonce), form.get("csrf")):
         return await _form(request, translate(lang, "login_expired"), 403)

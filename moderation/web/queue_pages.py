@@ -21,6 +21,7 @@ from moderation.review import (
     Staff,
     target_status,
 )
+from moderation.web.i18n import language, translate
 from moderation.web.models import OneDecisionIn, UndoIn
 from moderation.web.render import fragment, render
 from moderation.web.sessions import changing_staff, page_staff
@@ -132,12 +133,13 @@ async def undo(request: web.Request) -> web.Response:
 async def comment_page(request: web.Request) -> web.Response:
     """GET /ui/comments/{id}: the comment, its thread, its full history."""
     staff = await page_staff(request)
+    store = request.app[STORE]
     try:
         target = UUID(request.match_info["id"])
-    except ValueError:
-        raise NotFound("comment") from None
-    store = request.app[STORE]
-    item = await store.queue_item(staff.site_id, target)
+        item = await store.queue_item(staff.site_id, target)
+    except (ValueError, NotFound):
+        message = translate(language(request), "not_found")
+        return await render(request, "error.html", staff, 404, message=message)
     found = await with_evidence(request, [item])
     history = await store.events(staff.site_id, target)
     thread = await store.thread_context(staff.site_id, item.thread, THREAD_CONTEXT)

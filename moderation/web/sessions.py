@@ -86,7 +86,10 @@ async def sent_csrf(request: web.Request) -> str | None:
         "multipart/form-data",
     ):
         return header
-    value = (await request.post()).get(CSRF_FIELD)
+    try:
+        value = (await request.post()).get(CSRF_FIELD)
+    except (UnicodeDecodeError, ValueError):
+        return None
     return value if isinstance(value, str) else None
 
 

@@ -160,3 +160,7 @@ def test_filters_and_sort_without_a_reload(page: Page, world: World) -> None:
     page.click("#filters button[type=submit]")
     expect(items.first.locator(".body")).to_have_text("casino giảm giá sốc buy now")
     assert f"status={removed}" in page.url and page.evaluate("window.stillHere") is True
+    page.click("#logout")
+    page.wait_for_url("**/ui/login")
+    page.goto("/ui/queue")
+    page.wait_for_url("**/ui/login")  # the session is gone

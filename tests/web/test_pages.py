@@ -91,7 +91,9 @@ async def test_comment_page_shows_history_and_thread(
     html = await (await client.get(f"/ui/comments/{cid}")).text()
     assert 'id="events"' in html and "pending → rejected" in html and ">lan<" in html
     assert f"/ui/comments/{other}" in html  # the same thread
-    assert (await client.get("/ui/comments/not-a-uuid")).status == 404
+    for missing in ("not-a-uuid", "00000000-0000-0000-0000-000000000000"):
+        response = await client.get(f"/ui/comments/{missing}")
+        assert response.status == 404 and "No such comment" in await response.text()
 
 
 async def test_vietnamese_text_and_the_sites_time_zone(
@@ -159,3 +161,24 @@ async def test_policy_preview_then_save(
     assert bad.status == 422
     audit = await (await client.get("/ui/audit")).text()
     assert "hoa" in audit and "policy" in audit
+
+
+async def test_another_sites_comments_are_out_of_reach(
+    client: TestClient, site_key: str, make_site: Any, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    other_key = await make_site("other")
+    [theirs] = await held(client, other_key, 1)
+    csrf = await login()  # a moderator of "news"
+    assert (await client.get(f"/ui/comments/{theirs}")).status == 404
+    headers = {"X-CSRF-Token": csrf}
+    decided = await client.post(
+        "/ui/api/decision", json={"id": theirs, "action": "approve"}, headers=headers
+    )
+    assert decided.status == 404
+    bulk = await send(client, csrf, "/ui/api/bulk", {"ids": [theirs], "action": "spam"})
+    assert bulk["items"] == [{"id": theirs, "outcome": "not_found"}]
+    undo = await client.post("/ui/api/undo", json={"id": theirs}, headers=headers)
+    assert undo.status == 422
+    claimed = await send(client, csrf, "/ui/api/claim", {"limit": 10})
+    assert claimed["count"] == 0 and theirs not in claimed["html"]
+    assert await db.fetchval("SELECT status FROM comments WHERE id = $1", theirs) == "pending"

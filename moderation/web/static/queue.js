@@ -119,7 +119,9 @@
   async function claim() {
     try {
       const data = await M.send("/ui/api/claim", { limit: 10 });
-      replace(data.html);
+      replace(data.html);            // the list is now the batch claimed, not a page
+      const more = document.getElementById("more");
+      if (more) more.hidden = true;
     } catch (e) {
       M.toast(e.message, true);
     }

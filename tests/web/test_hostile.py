@@ -1,0 +1,80 @@
+"""Hostile login forms and queue filters are refused with 4xx, never 500."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp.test_utils import TestClient
+
+from tests.web.conftest import MakeLogin, form_csrf
+
+MakePerson = Callable[..., Awaitable[str]]
+
+
+async def test_hostile_login_fields(
+    client: TestClient, site_key: str, make_person: MakePerson
+) -> None:
+    await make_person("lan")
+    hostile = (
+        {"site": "news\x00", "username": "lan", "password": "x"},
+        {"site": "news", "username": "l\x00an", "password": "p\x00w"},
+        {"site": "n" * 5000, "username": "u" * 5000, "password": "p" * 5000},
+        {"token": "mt_\x00"},
+        {"site": "news", "username": "lan", "password": "p" * 60_000},
+    )
+    for fields in hostile:
+        html = await (await client.get("/ui/login")).text()
+        data = {"csrf": form_csrf(html), **fields}
+        response = await client.post("/ui/login", data=data, allow_redirects=False)
+        assert 400 <= response.status < 500, (fields.keys(), response.status)
+
+
+async def test_undecodable_form_body(client: TestClient, site_key: str) -> None:
+    await client.get("/ui/login")
+    response = await client.post(
+        "/ui/login",
+        data=b"csrf=%FF%FE&site=\xff\xfe&username=a",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+    )
+    assert 400 <= response.status < 500
+
+
+async def test_hostile_queue_filters(client: TestClient, site_key: str, login: MakeLogin) -> None:
+    await login()
+    for query in ("thread=%00", "reason=a%00b", "cursor=%00", "status=%00", "thread=" + "x" * 3000):
+        for path in ("/ui/api/items", "/ui/queue"):
+            response = await client.get(f"{path}?{query}", allow_redirects=False)
+            assert response.status < 500, (path, query, response.status)
+
+
+async def test_api_queue_filter_with_nul_is_422(
+    client: TestClient, site_key: str, make_staff: Callable[..., Awaitable[str]]
+) -> None:
+    token = await make_staff("lan")
+    response = await client.get(
+        "/v1/sites/news/queue?thread=%00", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status == 422 and (await response.json())["errors"][0]["field"] == "thread"
+
+
+async def test_hostile_owner_queries_and_headers(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login("hoa", role="owner")
+    for path in (
+        "/ui/audit?cursor=%00", "/ui/audit?cursor=bm90IGpzb24", "/ui/stats?days=%00",
+        "/ui/stats?days=99999999999999999999", "/ui/api/items?cursor=abc&sort=score",
+        "/ui/queue?lang=%00",
+    ):  # fmt: skip
+        response = await client.get(path, allow_redirects=False)
+        assert 200 <= response.status < 500 and response.status != 500, path
+    for language in ("", ";;;,,,", "vi;q=nan, en;q=inf", "x" * 4000, "vi;q=abc"):
+        page = await client.get("/ui/queue", headers={"Accept-Language": language})
+        assert page.status == 200, language
+    headers = {"X-CSRF-Token": csrf}
+    for body in ({"version": 1, "change": {"time_zone": "Mars/Olympus"}},
+                 {"version": 1, "change": {"watched_terms": ["\x00"]}},
+                 {"version": 1, "change": []}, {"version": "1", "change": {}}):  # fmt: skip
+        response = await client.post("/ui/api/policy/preview", json=body, headers=headers)
+        assert response.status == 422, body

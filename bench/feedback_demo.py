@@ -150,7 +150,7 @@ def free_port() -> int:
 def run(*args: str, env: dict[str, str]) -> str:
     """A command of this project (python -m ...); its standard output."""
     started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 (this project's own commands, arguments from here)
+    done = subprocess.run(
         [sys.executable, "-m", *args], capture_output=True, text=True, cwd=ROOT,
         env={**os.environ, **env}, check=False,
     )  # fmt: skip

@@ -32,6 +32,19 @@ SENTENCES = (
 )
 
 
+def word(n: int) -> str:
+    """A made-up word unique to n (consonant-vowel syllables: no digits, no doubled letters).
+
+    Duplicate detection ignores digits, case and stretched letters, so a number alone would
+    not make a text new."""
+    syllables = []
+    while True:
+        n, rest = divmod(n, 80)
+        syllables.append("bcdghklmnpqrstvx"[rest // 5] + "aeiou"[rest % 5])
+        if n == 0:
+            return "".join(syllables)
+
+
 def comment(n: int) -> dict[str, str]:
     """Comment number n: a new author and a new text."""
     rng = random.Random(n)
@@ -40,7 +53,7 @@ def comment(n: int) -> dict[str, str]:
         "thread": f"bai-viet-{n % 500}",
         "name": f"Bạn đọc {n % 1000}",
         "email": f"reader{n}@example.vn",
-        "body": f"{body} #{n}",
+        "body": f"{body} ({word(n)})",
         "author_ip": f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}",
     }
 

@@ -101,7 +101,7 @@ class Service:
         """Start the service (returns at once; see wait_ready)."""
         command = [sys.executable, "-m", "moderation", "serve", "--port", str(self.port)]
         command += ["--workers", str(self.workers)]
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             command, env=self.env, stdout=self.log, stderr=self.log, start_new_session=True
         )
 

@@ -35,7 +35,7 @@ def run(url: str, token: str, examples: int, seed: int) -> tuple[int, int, str]:
                "--workers", "1", "--seed", str(seed), "--no-color"]  # fmt: skip
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     out = done.stdout + done.stderr
     generated = re.search(r"(\d+) generated", out)
     failures = re.search(r"(\d+) unique failures?", out)

@@ -49,7 +49,20 @@ def _users_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create a staff member and print their token."""
     from moderation import commands
 
-    return commands.create_user(settings, args.username, args.site, args.role)
+    password = commands.read_password() if args.password else None
+    if args.password and password is None:
+        return 2
+    return commands.create_user(settings, args.username, args.site, args.role, password)
+
+
+def _users_password(settings: Settings, args: argparse.Namespace) -> int:
+    """Set a staff member's password for the web pages."""
+    from moderation import commands
+
+    password = commands.read_password()
+    if password is None:
+        return 2
+    return commands.set_password(settings, args.site, args.username, password)
 
 
 def _sites_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
@@ -155,7 +168,15 @@ def parser() -> argparse.ArgumentParser:
     create_user.add_argument("username")
     create_user.add_argument("--site", required=True)
     create_user.add_argument("--role", required=True, choices=["owner", "moderator"])
+    create_user.add_argument(
+        "--password", action="store_true",
+        help="also set a password for the web pages (prompted, or read from standard input)",
+    )  # fmt: skip
     create_user.set_defaults(func=_users_create)
+    password = users.add_parser("password", help="set a password for the web pages")
+    password.add_argument("username")
+    password.add_argument("--site", required=True)
+    password.set_defaults(func=_users_password)
     _credential_commands(sites, users)
     _label_commands(sub)
     return root

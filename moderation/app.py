@@ -26,6 +26,7 @@ from moderation.scoring import BatchScorer, Scorer, scorer_factory
 from moderation.settings import Settings
 from moderation.sites import SiteCache
 from moderation.store import Store, create_pool
+from moderation.web import routes as web_pages
 from moderation.webhooks import running
 
 ScorerFactory = Callable[[], Scorer]
@@ -123,4 +124,5 @@ def create_app(settings: Settings, scorer: ScorerFactory | None = None) -> web.A
     app.cleanup_ctx.append(_reloads(factory))
     app.cleanup_ctx.append(_webhooks)
     _routes(app)
+    web_pages.setup(app)
     return app

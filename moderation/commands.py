@@ -81,13 +81,17 @@ def create_site(settings: Settings, slug: str) -> int:
     return 0
 
 
-def create_user(settings: Settings, username: str, slug: str, role: Role) -> int:
-    """Print a new staff member's token alone on standard output."""
+def create_user(
+    settings: Settings, username: str, slug: str, role: Role, password: str | None = None
+) -> int:
+    """Print a new staff member's token alone on standard output; maybe set a password."""
     if not 1 <= len(username) <= 100:
         say("moderation: a username is 1 to 100 characters")
         return 2
     with database_url(settings) as dsn:
         token = asyncio.run(add_user(dsn, settings.db_timeout_seconds, username, slug, role))
+        if password is not None:
+            asyncio.run(_set_password(dsn, settings.db_timeout_seconds, slug, username, password))
     say(f"{role} {username!r} of {slug!r} created; the token is shown only this once:")
     print(token, flush=True)
     return 0
@@ -235,3 +239,40 @@ def parse_since(value: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _set_password(dsn: str, timeout: float, slug: str, username: str, password: str) -> None:
+    """Store an argon2id hash of a staff member's password; NotFound when unknown."""
+    from moderation.web.passwords import hash_password
+
+    async with open_store(dsn, timeout) as db:
+        if not await db.set_password(slug, username, hash_password(password)):
+            raise NotFound(f"no user {username!r} on {slug!r}")
+
+
+def set_password(settings: Settings, slug: str, username: str, password: str) -> int:
+    """Set a staff member's web password (their open web sessions end)."""
+    with database_url(settings) as dsn:
+        asyncio.run(_set_password(dsn, settings.db_timeout_seconds, slug, username, password))
+    say(f"password of {username!r} on {slug!r} set; their web sessions were ended")
+    return 0
+
+
+def read_password() -> str | None:
+    """A new password: prompted twice on a terminal, else the first line of standard input."""
+    from moderation.web.passwords import password_problem
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            say("moderation: the passwords differ")
+            return None
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    problem = password_problem(password)
+    if problem:
+        say(f"moderation: {problem}")
+        return None
+    return password

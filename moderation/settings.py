@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import platformdirs
@@ -27,7 +28,8 @@ class Settings(BaseSettings):
     secret: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
+    # One process per core: scoring and JSON are CPU work, and processes share the port.
+    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 64)), ge=1, le=64)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     pool_min_size: int = Field(default=2, ge=0)
@@ -56,6 +58,13 @@ class Settings(BaseSettings):
     webhook_max_age_seconds: float = Field(default=86_400.0, gt=0)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_batch: int = Field(default=20, ge=1, le=500)
+    # Web pages (/ui/): session lifetime, login throttling (counted in the database, so all
+    # processes and hosts share it), and whether a proxy's X-Forwarded-Proto says TLS.
+    session_seconds: float = Field(default=8 * 3600.0, gt=0, le=30 * 86_400)
+    trust_forwarded_proto: bool = False
+    login_window_seconds: float = Field(default=900.0, gt=0)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=30, ge=1)
     log_level: str = "INFO"
     access_log: bool = True
 

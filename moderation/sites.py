@@ -7,7 +7,9 @@ lists are compiled once per (site, policy version) and kept while that version i
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable, Coroutine
 from typing import TypeVar
 
 from moderation.credentials import hash_key
@@ -28,13 +30,16 @@ class SiteCache:
         self._by_key: dict[bytes, tuple[float, Site]] = {}
         self._by_slug: dict[str, tuple[float, Site]] = {}
         self._terms: dict[int, tuple[int, Terms]] = {}
+        # Requests that miss at once share one look-up (at 1,000 comments/s every expiry
+        # would otherwise send dozens of identical queries).
+        self._loading: dict[object, asyncio.Future[Site | None]] = {}
 
     async def by_key(self, key: str) -> Site | None:
         """The site owning a site key; None for an unknown key (never cached)."""
         digest = hash_key(key)
         hit = self._fresh(self._by_key.get(digest))
         if hit is None:
-            hit = await self._store.site_by_key(digest)
+            hit = await self._once(("key", digest), lambda: self._store.site_by_key(digest))
             self._remember(self._by_key, digest, hit)
         return hit
 
@@ -42,9 +47,29 @@ class SiteCache:
         """The site with this slug; None when there is none."""
         hit = self._fresh(self._by_slug.get(slug))
         if hit is None:
-            hit = await self._store.site_by_slug(slug)
+            hit = await self._once(("slug", slug), lambda: self._store.site_by_slug(slug))
             self._remember(self._by_slug, slug, hit)
         return hit
+
+    async def _once(
+        self, key: object, fetch: Callable[[], Coroutine[object, object, Site | None]]
+    ) -> Site | None:
+        """fetch(), or the result of the same fetch already under way.
+
+        The fetch runs as its own task, so a caller that is cancelled does not cancel the
+        others' answer."""
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.ensure_future(fetch())
+            self._loading[key] = task
+            task.add_done_callback(lambda done: self._settled(key, done))
+        return await asyncio.shield(task)
+
+    def _settled(self, key: object, task: asyncio.Future[Site | None]) -> None:
+        """Forget a finished look-up; its error, if any, went to whoever awaited it."""
+        self._loading.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # marks it retrieved even when every caller left
 
     def terms(self, site: Site) -> Terms:
         """The site's word lists compiled, once per policy version."""

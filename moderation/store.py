@@ -38,6 +38,7 @@ from moderation.review import (
     QueueItem,
     Staff,
 )
+from moderation.web.models import LoginCandidate, LoginFailures, StaffRow, ThreadComment
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
@@ -112,6 +113,9 @@ class Store:
         self._pool = pool
         self._timeout = timeout
         self._queries = sql.load_queries()
+        # Policy versions never change once written: each is validated once per process
+        # (a 1,000-term list takes tens of milliseconds), not on every cache refresh.
+        self._policies: dict[int, Policy] = {}
 
     def query(self, name: str) -> str:
         """The SQL of a named query."""
@@ -154,11 +158,25 @@ class Store:
 
     async def site_by_key(self, key_hash: bytes) -> Site | None:
         """The site a key belongs to, with its current policy."""
-        return _site(await self._fetchrow("site_by_key", key_hash))
+        return self._site(await self._fetchrow("site_by_key", key_hash))
 
     async def site_by_slug(self, slug: str) -> Site | None:
         """The site with this slug, with its current policy."""
-        return _site(await self._fetchrow("site_by_slug", slug))
+        return self._site(await self._fetchrow("site_by_slug", slug))
+
+    def _site(self, row: asyncpg.Record | None) -> Site | None:
+        """A site row (with its latest policy) as a model."""
+        if row is None:
+            return None
+        version = row["policy_version"] or 0
+        policy = self._policies.get(row["id"])
+        if policy is None or policy.version != version:
+            body = dict(row["policy"] or {})
+            policy = Policy.model_validate({**body, "version": version})
+            if len(self._policies) >= 10_000:
+                self._policies.clear()
+            self._policies[row["id"]] = policy
+        return Site(id=row["id"], slug=row["slug"], policy=policy)
 
     async def create_user(self, site_id: int, username: str, role: Role, token_hash: bytes) -> int:
         """Create a staff member of a site; AlreadyExists when the name is taken there."""
@@ -331,6 +349,71 @@ class Store:
         """Send a notification to every connection listening on `channel`."""
         await self._fetch("notify", channel, payload)
 
+    async def staff_for_login(self, slug: str, username: str) -> LoginCandidate | None:
+        """An active staff member of a site by name, with their password hash."""
+        row = await self._fetchrow("staff_for_login", slug, username)
+        if row is None:
+            return None
+        staff = Staff.model_validate(_without(row, "password_hash"))
+        return LoginCandidate(staff=staff, password_hash=row["password_hash"])
+
+    async def set_password(self, slug: str, username: str, password_hash: str) -> bool:
+        """Set a staff member's password hash, ending their sessions; False if unknown."""
+        return await self._fetchrow("set_password", slug, username, password_hash) is not None
+
+    async def create_session(self, id_hash: bytes, staff: Staff, seconds: float) -> datetime:
+        """Open a web session for a staff member; when it expires."""
+        row = await self._fetchrow("session_create", id_hash, staff.site_id, staff.id, seconds)
+        assert row is not None
+        expires: datetime = row["expires_at"]
+        return expires
+
+    async def session_staff(self, id_hash: bytes) -> Staff | None:
+        """The staff member of a live session."""
+        row = await self._fetchrow("session_staff", id_hash)
+        return Staff.model_validate(dict(row)) if row else None
+
+    async def end_session(self, site_id: int, id_hash: bytes) -> None:
+        """Delete a web session (logout)."""
+        await self._fetch("session_delete", site_id, id_hash)
+
+    async def login_failures(self, account: bytes, address: bytes, window: float) -> LoginFailures:
+        """Recent failed logins of an account and of an address."""
+        row = await self._fetchrow("login_failures_count", account, address, window)
+        assert row is not None
+        return LoginFailures.model_validate(dict(row))
+
+    async def record_login_failure(
+        self, site_id: int | None, account: bytes, address: bytes, window: float
+    ) -> None:
+        """Remember one failed login (and forget those older than the window)."""
+        await self._fetch("login_failure_record", site_id, account, address, window)
+
+    async def clear_login_failures(self, site_id: int, account: bytes) -> None:
+        """Forget an account's failed logins after a successful one."""
+        await self._fetch("login_failures_clear", site_id, account)
+
+    async def queue_item(self, site_id: int, comment_id: UUID) -> QueueItem:
+        """One comment of a site as a moderator reviews it; NotFound otherwise."""
+        row = await self._fetchrow("queue_item", site_id, comment_id)
+        if row is None:
+            raise NotFound("comment")
+        return QueueItem.model_validate(dict(row))
+
+    async def thread_context(self, site_id: int, thread: str, limit: int) -> list[ThreadComment]:
+        """The latest comments of a thread, in any status."""
+        rows = await self._fetch("thread_context", site_id, thread, limit)
+        return [ThreadComment.model_validate(dict(r)) for r in rows]
+
+    async def undo_decision(self, staff: Staff, comment_id: UUID, lease: float) -> bool:
+        """Put a comment back to pending, claimed by whoever made its last decision."""
+        args = (staff.site_id, comment_id, staff.id, staff.username, lease)
+        return await self._fetchrow("undo_decision", *args) is not None
+
+    async def staff_list(self, site_id: int) -> list[StaffRow]:
+        """A site's staff, owners first."""
+        return [StaffRow.model_validate(dict(r)) for r in await self._fetch("staff_list", site_id)]
+
 
 class CommentRow:
     """Parameters of insert_comment, in the order the query numbers them."""
@@ -354,7 +437,7 @@ class CommentRow:
         self.model_version = model_version
 
     def params(self) -> tuple[Any, ...]:
-        """Positional parameters $1..$30."""
+        """Positional parameters $1..$31."""
         c, p = self.comment, self.site.policy
         dup, flood = p.duplicates, p.flood
         ip = ipaddress.ip_network(c.ip_prefix) if c.ip_prefix else None
@@ -367,7 +450,7 @@ class CommentRow:
             self.fingerprint, dup.max_copies, float(dup.window_seconds),
             "spam" if dup.action == "spam" else "pending",
             float(flood.window_seconds), flood.per_author, flood.per_ip,
-            p.premoderate_new_authors, p.trust_approved_authors,
+            p.premoderate_new_authors, p.trust_approved_authors, p.webhook_url is not None,
         )  # fmt: skip
 
 

@@ -40,6 +40,20 @@ function init(args)
   counter = (tid or 0) * 100000000 + math.random(0, 99999999) * 1000
 end
 
+-- A made-up word unique to n: duplicate detection ignores digits, case and stretched letters,
+-- so a number alone would not make a text new (consonant-vowel syllables never double a letter).
+local function word(n)
+  local consonants, vowels, out = "bcdghklmnpqrstvx", "aeiou", ""
+  repeat
+    local rest = n % 80
+    local c = math.floor(rest / 5) + 1
+    local v = rest % 5 + 1
+    out = out .. consonants:sub(c, c) .. vowels:sub(v, v)
+    n = math.floor(n / 80)
+  until n == 0
+  return out
+end
+
 local function escape(s)
   return (s:gsub('\\', '\\\\'):gsub('"', '\\"'))
 end
@@ -51,7 +65,7 @@ request = function()
   for i = 1, math.random(1, 3) do
     parts[i] = sentences[math.random(#sentences)]
   end
-  local body = table.concat(parts, " ") .. " #" .. n
+  local body = table.concat(parts, " ") .. " (" .. word(n) .. ")"
   local ip = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
   local payload = string.format(
     '{"thread":"bai-viet-%d","name":"%s","email":"reader%d@example.vn","body":"%s","author_ip":"%s"}',

@@ -78,7 +78,8 @@ async def post_comment(request: web.Request) -> web.Response:
     out, created = await intake(request, site, await read_json(request, CommentIn))
     if created:
         request.app[METRICS].decisions.labels(out.status).inc()
-        request.app[WEBHOOKS].wake()
+        if site.policy.webhook_url:
+            request.app[WEBHOOKS].wake()
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(out, 201 if out.status == "published" else 202, headers)
 

@@ -32,6 +32,10 @@ class BodyTimeout(Exception):
     """The client did not send its body in time (a slow or stalled client)."""
 
 
+class BodyIncomplete(BodyTimeout):
+    """The client closed the connection before its body was complete."""
+
+
 def json_response(
     data: BaseModel | Mapping[str, object],
     status: int = 200,
@@ -56,6 +60,8 @@ async def read_json(request: web.Request, model: type[M]) -> M:
             raw = await request.read()
     except TimeoutError:
         raise BodyTimeout(request.content_length) from None
+    except ConnectionError:  # a client that went away is not a server error
+        raise BodyIncomplete(request.content_length) from None
     return model.model_validate_json(raw)
 
 

@@ -12,7 +12,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
-from moderation.api.common import BodyTimeout, PayloadTooLarge, UnsupportedMediaType
+from moderation.api.common import (
+    BodyIncomplete,
+    BodyTimeout,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from moderation.api.context import METRICS, SETTINGS
 from moderation.errors import (
     AlreadyExists,
@@ -44,6 +49,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     DatabaseUnavailable: (503, "Service Unavailable"),
     UnsupportedMediaType: (415, "Unsupported Media Type"),
     PayloadTooLarge: (413, "Content Too Large"),
+    BodyIncomplete: (400, "Incomplete Body"),  # before its base class: the first match wins
     BodyTimeout: (408, "Request Timeout"),
     Flooded: (429, "Too Many Requests"),
     StaleVersion: (412, "Precondition Failed"),
@@ -59,6 +65,7 @@ _DETAIL: Mapping[type[Exception], str] = {
     UnsupportedMediaType: "Send the body as application/json.",
     PayloadTooLarge: "The request body is too large.",
     BodyTimeout: "The request body did not arrive in time.",
+    BodyIncomplete: "The connection closed before the request body was complete.",
     Flooded: "Too many comments from this author or network just now; nothing was stored.",
     StaleVersion: "The policy changed since you read it: GET it again, reapply, resend.",
     VersionRequired: "Send If-Match with the ETag of the policy you changed.",

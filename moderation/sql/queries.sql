@@ -148,8 +148,11 @@ WITH parent_ok AS (
     SELECT site_id, id, 'system', NULL, intake_status, model_version, policy_version
     FROM ins WHERE inserted
 ), outbox_row AS (
-    INSERT INTO outbox (site_id, comment_id, event, payload)
-    SELECT site_id, id, 'comment.created', jsonb_build_object(
+    -- $31: the site has a webhook_url. Without one the event is kept but born skipped, so
+    -- the delivery workers never lease and settle it (that cost as much as the insert).
+    INSERT INTO outbox (site_id, comment_id, event, state, payload)
+    SELECT site_id, id, 'comment.created', CASE WHEN $31::bool THEN 'pending' ELSE 'skipped' END,
+    jsonb_build_object(
         'event', 'comment.created',
         'comment', jsonb_build_object(
             'id', id, 'thread', thread, 'status', intake_status, 'scores', scores,
@@ -533,3 +536,125 @@ ORDER BY l.decided_at, l.body;
 -- name: notify
 -- Tell every service process (each LISTENs on channel $1) about a change, e.g. a new model.
 SELECT pg_notify($1, $2);
+
+-- name: staff_for_login
+-- A staff member of a site by name, with the password hash to verify (web login).
+SELECT u.id, u.site_id, s.slug AS site_slug, u.username, u.role, u.password_hash
+FROM users u JOIN sites s ON s.id = u.site_id
+WHERE s.slug = $1 AND u.username = $2 AND u.revoked_at IS NULL;
+
+-- name: set_password
+-- A new password hash for a staff member; their open web sessions end with the old one.
+WITH target AS (
+    UPDATE users SET password_hash = $3
+    WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
+    RETURNING id, site_id
+), ended AS (
+    DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+)
+SELECT id FROM target;
+
+-- name: session_create
+-- A web session ($1 is the hash of its id), dropping the user's expired ones.
+WITH pruned AS (
+    DELETE FROM sessions WHERE site_id = $2 AND user_id = $3 AND expires_at <= now()
+)
+INSERT INTO sessions (id_hash, site_id, user_id, expires_at)
+VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+RETURNING expires_at;
+
+-- name: session_staff
+-- The staff member of a live session; a revoked user's sessions count as ended.
+SELECT u.id, u.site_id, s.slug AS site_slug, u.username, u.role
+FROM sessions x
+JOIN users u ON u.site_id = x.site_id AND u.id = x.user_id
+JOIN sites s ON s.id = x.site_id
+WHERE x.id_hash = $1 AND x.expires_at > now() AND u.revoked_at IS NULL;
+
+-- name: session_delete
+DELETE FROM sessions WHERE site_id = $1 AND id_hash = $2;
+
+-- name: login_failures_count
+-- Failed logins in the last $3 seconds for an account ($1) and an address ($2), and in how
+-- many seconds the oldest of each drops out of the window.
+SELECT
+    count(*) FILTER (WHERE account_hash = $1) AS account_failures,
+    extract(epoch FROM min(created_at) FILTER (WHERE account_hash = $1)
+            + make_interval(secs => $3) - now()) AS account_retry,
+    count(*) FILTER (WHERE address_hash = $2) AS address_failures,
+    extract(epoch FROM min(created_at) FILTER (WHERE address_hash = $2)
+            + make_interval(secs => $3) - now()) AS address_retry
+FROM login_failures
+WHERE (account_hash = $1 OR address_hash = $2)
+  AND created_at > now() - make_interval(secs => $3);
+
+-- name: login_failure_record
+-- Record a failed login; rows older than the window ($4 seconds) are no longer needed, for
+-- any site (housekeeping of this table only).
+WITH pruned AS (
+    DELETE FROM login_failures WHERE created_at <= now() - make_interval(secs => $4)
+)
+INSERT INTO login_failures (site_id, account_hash, address_hash) VALUES ($1, $2, $3);
+
+-- name: login_failures_clear
+-- A successful login forgets the account's failures (not the address's).
+DELETE FROM login_failures WHERE site_id = $1 AND account_hash = $2;
+
+-- name: queue_item
+SELECT q.* FROM queue_items q WHERE q.site_id = $1 AND q.comment_id = $2::uuid;
+
+-- name: thread_context
+-- The latest comments of a thread in any status, for a moderator reading one of them.
+SELECT id::text AS id, author_name AS name, public_body AS body, status, created_at
+FROM comments
+WHERE site_id = $1 AND thread = $2
+ORDER BY created_at DESC, id
+LIMIT $3;
+
+-- name: undo_decision
+-- Undo a staff member's own last decision on a comment: back to pending, claimed by them
+-- ($3, lease $5 seconds), with an event (action null, note 'undo') and a webhook row. Only
+-- when the comment's latest event is theirs ($4) and still describes its status.
+WITH latest AS (
+    SELECT actor, to_status FROM comment_events
+    WHERE site_id = $1 AND comment_id = $2::uuid
+    ORDER BY id DESC LIMIT 1
+), target AS (
+    SELECT c.id, c.thread, c.status, c.scores, c.reasons
+    FROM comments c, latest l
+    WHERE c.site_id = $1 AND c.id = $2::uuid AND l.actor = $4 AND l.to_status = c.status
+      AND c.status <> 'pending'
+    FOR UPDATE OF c
+), in_force AS (
+    SELECT max(version) AS policy_version FROM policies WHERE site_id = $1
+), reopened AS (
+    UPDATE comments c
+    SET status = 'pending', claimed_by = $3,
+        claim_expires_at = now() + make_interval(secs => $5), updated_at = now()
+    FROM target t
+    WHERE c.site_id = $1 AND c.id = t.id
+), event AS (
+    INSERT INTO comment_events (site_id, comment_id, actor, from_status, to_status, note,
+                                policy_version)
+    SELECT $1, id, $4, status, 'pending', 'undo', policy_version FROM target, in_force
+), outbox_row AS (
+    INSERT INTO outbox (site_id, comment_id, event, payload)
+    SELECT $1, id, 'comment.status_changed', jsonb_build_object(
+        'event', 'comment.status_changed',
+        'comment', jsonb_build_object(
+            'id', id, 'thread', thread, 'status', 'pending', 'previous_status', status,
+            'action', NULL, 'actor', $4::text, 'scores', scores,
+            'reasons', to_jsonb(reasons), 'policy_version', policy_version
+        )
+    )
+    FROM target, in_force
+)
+SELECT id::text AS id FROM target;
+
+-- name: staff_list
+SELECT u.username, u.role, u.created_at, u.revoked_at, u.password_hash IS NOT NULL AS has_password,
+       (SELECT max(x.created_at) FROM sessions x
+        WHERE x.site_id = u.site_id AND x.user_id = u.id) AS last_login
+FROM users u
+WHERE u.site_id = $1
+ORDER BY u.role, u.username;

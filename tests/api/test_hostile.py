@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+from unittest import mock
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.streams import StreamReader
+from aiohttp.test_utils import TestClient, make_mocked_request
 
+from moderation.api import errors
+from moderation.api.common import BodyIncomplete, read_json
+from moderation.api.context import SETTINGS
+from moderation.models import CommentIn
+from moderation.settings import Settings
 from tests.conftest import auth, comment
 
 JSON = {"Content-Type": "application/json"}
@@ -125,3 +133,25 @@ async def test_a_stalled_body_gets_408_while_others_are_served(
     assert served.status == 201
     for answer in await asyncio.gather(*stalled):
         assert answer.split(b"\r\n")[0].endswith(b"408 Request Timeout"), answer[:80]
+
+
+async def test_a_client_leaving_mid_body_is_no_server_error(settings: Settings) -> None:
+    # The test server cancels handlers when a client leaves; `moderation serve` lets them
+    # run, and then reading the body raises ConnectionResetError ("Connection lost").
+    app = web.Application()
+    app[SETTINGS] = settings
+    payload = StreamReader(mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop())
+    payload.set_exception(ConnectionResetError("Connection lost"))
+    request = make_mocked_request(
+        "POST", "/v1/comments", app=app, payload=payload,
+        headers={"Content-Type": "application/json", "Content-Length": "500"},
+    )  # fmt: skip
+    with pytest.raises(BodyIncomplete):
+        await read_json(request, CommentIn)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await read_json(request, CommentIn)
+        return web.Response()
+
+    answer = await errors.problems(request, handler)
+    assert answer.status == 400 and answer.content_type == "application/problem+json"

@@ -21,7 +21,10 @@ EXPECTED = {
         "id", "slug", "key_hash", "created_at", "previous_key_hash", "previous_key_expires_at",
         "webhook_secret",
     },
-    "users": {"id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at"},
+    "users": {
+        "id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at",
+        "password_hash",
+    },
     "policies": {"site_id", "version", "body", "changes", "created_by", "created_at"},
     "comment_events": {
         "id", "site_id", "comment_id", "actor", "from_status", "to_status", "note",
@@ -31,6 +34,8 @@ EXPECTED = {
         "id", "event_id", "site_id", "comment_id", "event", "payload", "attempts",
         "next_attempt_at", "delivered_at", "last_error", "created_at", "state",
     },
+    "sessions": {"id_hash", "site_id", "user_id", "created_at", "expires_at"},
+    "login_failures": {"id", "site_id", "account_hash", "address_hash", "created_at"},
     "webhook_deliveries": {
         "id", "site_id", "outbox_id", "event_id", "attempt", "outcome", "http_status", "error",
         "duration_ms", "created_at",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -9,7 +10,7 @@ import pytest
 
 from moderation import commands
 from moderation.credentials import hash_key
-from moderation.models import Policy
+from moderation.models import Policy, Site
 from moderation.sites import SiteCache
 from moderation.store import Store, create_pool
 
@@ -51,3 +52,37 @@ async def test_entries_live_for_their_ttl(store: Store, dsn: str, db: asyncpg.Co
     await new_policy_version(db, "news")
     assert await cache.by_key(key) == first  # still the cached version
     assert (await SiteCache(store, ttl=0).by_key(key)).policy.version == 2  # type: ignore[union-attr]
+
+
+class CountingStore(Store):
+    """The real store, counting site look-ups."""
+
+    lookups = 0
+
+    async def site_by_key(self, key_hash: bytes) -> Site | None:
+        self.lookups += 1
+        return await super().site_by_key(key_hash)
+
+
+async def test_concurrent_misses_share_one_lookup(dsn: str) -> None:
+    key = await commands.add_site(dsn, 5, "news")
+    async with create_pool(dsn, 1, 2, 5) as pool:
+        counting = CountingStore(pool, 5)
+        cache = SiteCache(counting, ttl=60)
+        found = await asyncio.gather(*(cache.by_key(key) for _ in range(20)))
+        assert counting.lookups == 1
+        assert {site.slug for site in found if site} == {"news"} and None not in found
+        assert await cache.by_key("sk_unknown") is None
+        assert counting.lookups == 2
+
+
+async def test_a_policy_version_is_parsed_once(
+    store: Store, dsn: str, db: asyncpg.Connection
+) -> None:
+    key = await commands.add_site(dsn, 5, "news")
+    first = await store.site_by_key(hash_key(key))
+    again = await store.site_by_key(hash_key(key))
+    assert first is not None and again is not None and again.policy is first.policy
+    await new_policy_version(db, "news")
+    changed = await store.site_by_key(hash_key(key))
+    assert changed is not None and changed.policy.version == 2 and changed.policy.max_links == 3

@@ -1,0 +1,61 @@
+<?php
+/**
+ * Plugin Name:       Comment Moderation Service
+ * Description:       Moderates new comments with the comment moderation service: applies its verdict (approved, held, spam, trash), follows its moderators' decisions through signed webhooks, and reports wp-admin's spam, not spam, approve and trash back to it.
+ * Version:           0.1.0
+ * Requires at least: 6.1
+ * Requires PHP:      8.0
+ * License:           GPLv2 or later
+ * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
+ * Text Domain:       comment-moderation-service
+ *
+ * @package CommentModerationService
+ */
+
+namespace CommentModerationService;
+
+defined( 'ABSPATH' ) || exit;
+
+const VERSION = '0.1.0';
+// The plugin's one option (an array, see Settings::DEFAULTS).
+const OPTION = 'cmsvc_settings';
+// Comment meta: the service's id of the comment, its status there, and the time (UTC,
+// Y-m-d\TH:i:s.u) of the last status applied, so that an older webhook never undoes a newer one.
+const META_ID        = '_cmsvc_id';
+const META_STATUS    = '_cmsvc_status';
+const META_STATUS_AT = '_cmsvc_status_at';
+// Why the service could not be asked (unreachable, an error answer); the fail mode applied.
+const META_ERROR = '_cmsvc_error';
+// What is still to be sent (a comment or a decision), retried by WP-Cron: see Retry.
+const META_RETRY = '_cmsvc_retry';
+// REST route receiving the service's webhooks: /wp-json/comment-moderation/v1/webhook.
+const REST_NAMESPACE = 'comment-moderation/v1';
+const REST_ROUTE     = '/webhook';
+
+require_once __DIR__ . '/includes/class-settings.php';
+require_once __DIR__ . '/includes/class-client.php';
+require_once __DIR__ . '/includes/class-statuses.php';
+require_once __DIR__ . '/includes/class-intake.php';
+require_once __DIR__ . '/includes/class-feedback.php';
+require_once __DIR__ . '/includes/class-events.php';
+require_once __DIR__ . '/includes/class-webhook.php';
+require_once __DIR__ . '/includes/class-privacy.php';
+require_once __DIR__ . '/includes/class-retry.php';
+
+register_activation_hook( __FILE__, array( Events::class, 'install' ) );
+
+/**
+ * Wires the plugin's parts to WordPress' hooks once all plugins are loaded.
+ */
+function boot(): void {
+	Events::upgrade();
+	$feedback = new Feedback();
+	( new Settings() )->register();
+	( new Intake() )->register();
+	$feedback->register();
+	( new Webhook( $feedback ) )->register();
+	( new Privacy() )->register();
+	( new Retry( $feedback ) )->register();
+}
+
+add_action( 'plugins_loaded', __NAMESPACE__ . '\\boot' );

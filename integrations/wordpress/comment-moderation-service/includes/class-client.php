@@ -1,0 +1,98 @@
+<?php
+/**
+ * HTTP calls to the moderation service, with the site key.
+ *
+ * @package CommentModerationService
+ */
+
+namespace CommentModerationService;
+
+use WP_Error;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Posts comments and decisions; every call has the short timeout of the settings.
+ */
+final class Client {
+
+	/**
+	 * Settings as Settings::get() returns them.
+	 *
+	 * @var array<string, mixed>
+	 */
+	private array $settings;
+
+	/**
+	 * Reads the settings once.
+	 */
+	public function __construct() {
+		$this->settings = Settings::get();
+	}
+
+	/**
+	 * POST /v1/comments: the service's answer (id, status, scores, reasons).
+	 *
+	 * @param array<string, mixed> $comment The fields of the service's CommentIn.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function post_comment( array $comment ) {
+		return $this->post( '/v1/comments', $comment );
+	}
+
+	/**
+	 * POST /v1/comments/{id}/decision with the site key; the answer (id, status, changed).
+	 *
+	 * @param string $id     The service's comment id.
+	 * @param string $action approve, reject, spam or not_spam.
+	 * @param string $actor  Who decided (at most 100 characters).
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function decide( string $id, string $action, string $actor ) {
+		$path = '/v1/comments/' . rawurlencode( $id ) . '/decision';
+		return $this->post( $path, array( 'action' => $action, 'actor' => mb_substr( $actor, 0, 100 ) ) );
+	}
+
+	/**
+	 * POST /v1/authors/erase: every comment of an author deleted in the service ({"erased": n}).
+	 *
+	 * @param string $email The author's email address.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function erase( string $email ) {
+		return $this->post( '/v1/authors/erase', array( 'email' => $email ) );
+	}
+
+	/**
+	 * One JSON POST; a WP_Error for no answer or an answer other than 2xx.
+	 *
+	 * @param string               $path Path under the service URL.
+	 * @param array<string, mixed> $body The JSON body.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	private function post( string $path, array $body ) {
+		$response = wp_remote_post(
+			$this->settings['service_url'] . $path,
+			array(
+				'timeout'     => (float) $this->settings['timeout'],
+				'redirection' => 0,
+				'headers'     => array(
+					'Authorization' => 'Bearer ' . $this->settings['site_key'],
+					'Content-Type'  => 'application/json; charset=utf-8',
+					'Accept'        => 'application/json',
+				),
+				'body'        => wp_json_encode( $body ),
+			)
+		);
+		if ( is_wp_error( $response ) ) {
+			return $response;
+		}
+		$code    = (int) wp_remote_retrieve_response_code( $response );
+		$decoded = json_decode( wp_remote_retrieve_body( $response ), true );
+		if ( $code < 200 || $code >= 300 || ! is_array( $decoded ) ) {
+			$detail = is_array( $decoded ) ? (string) ( $decoded['detail'] ?? $decoded['title'] ?? '' ) : '';
+			return new WP_Error( 'cmsvc_http_' . $code, trim( "HTTP $code $detail" ), $decoded );
+		}
+		return $decoded;
+	}
+}

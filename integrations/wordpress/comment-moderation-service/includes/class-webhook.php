@@ -1,0 +1,148 @@
+<?php
+/**
+ * The REST route receiving the service's webhooks.
+ *
+ * @package CommentModerationService
+ */
+
+namespace CommentModerationService;
+
+use WP_REST_Request;
+use WP_REST_Response;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * POST /wp-json/comment-moderation/v1/webhook: signature first, then de-duplication, then the
+ * comment's new status (only when newer than the last one applied).
+ */
+final class Webhook {
+
+	/**
+	 * Applies changes without reporting them back to the service.
+	 *
+	 * @var Feedback
+	 */
+	private Feedback $feedback;
+
+	/**
+	 * Keeps the feedback loop to mute it.
+	 *
+	 * @param Feedback $feedback The plugin's feedback hooks.
+	 */
+	public function __construct( Feedback $feedback ) {
+		$this->feedback = $feedback;
+	}
+
+	/**
+	 * Registers the route.
+	 */
+	public function register(): void {
+		add_action( 'rest_api_init', array( $this, 'route' ) );
+	}
+
+	/**
+	 * The route is public: the signature is its authentication.
+	 */
+	public function route(): void {
+		register_rest_route(
+			REST_NAMESPACE,
+			REST_ROUTE,
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( $this, 'receive' ),
+				'permission_callback' => '__return_true',
+			)
+		);
+	}
+
+	/**
+	 * Verifies, de-duplicates and applies one event; any 2xx acknowledges it.
+	 *
+	 * @param WP_REST_Request $request The delivery.
+	 */
+	public function receive( WP_REST_Request $request ): WP_REST_Response {
+		$secret = (string) Settings::get()['webhook_secret'];
+		if ( '' === $secret ) {
+			return self::answer( 503, 'webhook secret not configured' ); // Retried later.
+		}
+		$body     = $request->get_body(); // Raw bytes, as signed.
+		$given    = (string) $request->get_header( 'X-Moderation-Signature' );
+		$expected = 'sha256=' . hash_hmac( 'sha256', $body, $secret );
+		if ( ! hash_equals( $expected, $given ) ) {
+			return self::answer( 401, 'bad signature' );
+		}
+		$event = json_decode( $body, true );
+		$id    = is_array( $event ) ? (string) ( $event['event_id'] ?? '' ) : '';
+		$sent  = (string) $request->get_header( 'X-Moderation-Event-Id' );
+		if ( '' === $id || strlen( $id ) > 64 || ( '' !== $sent && $sent !== $id ) ) {
+			return self::answer( 400, 'no event id, or header and body disagree' );
+		}
+		if ( ! Events::claim( $id ) ) {
+			return self::answer( 200, 'duplicate' );
+		}
+		try {
+			return self::answer( 200, $this->apply( $event ) );
+		} catch ( \Throwable $e ) {
+			Events::forget( $id ); // Not applied: the retry must be.
+			error_log( 'comment-moderation-service: webhook ' . $id . ' failed: ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			return self::answer( 500, 'not applied' );
+		}
+	}
+
+	/**
+	 * Applies a comment.status_changed event; what was done, as a word.
+	 *
+	 * @param array<string, mixed> $event The verified event.
+	 */
+	private function apply( array $event ): string {
+		$comment = is_array( $event['comment'] ?? null ) ? $event['comment'] : array();
+		if ( 'comment.status_changed' !== ( $event['event'] ?? '' ) ) {
+			return 'ignored'; // comment.created: the answer to the POST was applied already.
+		}
+		$comment_id = self::wordpress_id( (string) ( $comment['id'] ?? '' ) );
+		$status     = (string) ( $comment['status'] ?? '' );
+		$at         = Statuses::stamp( (string) ( $event['created_at'] ?? '' ) );
+		if ( null === $comment_id || null === Statuses::to_wordpress( $status ) || null === $at ) {
+			return 'unknown';
+		}
+		if ( $at <= (string) get_comment_meta( $comment_id, META_STATUS_AT, true ) ) {
+			return 'stale'; // A newer change was applied already.
+		}
+		if ( str_starts_with( (string) ( $comment['actor'] ?? '' ), 'site:' ) ) {
+			Statuses::remember( $comment_id, $status, $at ); // This site's own decision.
+			return 'own';
+		}
+		$this->feedback->quietly( static fn() => Statuses::apply( $comment_id, $status ) );
+		Statuses::remember( $comment_id, $status, $at );
+		if ( '' !== (string) get_comment_meta( $comment_id, META_RETRY, true ) ) {
+			Retry::done( $comment_id ); // A wp-admin decision still waiting is older than this.
+		}
+		return 'applied';
+	}
+
+	/**
+	 * WordPress' comment holding a service id.
+	 *
+	 * @param string $service_id The service's comment id.
+	 */
+	private static function wordpress_id( string $service_id ): ?int {
+		global $wpdb;
+		if ( '' === $service_id ) {
+			return null;
+		}
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$found = $wpdb->get_var( $wpdb->prepare( "SELECT comment_id FROM $wpdb->commentmeta WHERE meta_key = %s AND meta_value = %s LIMIT 1", META_ID, $service_id ) );
+		return null === $found ? null : (int) $found;
+	}
+
+	/**
+	 * A small JSON answer.
+	 *
+	 * @param int    $status HTTP status.
+	 * @param string $result What happened.
+	 */
+	private static function answer( int $status, string $result ): WP_REST_Response {
+		return new WP_REST_Response( array( 'result' => $result ), $status );
+	}
+}

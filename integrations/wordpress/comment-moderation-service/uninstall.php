@@ -1,0 +1,16 @@
+<?php
+/**
+ * Removes the plugin's option, table and comment meta when it is deleted in wp-admin.
+ *
+ * @package CommentModerationService
+ */
+
+defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+global $wpdb;
+delete_option( 'cmsvc_settings' );
+delete_option( 'cmsvc_db_version' );
+$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}cmsvc_webhook_events" ); // phpcs:ignore WordPress.DB
+foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error' ) as $cmsvc_key ) {
+	delete_metadata( 'comment', 0, $cmsvc_key, '', true );
+}

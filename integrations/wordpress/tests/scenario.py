@@ -1,0 +1,340 @@
+"""What the WordPress end-to-end test does and checks, part by part."""
+
+from __future__ import annotations
+
+import time
+import traceback
+import uuid
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from typing import Any
+
+from actors import ADMIN, SLUG, Admin, Service, WordPress, signed
+from harness import Checks, free_port, http, wait_until
+
+CLEAN = "Bài viết rất hay, cảm ơn tác giả! Mong toà soạn có thêm nhiều bài phân tích như thế này."
+ABUSIVE = "Đồ ngu như chó, câm mồm đi thằng óc lợn"
+SPAM = (
+    "Kiếm tiền online 5 triệu/ngày, click ngay http://kiemtien.example.com và "
+    "http://bit.ly/abc123 nhận quà miễn phí"
+)
+HELD_APPROVE = "Chính quyền địa phương cần giải thích rõ hơn về dự án này."
+HELD_REJECT = "Tôi không đồng ý, chính quyền nên lắng nghe người dân hơn."
+BOT = "Chào bạn, bài viết hay lắm, cảm ơn nhé."
+OFFLINE_HOLD = "Cảm ơn phóng viên, thông tin rất hữu ích."
+OFFLINE_OPEN = "Mình đọc lại lần nữa, vẫn thấy bài viết rất có giá trị."
+# The service's status -> WordPress' comment_approved, as the plugin maps them.
+WP_STATUS = {"published": "1", "pending": "0", "spam": "spam", "rejected": "trash"}
+
+
+class Scenario:
+    """The checks, in order, against one WordPress and one service."""
+
+    def __init__(self, wp: WordPress, svc: Service, checks: Checks) -> None:
+        self.wp, self.svc, self.checks = wp, svc, checks
+        self.ids: dict[str, int] = {}
+        self.admin = Admin(wp)
+
+    def configure(self) -> None:
+        """The site owner fills in Settings → Comment moderation; secrets are never shown."""
+        values = {
+            "service_url": self.svc.url,
+            "site_key": self.svc.key,
+            "webhook_secret": self.svc.secret,
+            "fail_mode": "hold",
+            "timeout": "3",
+        }
+        status = self.admin.save_settings(values)
+        saved = self.wp.tool("settings-get")
+        self.checks.check(
+            "settings page saved the service URL, key, secret, fail mode and timeout",
+            status == 302 and saved == {**values, "timeout": 3},
+            (status, saved),
+        )
+        page = self.admin.settings_page()
+        self.checks.check(
+            "settings page shows the webhook URL, never the key or the secret",
+            self.wp.tool("webhook-url") in unescape(page)
+            and self.svc.key not in page
+            and self.svc.secret not in page,
+        )
+
+    def post(
+        self, name: str, author: str, email: str, text: str, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """Post through the form; the stored comment, checked against the service's status."""
+        status, location, new_id = self.wp.post_comment(author, email, text, extra)
+        self.checks.count("comments posted")
+        if not self.checks.check(
+            f"{name}: wp-comments-post answers 302 with the comment",
+            status == 302 and new_id is not None,
+            f"{status} {location}",
+        ):
+            raise AssertionError(f"{name} was not stored")
+        assert new_id is not None
+        self.ids[name] = new_id
+        return self.wp.comment(new_id)
+
+    def mapped(self, name: str, row: dict[str, str], expected: set[str]) -> str:
+        """The service knows the comment, its status maps to WordPress' and is the expected one."""
+        service_id = row["_cmsvc_id"]
+        seen = self.svc.comment(service_id) if service_id else {}
+        status = str(seen.get("status", ""))
+        self.checks.count(f"service status {status or 'unknown'}")
+        self.checks.check(
+            f"{name}: service id in comment meta and known to the service",
+            bool(service_id) and seen.get("body") == row["comment_content"],
+            seen,
+        )
+        self.checks.check(
+            f"{name}: service said {status}, so WordPress has {WP_STATUS.get(status)}",
+            WP_STATUS.get(status) == row["comment_approved"],
+            row["comment_approved"],
+        )
+        self.checks.check(
+            f"{name}: status is one of {sorted(expected)}", status in expected, status
+        )
+        return status
+
+    def intake(self) -> None:
+        """Clean, abusive, spam with links, held by a watched term: each where it belongs."""
+        row = self.post("clean", "Nguyễn Văn An", "an@example.com", CLEAN)
+        self.mapped("clean", row, {"published"})
+        self.checks.check("clean: visible on the post's page", bool(self.wp.visible(CLEAN)))
+        row = self.post("abusive", "Trần Văn Bình", "binh@example.com", ABUSIVE)
+        self.mapped("abusive", row, {"pending", "rejected"})
+        row = self.post("spam", "Kiếm Tiền Nhanh", "promo@example.net", SPAM)
+        self.mapped("spam", row, {"spam"})
+        for name, text in (("held-approve", HELD_APPROVE), ("held-reject", HELD_REJECT)):
+            row = self.post(name, "Lê Thị Cúc", "cuc@example.org", text)
+            self.mapped(name, row, {"pending"})
+        # A bot fills in every field, the plugin's hidden honeypot too.
+        bot = {"cmsvc_hp": "http://seo.example.com"}
+        row = self.post("honeypot", "Bot", "bot@example.com", BOT, bot)
+        if self.mapped("honeypot", row, {"spam"}) == "spam":
+            reasons = self.svc.comment(row["_cmsvc_id"])["reasons"]
+            self.checks.check(
+                "honeypot: the service saw the hidden field", "honeypot:reject" in reasons, reasons
+            )
+        shown = self.wp.visible(ABUSIVE, SPAM, HELD_APPROVE, HELD_REJECT, BOT)
+        self.checks.check("held, trashed and spam comments are not on the page", not shown, shown)
+
+    def wait_status(self, comment_id: int, want: str) -> float:
+        """Seconds until the WordPress comment has the status; TimeoutError."""
+        return wait_until(
+            f"comment {comment_id} -> {want}",
+            lambda: self.wp.comment(comment_id)["comment_approved"] == want,
+        )
+
+    def moderator_decides(self) -> None:
+        """A moderator decides in the service; the webhook updates WordPress."""
+        for name, action, want in (
+            ("held-approve", "approve", "1"),
+            ("held-reject", "reject", "trash"),
+        ):
+            comment_id = self.ids[name]
+            service_id = self.wp.comment(comment_id)["_cmsvc_id"]
+            answer = self.svc.call(
+                "POST",
+                f"/v1/comments/{service_id}/decision",
+                self.svc.moderator,
+                {"action": action, "note": "e2e"},
+            )
+            self.checks.check(
+                f"{name}: moderator's {action} accepted by the service",
+                answer.status == 200,
+                answer.body[:300],
+            )
+            try:
+                took = self.wait_status(comment_id, want)
+                self.checks.check(
+                    f"{name}: webhook moved it to {want} in WordPress ({took:.1f} s)", True
+                )
+                self.checks.count("webhooks applied")
+            except TimeoutError as error:
+                self.checks.check(f"{name}: webhook moved it to {want} in WordPress", False, error)
+        self.checks.check(
+            "approved by the moderator: now visible on the page",
+            self.wp.visible(HELD_APPROVE, HELD_REJECT) == [HELD_APPROVE],
+        )
+
+    def admin_decides(self) -> None:
+        """wp-admin marks the clean comment spam, then not spam; the service records both."""
+        admin = self.admin
+        comment_id = self.ids["clean"]
+        service_id = self.wp.comment(comment_id)["_cmsvc_id"]
+        for action, view, wp_want, svc_action, svc_want in (
+            ("spamcomment", "all", "spam", "spam", "spam"),
+            ("unspamcomment", "spam", "1", "not_spam", "published"),
+        ):
+            status = admin.row_action(comment_id, action, view)
+            row = self.wp.comment(comment_id)
+            self.checks.check(
+                f"wp-admin {action}: WordPress has {wp_want}",
+                status == 302 and row["comment_approved"] == wp_want,
+                f"{status} {row['comment_approved']} {row['_cmsvc_error']}",
+            )
+            mine = [
+                e
+                for e in self.svc.events(service_id)
+                if e["actor"] == f"site:wp-admin:{ADMIN}" and e["action"] == svc_action
+            ]
+            self.checks.check(
+                f"wp-admin {action}: service recorded {svc_action} by site:wp-admin:{ADMIN}",
+                len(mine) == 1 and mine[0]["to_status"] == svc_want,
+                self.svc.events(service_id),
+            )
+            self.checks.count("wp-admin decisions recorded")
+        # The service's webhooks of these decisions come back; they must not flip anything.
+        time.sleep(2)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "the site's own decisions echoed by webhook change nothing",
+            row["comment_approved"] == "1" and row["_cmsvc_status"] == "published",
+            row,
+        )
+
+    def forged_and_repeated_webhooks(self) -> None:
+        """Bad signatures refused; an event applied once; an older event never undoes a newer."""
+        url = self.wp.tool("webhook-url")
+        comment_id = self.ids["spam"]
+        service_id = self.wp.comment(comment_id)["_cmsvc_id"]
+        now = datetime.now(UTC)
+
+        def event(status: str, at: datetime, event_id: str | None = None) -> dict[str, Any]:
+            return {
+                "event_id": event_id or str(uuid.uuid4()),
+                "event": "comment.status_changed",
+                "created_at": at.isoformat().replace("+00:00", "Z"),
+                "site": SLUG,
+                "comment": {
+                    "id": service_id,
+                    "thread": "post-1",
+                    "status": status,
+                    "previous_status": "spam",
+                    "action": "reject",
+                    "actor": "lan",
+                },
+            }
+
+        body, headers = signed(self.svc.secret, event("published", now + timedelta(seconds=5)))
+        forged = http(
+            "POST", url, body, {**headers, "X-Moderation-Signature": "sha256=" + "0" * 64}
+        )
+        unsigned = http("POST", url, body, {"Content-Type": "application/json"})
+        self.checks.check(
+            "webhook with a wrong signature: 401", forged.status == 401, forged.status
+        )
+        self.checks.check(
+            "webhook without a signature: 401", unsigned.status == 401, unsigned.status
+        )
+        now_status = self.wp.comment(comment_id)["comment_approved"]
+        self.checks.check("forged webhooks changed nothing", now_status == "spam", now_status)
+        first = event("rejected", now + timedelta(seconds=5))
+        body, headers = signed(self.svc.secret, first)
+        answers = [http("POST", url, body, headers).json().get("result") for _ in range(2)]
+        self.checks.check(
+            "signed event applied once, then recognised as a duplicate",
+            answers == ["applied", "duplicate"],
+            answers,
+        )
+        self.checks.check(
+            "signed event moved the comment to trash",
+            self.wp.comment(comment_id)["comment_approved"] == "trash",
+        )
+        body, headers = signed(self.svc.secret, event("published", now - timedelta(hours=1)))
+        stale = http("POST", url, body, headers).json().get("result")
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "an older event does not undo a newer one",
+            stale == "stale" and row["comment_approved"] == "trash",
+            (stale, row),
+        )
+
+    def service_unreachable(self) -> None:
+        """Service down: hold keeps the comment, fail open leaves WordPress' verdict; retried."""
+        down = f"http://127.0.0.1:{free_port()}"
+        # Key and secret left empty: the saved ones stay.
+        self.admin.save_settings({"service_url": down, "fail_mode": "hold"})
+        row = self.post("offline-hold", "Phạm Minh Đức", "duc@example.com", OFFLINE_HOLD)
+        self.checks.check(
+            "service unreachable, fail mode hold: comment held",
+            row["comment_approved"] == "0" and bool(row["_cmsvc_error"]),
+            row,
+        )
+        self.admin.save_settings({"service_url": down, "fail_mode": "open"})
+        # An author with an approved comment: WordPress alone would approve.
+        row = self.post("offline-open", "Nguyễn Văn An", "an@example.com", OFFLINE_OPEN)
+        self.checks.check(
+            "service unreachable, fail open: WordPress' own verdict (approved)",
+            row["comment_approved"] == "1" and not row["_cmsvc_id"],
+            row,
+        )
+        # wp-admin marks a comment spam while the service is down: the decision waits.
+        spammed = self.ids["held-approve"]
+        self.admin.row_action(spammed, "spamcomment")
+        row = self.wp.comment(spammed)
+        self.checks.check(
+            "service unreachable: wp-admin's spam applies in WordPress, the error is kept",
+            row["comment_approved"] == "spam" and bool(row["_cmsvc_error"]),
+            row,
+        )
+        self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
+        saved = self.wp.tool("settings-get")
+        self.checks.check(
+            "settings saved with an empty key and secret keep the saved ones",
+            saved["site_key"] == self.svc.key and saved["webhook_secret"] == self.svc.secret,
+        )
+        self.retries(spammed)
+
+    def retries(self, spammed: int) -> None:
+        """The service is back: WP-Cron's retries send what waited."""
+        for name in ("offline-hold", "offline-open"):
+            ran = self.wp.tool("retry", {"comment_id": self.ids[name]})
+            row = self.wp.comment(self.ids[name])
+            self.checks.check(f"{name}: a retry was scheduled", ran["scheduled"], ran)
+            self.mapped(f"{name} (retried)", row, {"published"})
+            self.checks.check(f"{name}: nothing left to retry", not row["_cmsvc_error"], row)
+        ran = self.wp.tool("retry", {"comment_id": spammed})
+        service_id = self.wp.comment(spammed)["_cmsvc_id"]
+        mine = [
+            e
+            for e in self.svc.events(service_id)
+            if e["actor"] == f"site:wp-admin:{ADMIN}" and e["action"] == "spam"
+        ]
+        self.checks.check(
+            "wp-admin's spam, retried, recorded by the service",
+            ran["scheduled"]
+            and len(mine) == 1
+            and self.svc.comment(service_id)["status"] == "spam",
+            (ran, mine),
+        )
+
+    def privacy(self) -> None:
+        """Erasing a commenter's personal data in WordPress erases their comments in the service."""
+        service_id = self.wp.comment(self.ids["honeypot"])["_cmsvc_id"]
+        result = self.wp.tool("erase", {"email": "bot@example.com"})
+        gone = self.svc.call("GET", f"/v1/comments/{service_id}", self.svc.key).status
+        self.checks.check(
+            "privacy eraser: the author's comments are gone from the service",
+            result["items_removed"] is True and gone == 404,
+            (result, gone),
+        )
+
+    def run(self) -> None:
+        """Every part; a part that crashes is a failure, the next parts still run."""
+        for part in (
+            self.configure,
+            self.intake,
+            self.moderator_decides,
+            self.admin_decides,
+            self.forged_and_repeated_webhooks,
+            self.service_unreachable,
+            self.privacy,
+        ):
+            print(f"- {part.__doc__}", flush=True)
+            try:
+                part()
+            except Exception as error:  # a crash is a failed check, with its trace
+                traceback.print_exc()
+                self.checks.check(f"{part.__name__} ran to the end", False, repr(error))

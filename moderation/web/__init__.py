@@ -1,0 +1,1 @@
+"""The moderators' and site owners' web pages under /ui/ (templates, static files, login)."""

@@ -1,0 +1,133 @@
+"""Log in (password or personal token), with failed logins throttled in the database; log out."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import math
+import secrets
+
+from aiohttp import web
+
+from moderation.api.context import SECRET, SETTINGS, STORE
+from moderation.api.limits import client_address
+from moderation.credentials import hash_key
+from moderation.review import Staff
+from moderation.web.i18n import language, translate
+from moderation.web.models import LoginFailures
+from moderation.web.passwords import verify_password
+from moderation.web.render import render
+from moderation.web.sessions import (
+    LOGIN_COOKIE,
+    LOGIN_PATH,
+    changing_staff,
+    clear_cookie,
+    csrf_matches,
+    end_session,
+    keyed,
+    open_session,
+    session_staff,
+    set_cookie,
+)
+
+HOME = "/ui/queue"
+MAX_FIELD = 1024
+
+
+def _digest(request: web.Request, purpose: str, value: str) -> bytes:
+    """A keyed hash naming an account or address in the failures table (never the plain value)."""
+    message = f"{purpose}\0{value}".encode()
+    return hmac.new(request.app[SECRET], message, hashlib.sha256).digest()
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    """GET /ui/login: the form, with a CSRF token tied to a fresh cookie."""
+    if await session_staff(request) is not None:
+        raise web.HTTPSeeOther(HOME)
+    return await _form(request, None, 200)
+
+
+async def _form(request: web.Request, error: str | None, status: int) -> web.Response:
+    """The login form; a new nonce cookie and its token each time."""
+    nonce = secrets.token_urlsafe(16)
+    response = await render(
+        request, "login.html", None, status, error=error, login_csrf=keyed(request, "login", nonce)
+    )
+    set_cookie(request, response, LOGIN_COOKIE, nonce)
+    return response
+
+
+def _field(form: dict[str, str], name: str) -> str:
+    """A form field, trimmed and bounded."""
+    return form.get(name, "")[:MAX_FIELD].strip()
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """POST /ui/login: 303 to the queue, 401 when wrong, 429 with Retry-After when throttled."""
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    lang = language(request)
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not csrf_matches(keyed(request, "login", nonce), form.get("csrf")):
+        return await _form(request, translate(lang, "login_expired"), 403)
+    token = _field(form, "token")
+    slug, username = _field(form, "site"), _field(form, "username")
+    who = f"token\0{hash_key(token).hex()}" if token else f"{slug}\0{username.casefold()}"
+    account = _digest(request, "account", who)
+    address = _digest(request, "address", client_address(request))
+    settings = request.app[SETTINGS]
+    failures = await request.app[STORE].login_failures(
+        account, address, settings.login_window_seconds
+    )
+    wait = _throttled(request, failures)
+    if wait:
+        response = await _form(request, translate(lang, "login_throttled", seconds=wait), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    staff = await _check(request, token, slug, username, form.get("password", ""))
+    if staff is None:
+        site = await request.app[STORE].site_by_slug(slug) if slug and not token else None
+        window = settings.login_window_seconds
+        await request.app[STORE].record_login_failure(
+            site.id if site else None, account, address, window
+        )
+        return await _form(request, translate(lang, "login_failed"), 401)
+    await request.app[STORE].clear_login_failures(staff.site_id, account)
+    response = web.HTTPSeeOther(HOME)
+    await open_session(request, response, staff)
+    clear_cookie(request, response, LOGIN_COOKIE)
+    raise response
+
+
+def _throttled(request: web.Request, failures: LoginFailures) -> int:
+    """Seconds to wait when the account or the address has failed too often, else 0."""
+    settings = request.app[SETTINGS]
+    waits = []
+    if failures.account_failures >= settings.login_max_failures_per_account:
+        waits.append(failures.account_retry or settings.login_window_seconds)
+    if failures.address_failures >= settings.login_max_failures_per_address:
+        waits.append(failures.address_retry or settings.login_window_seconds)
+    return max(1, math.ceil(max(waits))) if waits else 0
+
+
+async def _check(
+    request: web.Request, token: str, slug: str, username: str, password: str
+) -> Staff | None:
+    """The staff member these credentials name, or None; argon2 runs off the event loop."""
+    store = request.app[STORE]
+    if token:
+        return await store.staff_by_token(hash_key(token))
+    found = await store.staff_for_login(slug, username) if slug and username else None
+    stored = found.password_hash if found else None
+    loop = asyncio.get_running_loop()
+    ok = await loop.run_in_executor(None, verify_password, stored, password[: MAX_FIELD + 1])
+    return found.staff if ok and found else None
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """POST /ui/logout (with the CSRF token): end the session, back to the login page."""
+    staff = await changing_staff(request)
+    await end_session(request, staff)
+    response = web.HTTPSeeOther(LOGIN_PATH)
+    clear_cookie(request, response, "mod_session")
+    raise response

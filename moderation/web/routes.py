@@ -1,0 +1,45 @@
+"""Mount the pages under /ui/: templates, static files, security headers, routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from moderation.web import login, owner_pages, queue_pages
+from moderation.web.context import TEMPLATES
+from moderation.web.render import environment, security_headers
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    """GET /ui/: the queue."""
+    raise web.HTTPSeeOther("/ui/queue")
+
+
+def setup(app: web.Application) -> None:
+    """Add the web pages to the application."""
+    app[TEMPLATES] = environment()
+    app.on_response_prepare.append(security_headers)
+    add = app.router
+    add.add_get("/ui", home)
+    add.add_get("/ui/", home)
+    add.add_get("/ui/login", login.login_page)
+    add.add_post("/ui/login", login.login)
+    add.add_post("/ui/logout", login.logout)
+    add.add_get("/ui/queue", queue_pages.queue_page)
+    add.add_get("/ui/comments/{id}", queue_pages.comment_page)
+    add.add_get("/ui/api/items", queue_pages.items)
+    add.add_post("/ui/api/claim", queue_pages.claim)
+    add.add_post("/ui/api/release", queue_pages.release)
+    add.add_post("/ui/api/decision", queue_pages.decision)
+    add.add_post("/ui/api/bulk", queue_pages.bulk)
+    add.add_post("/ui/api/undo", queue_pages.undo)
+    add.add_get("/ui/policy", owner_pages.policy_page)
+    add.add_post("/ui/api/policy/preview", owner_pages.preview_policy)
+    add.add_post("/ui/api/policy", owner_pages.save_policy)
+    add.add_get("/ui/stats", owner_pages.stats_page)
+    add.add_get("/ui/audit", owner_pages.audit_page)
+    add.add_get("/ui/staff", owner_pages.staff_page)
+    add.add_static("/ui/static", STATIC, append_version=True)

@@ -1,0 +1,82 @@
+"""Fixtures of the web pages: staff with passwords, logged-in clients, held comments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+
+from moderation import commands
+from moderation.models import Role
+from tests.conftest import MakeSite, auth, comment
+
+PASSWORD = "mật-khẩu-đủ-dài-1"
+MakeLogin = Callable[..., Awaitable[str]]
+_CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+def form_csrf(html: str) -> str:
+    """The hidden CSRF field of a form."""
+    found = _CSRF_FIELD.search(html)
+    assert found, html
+    return found.group(1)
+
+
+def page_csrf(html: str) -> str:
+    """The session's CSRF token a page carries for its scripts."""
+    found = _CSRF_META.search(html)
+    assert found and found.group(1), html
+    return found.group(1)
+
+
+async def post_login(client: TestClient, **fields: str) -> ClientResponse:
+    """Fetch the login form, then send it with these fields (no redirect followed)."""
+    html = await (await client.get("/ui/login")).text()
+    data = {"csrf": form_csrf(html), **fields}
+    return await client.post("/ui/login", data=data, allow_redirects=False)
+
+
+@pytest.fixture
+def make_person(dsn: str) -> Callable[..., Awaitable[str]]:
+    """Factory: a staff member with the test password; their token."""
+
+    async def make(name: str, slug: str = "news", role: Role = "moderator") -> str:
+        token = await commands.add_user(dsn, 5, name, slug, role)
+        await commands._set_password(dsn, 5, slug, name, PASSWORD)
+        return token
+
+    return make
+
+
+@pytest.fixture
+def login(client: TestClient, make_person: Callable[..., Awaitable[str]]) -> MakeLogin:
+    """Factory: create a staff member, log the client in as them; the page CSRF token."""
+
+    async def make(name: str = "lan", slug: str = "news", role: Role = "moderator") -> str:
+        await make_person(name, slug, role)
+        response = await post_login(client, site=slug, username=name, password=PASSWORD)
+        assert response.status == 303, await response.text()
+        queue = await client.get("/ui/queue")
+        assert queue.status == 200
+        return page_csrf(await queue.text())
+
+    return make
+
+
+async def held(client: TestClient, key: str, n: int, **overrides: object) -> list[str]:
+    """Post n comments the policy holds for review; their ids in order."""
+    ids = []
+    for i in range(n):
+        fields: dict[str, object] = {"body": f"maybe-spam số {i}", **overrides}
+        response = await client.post("/v1/comments", json=comment(**fields), headers=auth(key))
+        body = await response.json()
+        assert body["status"] == "pending", body
+        ids.append(body["id"])
+    return ids
+
+
+__all__ = ["MakeSite", "held"]

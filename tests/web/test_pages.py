@@ -1,0 +1,161 @@
+"""The pages at work: claim, decide, undo, bulk; history; owners' policy, stats, audit, staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from tests.web.conftest import MakeLogin, held
+
+
+async def send(client: TestClient, csrf: str, path: str, body: dict[str, Any]) -> Any:
+    """POST JSON with the CSRF token; the answer's JSON (asserting 200)."""
+    response = await client.post(path, json=body, headers={"X-CSRF-Token": csrf})
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_claim_decide_undo_and_bulk(
+    client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    csrf = await login()
+    ids = await held(client, site_key, 4)
+    claimed = await send(client, csrf, "/ui/api/claim", {"limit": 3})
+    assert claimed["count"] == 3
+    assert all(f'data-id="{i}"' in claimed["html"] for i in ids[:3])
+    assert "<mark>maybe-spam</mark>" in claimed["html"]  # the evidence span
+    decided = await send(client, csrf, "/ui/api/decision", {"id": ids[0], "action": "approve"})
+    assert decided == {"id": ids[0], "outcome": "changed", "status": "published"}
+    undone = await send(client, csrf, "/ui/api/undo", {"id": ids[0]})
+    assert f'data-id="{ids[0]}"' in undone["html"] and 'data-status="pending"' in undone["html"]
+    row = await db.fetchrow(
+        "SELECT c.status, u.username FROM comments c JOIN users u ON u.id = c.claimed_by"
+        " WHERE c.id = $1",
+        ids[0],
+    )
+    assert (row["status"], row["username"]) == ("pending", "lan")
+    trail = await db.fetch(
+        "SELECT actor, action, to_status, note FROM comment_events"
+        " WHERE comment_id = $1 ORDER BY id",
+        ids[0],
+    )
+    assert [tuple(r) for r in trail][1:] == [
+        ("lan", "approve", "published", None),
+        ("lan", None, "pending", "undo"),
+    ]
+    again = await client.post("/ui/api/undo", json={"id": ids[0]}, headers={"X-CSRF-Token": csrf})
+    assert again.status == 422  # nothing of lan's left to undo
+    bulk = await send(client, csrf, "/ui/api/bulk", {"ids": ids[:3], "action": "spam"})
+    assert [i["outcome"] for i in bulk["items"]] == ["changed"] * 3
+    statuses = await db.fetch("SELECT status FROM comments WHERE id = ANY($1::uuid[])", ids[:3])
+    assert {r["status"] for r in statuses} == {"spam"}
+
+
+async def test_another_moderators_claim_is_a_conflict(
+    client: TestClient, site_key: str, login: MakeLogin, make_staff: Any
+) -> None:
+    from tests.api.test_queue import claim
+
+    token = await make_staff("mai")
+    [cid] = await held(client, site_key, 1)
+    await claim(client, token, 1)
+    csrf = await login()
+    response = await client.post(
+        "/ui/api/decision", json={"id": cid, "action": "reject"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert response.status == 409
+
+
+async def test_queue_filters_sort_and_next_page(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    await login()
+    await held(client, site_key, 2, thread="a")
+    await held(client, site_key, 1, thread="b")
+    page = await (await client.get("/ui/api/items?thread=b&sort=score")).json()
+    assert page["count"] == 1 and page["next_cursor"] is None
+    everything = await (await client.get("/ui/api/items")).json()
+    assert everything["count"] == 3
+    bad = await client.get("/ui/api/items?sort=sideways")
+    assert bad.status == 422 and (await bad.json())["errors"][0]["field"] == "sort"
+
+
+async def test_comment_page_shows_history_and_thread(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login()
+    [cid, other] = await held(client, site_key, 2)
+    await send(client, csrf, "/ui/api/decision", {"id": cid, "action": "reject"})
+    html = await (await client.get(f"/ui/comments/{cid}")).text()
+    assert 'id="events"' in html and "pending → rejected" in html and ">lan<" in html
+    assert f"/ui/comments/{other}" in html  # the same thread
+    assert (await client.get("/ui/comments/not-a-uuid")).status == 404
+
+
+async def test_vietnamese_text_and_the_sites_time_zone(
+    client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    await login()
+    await db.execute('UPDATE policies SET body = body || \'{"time_zone": "Asia/Ho_Chi_Minh"}\'')
+    await held(client, site_key, 1)
+    vietnamese = await client.get("/ui/queue", headers={"Accept-Language": "vi-VN,vi;q=0.9"})
+    html = await vietnamese.text()
+    assert "Hàng chờ" in html and "Duyệt" in html and 'lang="vi"' in html
+    assert "+07" in html and "Asia/Ho_Chi_Minh" in html
+    english = await (await client.get("/ui/queue", headers={"Accept-Language": "en"})).text()
+    assert "Approve" in english
+    switched = await client.get("/ui/queue?lang=vi", headers={"Accept-Language": "en"})
+    assert "Hàng chờ" in await switched.text()
+    # the switch is remembered in a cookie
+    assert "Hàng chờ" in await (await client.get("/ui/queue")).text()
+
+
+async def test_owner_pages_and_moderators_refused(
+    client: TestClient, site_key: str, login: MakeLogin, make_person: Any
+) -> None:
+    csrf = await login("hoa", role="owner")
+    await held(client, site_key, 3)
+    for path in ("/ui/policy", "/ui/stats", "/ui/stats?days=7", "/ui/audit", "/ui/staff"):
+        response = await client.get(path)
+        assert response.status == 200, path
+    stats = await (await client.get("/ui/stats")).text()
+    assert "<svg" in stats and 'id="queue-depth">3<' in stats
+    staff = await (await client.get("/ui/staff")).text()
+    assert ">hoa<" in staff and "owner" in staff
+    assert (await client.get("/ui/stats?days=0")).status == 422
+    await make_person("lan")
+    await client.post("/ui/logout", data={"csrf": csrf})
+    from tests.web.conftest import PASSWORD, post_login
+
+    await post_login(client, site="news", username="lan", password=PASSWORD)
+    for path in ("/ui/policy", "/ui/stats", "/ui/audit", "/ui/staff"):
+        assert (await client.get(path)).status == 403, path
+
+
+async def test_policy_preview_then_save(
+    client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    csrf = await login("hoa", role="owner")
+    await held(client, site_key, 3)
+    change = {"thresholds": {"spam": {"hold": 0.5, "reject": 0.55}}, "watched_terms": ["xổ số"]}
+    preview = await send(client, csrf, "/ui/api/policy/preview", {"version": 1, "change": change})
+    assert preview["comments"] == 3 and preview["changed"] == 3
+    assert 'id="preview-table"' in preview["html"] and "<svg" in preview["html"]
+    saved = await send(client, csrf, "/ui/api/policy", {"version": 1, "change": change})
+    assert saved == {"version": 2, "changed": True}
+    body = await db.fetchval("SELECT body FROM policies WHERE version = 2")
+    assert '"reject": 0.55' in body and "xổ số" in body
+    stale = await client.post(
+        "/ui/api/policy", json={"version": 1, "change": change}, headers={"X-CSRF-Token": csrf}
+    )
+    assert stale.status == 412
+    bad = await client.post(
+        "/ui/api/policy",
+        json={"version": 2, "change": {"thresholds": {"spam": {"hold": 0.9, "reject": 0.1}}}},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert bad.status == 422
+    audit = await (await client.get("/ui/audit")).text()
+    assert "hoa" in audit and "policy" in audit

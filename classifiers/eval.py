@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline, make_union
 
 from classifiers import load_default
 from classifiers.datasets import LABELS, Example, default_root, load
-from classifiers.model import Model
+from classifiers.model import Model, resolve
 
 
 @dataclass(frozen=True)
@@ -170,13 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="classifiers.eval", description=__doc__)
     parser.add_argument("--data", type=Path, default=default_root())
-    parser.add_argument("--model", type=Path, default=None, help="model folder (default: shipped)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="model folder, or directory with CURRENT (default: shipped)",
+    )
     parser.add_argument("--out", type=Path, default=Path("docs/model-report"))
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF baseline")
     args = parser.parse_args(argv)
     if args.data is None or not (args.data / "CARD.md").exists():
         parser.error("no data folder: pass --data (the shared data sets)")
-    model = Model.load(args.model) if args.model else load_default()
+    model = Model.load(resolve(args.model)) if args.model else load_default()
     examples = load(args.data, own=False)
     rows, probs = evaluate(model, examples, not args.no_baseline)
     macro = vihsd_macro_f1(model, examples)

@@ -3,8 +3,9 @@
 A reload asked of one process (SIGHUP, or POST /v1/sites/{site}/model/reload) loads the model
 again from where it came from (MODERATION_MODEL_DIR's CURRENT, or MODERATION_SCORER) and swaps
 it in. The endpoint then NOTIFYs a PostgreSQL channel that every service process, on every
-host, LISTENs to on a connection of its own, so they all reload too. A process that lost that
-connection reloads once when it gets it back, in case it missed a notification.
+host, LISTENs to on a connection of its own, so they all reload too (unless their model
+directory still names the version they have). A process that lost that connection does the
+same when it gets it back, in case it missed a notification.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 import orjson
 
 from moderation.errors import ModelLoadFailed
-from moderation.scoring import BatchScorer, Scorer
+from moderation.scoring import BatchScorer, ModelDirectory, Scorer
 from moderation.store import Store, listening
 
 CHANNEL = "moderation_model_reload"
@@ -53,14 +54,28 @@ class ModelReloads:
         await self._store.notify(CHANNEL, message)
         return version, previous
 
-    def soon(self, why: str) -> None:
-        """Reload in the background (a signal handler or a notification cannot wait)."""
-        task = asyncio.get_running_loop().create_task(self._quietly(why))
+    def soon(self, why: str, if_changed: bool = False) -> None:
+        """Reload in the background (a signal handler or a notification cannot wait).
+
+        With `if_changed`, skip it when the model directory still names the loaded version.
+        """
+        task = asyncio.get_running_loop().create_task(self._quietly(why, if_changed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _quietly(self, why: str) -> None:
+    async def settled(self) -> None:
+        """Wait for the background reloads started so far."""
+        await asyncio.gather(*self._tasks)
+
+    def _unchanged(self) -> bool:
+        """The model directory names the version already loaded."""
+        named = self._load.named() if isinstance(self._load, ModelDirectory) else None
+        return named is not None and named == self.scorer.version
+
+    async def _quietly(self, why: str, if_changed: bool) -> None:
         """Reload, the old model kept on failure (already logged)."""
+        if if_changed and self._unchanged():
+            return
         with contextlib.suppress(ModelLoadFailed):
             await self.here(why)
 
@@ -71,7 +86,7 @@ class ModelReloads:
         except (orjson.JSONDecodeError, AttributeError):
             origin = None
         if origin != self.origin:
-            self.soon("notified")
+            self.soon("notified", if_changed=True)
 
     async def listen(self, dsn: str) -> None:
         """LISTEN on the channel for as long as the process runs, reconnecting when needed."""
@@ -82,7 +97,7 @@ class ModelReloads:
             try:
                 async with listening(dsn, CHANNEL, self.notified, lost.set):
                     if connected_before:
-                        self.soon("listener reconnected")  # a notification may have been missed
+                        self.soon("reconnected", if_changed=True)  # a notice may have been missed
                     connected_before, wait = True, RECONNECT_SECONDS[0]
                     await lost.wait()
             except Exception as exc:  # unreachable, refused, dropped: try again later

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib
 import time
 from collections.abc import Callable, Sequence
@@ -56,10 +55,28 @@ def load_model_dir(folder: Path) -> Scorer:
     return loader(folder)
 
 
+class ModelDirectory:
+    """Loads the model a model directory's CURRENT file names."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __call__(self) -> Scorer:
+        """The model CURRENT names, read now."""
+        return load_model_dir(self.folder)
+
+    def named(self) -> str | None:
+        """The version CURRENT names now, without loading it (None when there is no CURRENT)."""
+        try:
+            return (self.folder / "CURRENT").read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+
 def scorer_factory(settings: Settings) -> Callable[[], Scorer]:
     """What loads the model: from MODERATION_MODEL_DIR when set, else MODERATION_SCORER."""
     if settings.model_dir is not None:
-        return functools.partial(load_model_dir, settings.model_dir)
+        return ModelDirectory(settings.model_dir)
     return import_scorer(settings.scorer)
 
 

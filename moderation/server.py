@@ -105,8 +105,7 @@ def run_workers(settings: Settings, scorer: ScorerFactory) -> None:
         worker.start()
         return worker
 
-    signal.signal(signal.SIGTERM, _exit_on_term)
-    workers = [spawn(i) for i in range(settings.workers)]
+    workers: list[multiprocessing.process.BaseProcess] = []
 
     def forward_hangup(signum: int, frame: FrameType | None) -> None:
         """SIGHUP to the parent reloads the model in every worker."""
@@ -114,7 +113,9 @@ def run_workers(settings: Settings, scorer: ScorerFactory) -> None:
             if worker.is_alive() and worker.pid is not None:
                 os.kill(worker.pid, signal.SIGHUP)
 
+    signal.signal(signal.SIGTERM, _exit_on_term)
     signal.signal(signal.SIGHUP, forward_hangup)
+    workers.extend(spawn(i) for i in range(settings.workers))
     try:
         while True:
             multiprocessing.connection.wait([w.sentinel for w in workers])

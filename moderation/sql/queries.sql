@@ -643,17 +643,18 @@ ORDER BY u.role, u.username;
 SELECT id, slug FROM sites WHERE $1::text IS NULL OR slug = $1::text ORDER BY slug;
 
 -- name: export_labels
--- Each comment of site $1 with its latest moderator decision (index comment_events_comment),
--- kept when that decision is at or after $2. The text is the stored body: the author's own
+-- Each comment of site $1 whose latest event is a moderator's decision (index
+-- comment_events_comment), kept when that decision is at or after $2: a decision later undone
+-- (an event without an action) is no label. The text is the stored body: the author's own
 -- address never is in it, and the caller removes any other contact detail.
 SELECT l.body, l.action, l.decided_at FROM (
     SELECT DISTINCT ON (e.comment_id) c.body, e.action, e.created_at AS decided_at
     FROM comment_events e
     JOIN comments c ON c.site_id = e.site_id AND c.id = e.comment_id
-    WHERE e.site_id = $1 AND e.action IS NOT NULL
+    WHERE e.site_id = $1
     ORDER BY e.comment_id, e.id DESC
 ) l
-WHERE $2::timestamptz IS NULL OR l.decided_at >= $2::timestamptz
+WHERE l.action IS NOT NULL AND ($2::timestamptz IS NULL OR l.decided_at >= $2::timestamptz)
 ORDER BY l.decided_at, l.body;
 
 -- name: notify

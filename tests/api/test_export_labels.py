@@ -10,12 +10,15 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from moderation.credentials import hash_key
 from moderation.labels import labels_of
 from moderation.privacy import redact_contacts
+from moderation.store import Store, create_pool
 from tests.api.test_queue import decide, held
 from tests.conftest import MakeSite, MakeStaff, auth, comment
 
@@ -63,6 +66,11 @@ async def test_latest_decision_per_comment_as_labels_without_emails(
     await decide(client, lan, ids[0], "not_spam")  # reinstated: the latest decision wins
     await decide(client, lan, ids[1], "approve")
     await decide(client, lan, ids[2], "reject")
+    await decide(client, lan, ids[3], "spam")
+    async with create_pool(dsn, 1, 1, 5) as pool:  # then undone on the queue page: no label
+        store = Store(pool, 5)
+        staff = await store.staff_by_token(hash_key(lan))
+        assert staff is not None and await store.undo_decision(staff, UUID(ids[3]), 60)
     other_key = await make_site("other")
     other = await make_staff("mai", "other")
     [foreign] = await held(client, other_key, 1, body="maybe-spam mua ngay")

@@ -53,6 +53,7 @@ def test_decisions_go_into_the_model_directory_unless_told(tmp_path: Path) -> No
         feedback_arguments(settings, ["--site", "news"], tmp_path)
 
 
+@pytest.mark.timeout(300)  # a --quick training: 15 s alone, a minute or more on a busy machine
 async def test_train_from_db_writes_a_new_version(
     client: TestClient, site_key: str, make_staff: MakeStaff, dsn: str, tmp_path: Path
 ) -> None:

@@ -92,6 +92,7 @@ def test_decisions_must_not_overwrite_the_shipped_model(
     assert "--into" in capsys.readouterr().err
 
 
+@pytest.mark.timeout(300)  # a --quick training: 15 s alone, a minute or more on a busy machine
 def test_quick_retrain_from_the_command_line(tmp_path: Path) -> None:
     data = default_root() or Path(os.environ.get("MODERATION_SHARED_DATA", "/absent"))
     if not (data / "CARD.md").exists():

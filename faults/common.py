@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
+import hmac
+import json
 import os
 import random
 import signal
@@ -18,6 +21,9 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from aiohttp import web
+
+from moderation.commands import site_webhook
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = [
@@ -92,6 +98,8 @@ class Service:
             **os.environ,
             "DATABASE_URL": dsn,
             "MODERATION_ACCESS_LOG": "false",
+            # one site key carries the whole load here; its rate limit would only add 429s
+            "MODERATION_RATE_LIMIT_PER_KEY": "0",
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -247,6 +255,72 @@ async def verify(dsn: str, ledger: Ledger) -> dict[str, int]:
             n for s, n in ledger.statuses.items() if s.startswith("5") and s != "503"
         ),
         "503 without Retry-After": ledger.no_retry_after,
+    }
+
+
+class Receiver:
+    """A website's webhook endpoint: checks each signature and remembers what arrived."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.secret = ""
+        self.events: collections.Counter[str] = collections.Counter()
+        self.created: set[str] = set()
+        self.bad_signatures = 0
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, dsn: str, slug: str) -> None:
+        """Listen, and make it the site's webhook_url."""
+        app = web.Application()
+        app.router.add_post("/hook", self._hook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self.secret, _ = await site_webhook(dsn, 5, slug, self.url, rotate=False)
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        """Verify, record, acknowledge."""
+        body = await request.read()
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("X-Moderation-Signature", "")):
+            self.bad_signatures += 1
+            return web.Response(status=401)
+        event = json.loads(body)
+        self.events[event["event_id"]] += 1
+        if event["event"] == "comment.created":
+            self.created.add(event["comment"]["id"])
+        return web.Response(status=204)
+
+
+async def delivered(
+    dsn: str, receiver: Receiver, ledger: Ledger, timeout: float = 180
+) -> dict[str, int]:
+    """Wait until the outbox is drained (or the timeout), then compare it with what arrived."""
+    deadline = time.monotonic() + timeout
+    conn = await asyncpg.connect(dsn)
+    try:
+        while time.monotonic() < deadline:
+            if not await conn.fetchval("SELECT count(*) FROM outbox WHERE state = 'pending'"):
+                break
+            await asyncio.sleep(1)
+        rows = await conn.fetch("SELECT event_id::text AS event_id, state FROM outbox")
+    finally:
+        await conn.close()
+    return {
+        "webhook events": len(rows),
+        "events not delivered": sum(1 for r in rows if r["state"] != "delivered"),
+        "events never received": sum(1 for r in rows if r["event_id"] not in receiver.events),
+        "acked comments without their event": sum(
+            1 for cid in ledger.acked.values() if cid not in receiver.created
+        ),
+        "events received twice": sum(1 for n in receiver.events.values() if n > 1),
+        "bad signatures": receiver.bad_signatures,
     }
 
 

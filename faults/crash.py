@@ -1,4 +1,5 @@
-"""Crash test: kill -9 service processes under load; every acknowledged comment must be stored.
+"""Crash test: kill -9 service processes under load; every acknowledged comment must be stored
+and its webhook event delivered.
 
     python -m faults.crash [--seconds 40] [--kills 6] [--workers 2] [--concurrency 32]
 
@@ -19,7 +20,9 @@ import time
 
 from faults.common import (
     Ledger,
+    Receiver,
     Service,
+    delivered,
     drop_database,
     fresh_database,
     load,
@@ -31,7 +34,8 @@ from moderation.commands import add_site
 
 BAD = ("acked but missing", "acked with another id", "stored without event", "duplicate keys",
        "never acknowledged", "false successes", "stored without outbox row",
-       "5xx other than 503", "503 without Retry-After")  # fmt: skip
+       "5xx other than 503", "503 without Retry-After", "events not delivered",
+       "events never received", "acked comments without their event", "bad signatures")  # fmt: skip
 
 
 async def killer(service: Service, kills: int, interval: float, log: list[str]) -> list[float]:
@@ -58,8 +62,10 @@ async def main(args: argparse.Namespace) -> int:
     """Run the crash test; 0 when nothing acknowledged was lost or duplicated."""
     dsn = await fresh_database(args.admin_dsn, "faults_crash")
     service = Service(dsn, args.workers)
+    receiver = Receiver()
     try:
         site_key = await add_site(dsn, 5, "crash")
+        await receiver.start(dsn, "crash")
         service.start()
         await service.wait_ready()
         ledger, stop, kinds = Ledger(), asyncio.Event(), list[str]()
@@ -70,8 +76,10 @@ async def main(args: argparse.Namespace) -> int:
         await runner
         await settle(service.url, site_key, ledger)
         figures = await verify(dsn, ledger)
+        figures |= await delivered(dsn, receiver, ledger)
     finally:
         service.stop()
+        await receiver.stop()
         await drop_database(args.admin_dsn, dsn)
     report("crash test", {
         "kills": f"{kinds.count('worker')} worker, {kinds.count('service')} whole service",

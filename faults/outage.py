@@ -20,12 +20,13 @@ from typing import Any
 
 import aiohttp
 
-from faults.common import Ledger, Service, load, report, settle, verify
+from faults.common import Ledger, Receiver, Service, delivered, load, report, settle, verify
 from moderation.commands import add_site
 
 BAD = ("acked but missing", "acked with another id", "stored without event", "duplicate keys",
        "never acknowledged", "false successes", "stored without outbox row",
-       "5xx other than 503", "503 without Retry-After")  # fmt: skip
+       "5xx other than 503", "503 without Retry-After", "events not delivered",
+       "events never received", "acked comments without their event", "bad signatures")  # fmt: skip
 
 
 def start_database(folder: Path) -> Any:
@@ -74,6 +75,8 @@ async def main(args: argparse.Namespace) -> int:
         server = start_database(Path(folder))
         dsn = str(server.get_uri())
         site_key = await add_site(dsn, 5, "outage")
+        receiver = Receiver()
+        await receiver.start(dsn, "outage")
         service = Service(dsn, args.workers, {"MODERATION_DB_TIMEOUT_SECONDS": "2"})
         try:
             service.start()
@@ -99,8 +102,10 @@ async def main(args: argparse.Namespace) -> int:
             await runner
             await settle(service.url, site_key, ledger)
             figures = await verify(dsn, ledger)  # "stored" also counts the probe's comment
+            figures |= await delivered(dsn, receiver, ledger)
         finally:
             service.stop()
+            await receiver.stop()
             server.cleanup()
     twoxx = sum(n for s, n in during.items() if s.startswith("2"))
     report("database outage", {

@@ -74,11 +74,12 @@ def _answers(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
         "409": "Another moderator holds a live claim",
         "412": "If-Match names an older version", "413": "Body too large", "415": "Not JSON",
         "422": "Invalid fields", "428": "If-Match missing",
-        "429": "Flood limit reached; nothing stored; retry after Retry-After",
+        "429": "Rate limit (or, on intake, a flood limit) reached; nothing done; retry after"
+        " Retry-After",
         "503": "Database unreachable; retry after Retry-After",
     }  # fmt: skip
     out = dict(ok)
-    for code in codes:
+    for code in (*codes, "429"):  # every caller is rate limited, by credential or by address
         out[code] = {"description": texts[code]} if code == "304" else _problem(texts[code])
     return out
 

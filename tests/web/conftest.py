@@ -11,7 +11,8 @@ from aiohttp.test_utils import TestClient
 
 from moderation import commands
 from moderation.models import Role
-from tests.conftest import MakeSite, auth, comment
+from tests.api.test_queue import held
+from tests.conftest import MakeSite
 
 PASSWORD = "mật-khẩu-đủ-dài-1"
 MakeLogin = Callable[..., Awaitable[str]]
@@ -65,18 +66,6 @@ def login(client: TestClient, make_person: Callable[..., Awaitable[str]]) -> Mak
         return page_csrf(await queue.text())
 
     return make
-
-
-async def held(client: TestClient, key: str, n: int, **overrides: object) -> list[str]:
-    """Post n comments the policy holds for review; their ids in order."""
-    ids = []
-    for i in range(n):
-        fields: dict[str, object] = {"body": f"maybe-spam số {i}", **overrides}
-        response = await client.post("/v1/comments", json=comment(**fields), headers=auth(key))
-        body = await response.json()
-        assert body["status"] == "pending", body
-        ids.append(body["id"])
-    return ids
 
 
 __all__ = ["MakeSite", "held"]

@@ -365,17 +365,20 @@ class Store:
         """Delete a web session (logout)."""
         await self._fetch("session_delete", site_id, id_hash)
 
-    async def login_failures(self, account: bytes, address: bytes, window: float) -> LoginFailures:
-        """Recent failed logins of an account and of an address."""
-        row = await self._fetchrow("login_failures_count", account, address, window)
-        assert row is not None
-        return LoginFailures.model_validate(dict(row))
-
-    async def record_login_failure(
+    async def login_attempt(
         self, site_id: int | None, account: bytes, address: bytes, window: float
-    ) -> None:
-        """Remember one failed login (and forget those older than the window)."""
-        await self._fetch("login_failure_record", site_id, account, address, window)
+    ) -> tuple[int, LoginFailures]:
+        """Record an attempt as a failure first, then count the account's and the address's
+        failures in the window (this one and every concurrent one included)."""
+        row = await self._fetchrow("login_attempt", site_id, account, address, window)
+        assert row is not None
+        counts = await self._fetchrow("login_failures_count", account, address, window)
+        assert counts is not None
+        return row["id"], LoginFailures.model_validate(dict(counts))
+
+    async def drop_login_attempt(self, site_id: int | None, attempt: int) -> None:
+        """Forget an attempt that was refused before its credentials were checked."""
+        await self._fetch("login_attempt_drop", site_id, attempt)
 
     async def clear_login_failures(self, site_id: int, account: bytes) -> None:
         """Forget an account's failed logins after a successful one."""

@@ -552,9 +552,20 @@ WHERE x.id_hash = $1 AND x.expires_at > now() AND u.revoked_at IS NULL;
 -- name: session_delete
 DELETE FROM sessions WHERE site_id = $1 AND id_hash = $2;
 
+-- name: login_attempt
+-- Record a login attempt as a failure before its credentials are checked, so that parallel
+-- guesses all count (a success deletes it again); rows older than the window ($4 seconds) are
+-- no longer needed, for any site (housekeeping of this table only).
+WITH pruned AS (
+    DELETE FROM login_failures WHERE created_at <= now() - make_interval(secs => $4)
+)
+INSERT INTO login_failures (site_id, account_hash, address_hash) VALUES ($1, $2, $3)
+RETURNING id;
+
 -- name: login_failures_count
--- Failed logins in the last $3 seconds for an account ($1) and an address ($2), and in how
--- many seconds the oldest of each drops out of the window.
+-- Failed logins in the last $3 seconds for an account ($1) and an address ($2), this attempt's
+-- row included, and in how many seconds the oldest of each drops out of the window. A
+-- separate statement from the insert: it sees every attempt committed before it.
 SELECT
     count(*) FILTER (WHERE account_hash = $1) AS account_failures,
     extract(epoch FROM min(created_at) FILTER (WHERE account_hash = $1)
@@ -566,17 +577,15 @@ FROM login_failures
 WHERE (account_hash = $1 OR address_hash = $2)
   AND created_at > now() - make_interval(secs => $3);
 
--- name: login_failure_record
--- Record a failed login; rows older than the window ($4 seconds) are no longer needed, for
--- any site (housekeeping of this table only).
-WITH pruned AS (
-    DELETE FROM login_failures WHERE created_at <= now() - make_interval(secs => $4)
-)
-INSERT INTO login_failures (site_id, account_hash, address_hash) VALUES ($1, $2, $3);
+-- name: login_attempt_drop
+-- An attempt refused before its credentials were checked (throttled) is no failure.
+DELETE FROM login_failures WHERE site_id IS NOT DISTINCT FROM $1 AND id = $2;
 
 -- name: login_failures_clear
--- A successful login forgets the account's failures (not the address's).
-DELETE FROM login_failures WHERE site_id = $1 AND account_hash = $2;
+-- A successful login forgets the account's failures (not the address's); token logins are
+-- recorded without a site (the token names it), so those rows go too.
+DELETE FROM login_failures
+WHERE (site_id = $1 OR site_id IS NULL) AND account_hash = $2;
 
 -- name: queue_item
 SELECT q.* FROM queue_items q WHERE q.site_id = $1 AND q.comment_id = $2::uuid;

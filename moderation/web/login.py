@@ -100,22 +100,22 @@ async def login(request: web.Request) -> web.StreamResponse:
     account = _digest(request, "account", who)
     address = _digest(request, "address", client_address(request))
     settings = request.app[SETTINGS]
-    failures = await request.app[STORE].login_failures(
-        account, address, settings.login_window_seconds
+    store = request.app[STORE]
+    site = await store.site_by_slug(slug) if slug and not token else None
+    site_id = site.id if site else None
+    # Counted before the check, so that parallel guesses cannot all pass one count.
+    attempt, failures = await store.login_attempt(
+        site_id, account, address, settings.login_window_seconds
     )
     wait = _throttled(request, failures)
     if wait:
+        await store.drop_login_attempt(site_id, attempt)
         response = await _form(request, translate(lang, "login_throttled", seconds=wait), 429)
         response.headers["Retry-After"] = str(wait)
         return response
     staff = await _check(request, token, slug, username, form.get("password", ""))
     if staff is None:
-        site = await request.app[STORE].site_by_slug(slug) if slug and not token else None
-        window = settings.login_window_seconds
-        await request.app[STORE].record_login_failure(
-            site.id if site else None, account, address, window
-        )
-        return await _form(request, translate(lang, "login_failed"), 401)
+        return await _form(request, translate(lang, "login_failed"), 401)  # The attempt stays.
     await request.app[STORE].clear_login_failures(staff.site_id, account)
     response = web.HTTPSeeOther(HOME)
     await open_session(request, response, staff)
@@ -124,12 +124,13 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 def _throttled(request: web.Request, failures: LoginFailures) -> int:
-    """Seconds to wait when the account or the address has failed too often, else 0."""
+    """Seconds to wait when the account or the address has failed too often, else 0; the
+    counts include this attempt."""
     settings = request.app[SETTINGS]
     waits = []
-    if failures.account_failures >= settings.login_max_failures_per_account:
+    if failures.account_failures > settings.login_max_failures_per_account:
         waits.append(failures.account_retry or settings.login_window_seconds)
-    if failures.address_failures >= settings.login_max_failures_per_address:
+    if failures.address_failures > settings.login_max_failures_per_address:
         waits.append(failures.address_retry or settings.login_window_seconds)
     return max(1, math.ceil(max(waits))) if waits else 0
 

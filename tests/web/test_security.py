@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
 from moderation.settings import Settings
+from moderation.web.sessions import LOGIN_COOKIE
 from tests.conftest import auth, comment
 from tests.standin import KeywordScorer
-from tests.web.conftest import PASSWORD, MakeLogin, held, post_login
+from tests.web.conftest import PASSWORD, MakeLogin, form_csrf, held, post_login
 
 MakePerson = Callable[..., Awaitable[str]]
 XSS_BODY = 'maybe-spam <script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -80,6 +83,43 @@ async def test_a_good_login_clears_the_accounts_failures(
         await post_login(client, site="news", username="lan", password="guess-guess")
     assert (await post_login(client, site="news", username="lan", password=PASSWORD)).status == 303
     assert await db.fetchval("SELECT count(*) FROM login_failures") == 0
+
+
+async def test_parallel_guesses_cannot_pass_one_count(
+    client: TestClient, site_key: str, make_person: MakePerson, db: asyncpg.Connection
+) -> None:
+    await make_person("lan")
+    form = await client.get("/ui/login")
+    data = {"csrf": form_csrf(await form.text()), "site": "news", "username": "lan"}
+    nonce = form.cookies[LOGIN_COOKIE].value
+    # no cookie jar: every guess carries the one form's nonce, all sent at once
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+
+        async def guess(n: int) -> int:
+            async with session.post(
+                client.make_url("/ui/login"),
+                data={**data, "password": f"guess-{n:04d}-guess"},
+                headers={"Cookie": f"{LOGIN_COOKIE}={nonce}"},
+                allow_redirects=False,
+            ) as response:
+                return response.status
+
+        statuses = await asyncio.gather(*(guess(n) for n in range(24)))
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= 5 and statuses.count(429) >= 19
+    assert await db.fetchval("SELECT count(*) FROM login_failures") == statuses.count(401)
+
+
+async def test_a_good_token_login_leaves_no_failure_behind(
+    client: TestClient, site_key: str, make_person: MakePerson, db: asyncpg.Connection
+) -> None:
+    token = await make_person("lan")
+    for _ in range(4):
+        assert (await post_login(client, token=token)).status == 303
+        client.session.cookie_jar.clear()  # logged out, to log in again
+    assert await db.fetchval("SELECT count(*) FROM login_failures") == 0
+    assert (await post_login(client, token=token + "x")).status == 401
+    assert await db.fetchval("SELECT count(*) FROM login_failures WHERE site_id IS NULL") == 1
 
 
 async def test_state_changes_without_the_csrf_token_are_refused(

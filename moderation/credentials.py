@@ -18,9 +18,15 @@ def new_key(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(KEY_BYTES)}"
 
 
+def utf8(text: str) -> bytes:
+    """Text from a header or cookie as bytes: what was not UTF-8 (decoded by the server into
+    lone surrogates) is kept as it came instead of raising, so it just fails to match."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def hash_key(key: str) -> bytes:
     """SHA-256 of a high-entropy credential; the only form stored."""
-    return hashlib.sha256(key.encode()).digest()
+    return hashlib.sha256(utf8(key)).digest()
 
 
 def bearer_token(header: str | None) -> str | None:

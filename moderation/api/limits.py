@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 from aiohttp import web
@@ -10,7 +9,7 @@ from aiohttp.typedefs import Handler
 
 from moderation.api.context import SETTINGS
 from moderation.api.errors import problem
-from moderation.credentials import bearer_token
+from moderation.credentials import bearer_token, hash_key
 from moderation.limits import RateLimiter
 from moderation.settings import Settings
 
@@ -45,7 +44,7 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
     token = bearer_token(request.headers.get("Authorization"))
     if token:
         # the site's server posts for all its readers: limit it by its key, never by address
-        wait = request.app[BY_KEY].acquire(hashlib.sha256(token.encode()).digest())
+        wait = request.app[BY_KEY].acquire(hash_key(token))
     else:
         wait = request.app[BY_ADDRESS].acquire(client_address(request))
     if wait > 0:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from moderation.api.context import SECRET, SETTINGS, STORE
 from moderation.api.limits import client_address
-from moderation.credentials import hash_key
+from moderation.credentials import hash_key, utf8
 from moderation.review import Staff
 from moderation.web.i18n import language, translate
 from moderation.web.models import LoginFailures
@@ -37,7 +37,7 @@ MAX_FIELD = 1024
 
 def _digest(request: web.Request, purpose: str, value: str) -> bytes:
     """A keyed hash naming an account or address in the failures table (never the plain value)."""
-    message = f"{purpose}\0{value}".encode()
+    message = utf8(f"{purpose}\0{value}")
     return hmac.new(request.app[SECRET], message, hashlib.sha256).digest()
 
 

@@ -9,7 +9,7 @@ import secrets
 from aiohttp import web
 
 from moderation.api.context import SECRET, SETTINGS, STORE
-from moderation.credentials import hash_key
+from moderation.credentials import hash_key, utf8
 from moderation.errors import StaffUnauthorized
 from moderation.review import Staff
 
@@ -42,7 +42,7 @@ def clear_cookie(request: web.Request, response: web.StreamResponse, name: str) 
 
 def keyed(request: web.Request, purpose: str, value: str) -> str:
     """An HMAC of a value under the deployment secret, for one purpose."""
-    message = f"{purpose}\0{value}".encode()
+    message = utf8(f"{purpose}\0{value}")
     return hmac.new(request.app[SECRET], message, hashlib.sha256).hexdigest()
 
 
@@ -75,7 +75,7 @@ def csrf_token(request: web.Request) -> str:
 
 def csrf_matches(expected: str, sent: str | None) -> bool:
     """A constant-time comparison of CSRF tokens."""
-    return sent is not None and hmac.compare_digest(expected.encode(), sent.encode())
+    return sent is not None and hmac.compare_digest(utf8(expected), utf8(sent))
 
 
 async def sent_csrf(request: web.Request) -> str | None:

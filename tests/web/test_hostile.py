@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
 
+from tests.api.test_hostile import _raw
 from tests.web.conftest import MakeLogin, form_csrf
 
 MakePerson = Callable[..., Awaitable[str]]
@@ -78,3 +79,28 @@ async def test_hostile_owner_queries_and_headers(
                  {"version": 1, "change": []}, {"version": "1", "change": {}}):  # fmt: skip
         response = await client.post("/ui/api/policy/preview", json=body, headers=headers)
         assert response.status == 422, body
+
+
+async def test_credentials_that_are_not_utf8_are_refused_not_500(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    await login()
+    # bytes a header may carry that are not UTF-8: the server decodes them into lone surrogates
+    junk = b"\xff\xfe\xed\xa0\x80"
+    requests = (
+        b"GET /ui/queue HTTP/1.1\r\nHost: x\r\nCookie: mod_session=" + junk + b"\r\n",
+        b"GET /ui/login HTTP/1.1\r\nHost: x\r\nCookie: mod_session=" + junk + b"\r\n",
+        b"POST /ui/api/release HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nCookie: mod_session=abc\r\nX-CSRF-Token: " + junk + b"\r\n",
+        b"POST /ui/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 8\r\nCookie: mod_login=" + junk + b"\r\n",
+        b"GET /v1/sites/news/queue HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + junk + b"\r\n",
+        b"GET /v1/sites/news/policy HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + junk + b"\r\n",
+        b"POST /v1/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nAuthorization: Bearer " + junk + b"\r\n",
+    )
+    for head in requests:
+        body = b"csrf=abc" if b"/ui/login" in head and head.startswith(b"POST") else b"{}"
+        answer = await _raw(client, head + b"Connection: close\r\n\r\n" + body)
+        status = int(answer.split(b" ", 2)[1])
+        assert 300 <= status < 500, (head, answer[:200])

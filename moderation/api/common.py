@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from moderation.api.context import SETTINGS, SITES, STORE
 from moderation.credentials import bearer_token, hash_key
-from moderation.errors import Forbidden, NotFound, StaffUnauthorized, Unauthorized
+from moderation.errors import Forbidden, InvalidField, NotFound, StaffUnauthorized, Unauthorized
 from moderation.models import Site
 from moderation.review import Staff
 
@@ -108,3 +108,12 @@ async def owner_of_site(request: web.Request) -> Staff:
     if staff.role != "owner":
         raise Forbidden(staff.username)
     return staff
+
+
+def int_query(request: web.Request, name: str, default: int, top: int) -> int:
+    """An integer query parameter in 1..top; 422 naming it otherwise (ASCII digits only: "²"
+    is a digit to str.isdigit but not to int())."""
+    raw = request.query.get(name, str(default))
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
+        raise InvalidField(name, f"must be an integer from 1 to {top}")
+    return int(raw)

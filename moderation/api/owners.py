@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
-import orjson
 from aiohttp import web
 
+from moderation.api import cursors
 from moderation.api.common import json_response, owner_of_site
 from moderation.api.context import RELOADS, STORE
 from moderation.api.readers import page_limit
-from moderation.errors import InvalidField
 from moderation.owner_models import ReloadOut
 from moderation.review import AuditEntry, AuditPage
 
 
 def encode_cursor(last: AuditEntry) -> str:
     """An opaque cursor just before an entry (the log runs newest first)."""
-    raw = orjson.dumps([last.created_at.isoformat(), last.kind, last.ref])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(last.created_at.isoformat(), last.kind, last.ref)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str, str]:
     """The position a cursor points before; 422 when it was not made by encode_cursor."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, kind, ref = orjson.loads(raw)
-        return datetime.fromisoformat(at), str(kind), str(ref)
-    except (ValueError, TypeError):
-        raise InvalidField("cursor", "is not a cursor this service issued") from None
+
+    def parse(at: object, kind: object, ref: object) -> tuple[datetime, str, str]:
+        return cursors.instant(at), cursors.text(kind), cursors.text(ref)
+
+    return cursors.decode(cursor, parse)
 
 
 async def audit(request: web.Request) -> web.Response:

@@ -15,11 +15,12 @@ from moderation.api.common import (
     JSON,
     PayloadTooLarge,
     UnsupportedMediaType,
+    int_query,
     json_response,
     owner_of_site,
 )
 from moderation.api.context import STORE
-from moderation.errors import InvalidField, StaleVersion, VersionRequired
+from moderation.errors import StaleVersion, VersionRequired
 from moderation.models import Policy
 from moderation.review import Staff
 
@@ -59,14 +60,6 @@ async def read_object(request: web.Request) -> dict[str, Any]:
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge(MAX_POLICY_BYTES) from None
     return _OBJECT.validate_json(raw)
-
-
-def int_query(request: web.Request, name: str, default: int, top: int) -> int:
-    """An integer query parameter in 1..top."""
-    raw = request.query.get(name, str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= top:
-        raise InvalidField(name, f"must be an integer from 1 to {top}")
-    return int(raw)
 
 
 async def get_policy(request: web.Request) -> web.Response:

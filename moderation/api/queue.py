@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, assert_never, get_args
 from uuid import UUID
 
-import orjson
 from aiohttp import web
 
+from moderation.api import cursors
 from moderation.api.comments import comment_id
 from moderation.api.common import (
     authenticate_staff,
@@ -63,21 +62,19 @@ def _choice(request: web.Request, name: str, choices: tuple[str, ...]) -> str:
 def encode_cursor(sort: Sort, last: QueueItem) -> str:
     """An opaque cursor just after an item, in the given order."""
     key = last.created_at.isoformat() if sort == "oldest" else last.top_score
-    raw = orjson.dumps([sort, key, last.id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(sort, key, last.id)
 
 
-def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, UUID]:
+def decode_cursor(sort: Sort, cursor: str) -> tuple[datetime | float, UUID]:
     """The position a cursor points after; 422 when not issued for this order."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        made_for, key, last_id = orjson.loads(raw)
+
+    def parse(made_for: object, key: object, last_id: object) -> tuple[datetime | float, UUID]:
         if made_for != sort:
-            raise ValueError(made_for)
-        value = datetime.fromisoformat(key) if sort == "oldest" else float(key)
-        return value, UUID(last_id)
-    except (ValueError, TypeError):
-        raise InvalidField("cursor", "is not a cursor this service issued for this sort") from None
+            raise ValueError("another order's cursor")
+        value = cursors.instant(key) if sort == "oldest" else cursors.number(key)
+        return value, cursors.identifier(last_id)
+
+    return cursors.decode(cursor, parse, " for this sort")
 
 
 def queue_filter(request: web.Request) -> QueueFilter:

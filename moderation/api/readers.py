@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import datetime
 from uuid import UUID
@@ -10,8 +9,10 @@ from uuid import UUID
 import orjson
 from aiohttp import web
 
+from moderation.api import cursors
+from moderation.api.common import int_query
 from moderation.api.context import SITES, STORE
-from moderation.errors import InvalidField, NotFound
+from moderation.errors import NotFound
 from moderation.models import PublicComment, PublicPage
 
 DEFAULT_LIMIT = 50
@@ -20,26 +21,21 @@ MAX_LIMIT = 200
 
 def encode_cursor(last: PublicComment) -> str:
     """An opaque cursor pointing just after a comment."""
-    raw = orjson.dumps([last.created_at.isoformat(), last.id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(last.created_at.isoformat(), last.id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     """The position a cursor points after; 422 when it was not made by encode_cursor."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, last_id = orjson.loads(raw)
-        return datetime.fromisoformat(at), UUID(last_id)
-    except (ValueError, TypeError):
-        raise InvalidField("cursor", "is not a cursor this service issued") from None
+
+    def parse(at: object, last_id: object) -> tuple[datetime, UUID]:
+        return cursors.instant(at), cursors.identifier(last_id)
+
+    return cursors.decode(cursor, parse)
 
 
 def page_limit(request: web.Request) -> int:
     """The ?limit= parameter, 1..MAX_LIMIT."""
-    raw = request.query.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidField("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return int_query(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
 
 
 async def thread_comments(request: web.Request) -> web.Response:

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from moderation import preview
-from moderation.api.common import json_response, read_json
+from moderation.api.common import int_query, json_response, read_json
 from moderation.api.context import STORE
 from moderation.api.owners import decode_cursor, encode_cursor
-from moderation.errors import InvalidField, StaleVersion
+from moderation.errors import StaleVersion
 from moderation.models import LABELS, Status
 from moderation.owner_models import PreviewOut, StatsOut
 from moderation.review import Staff
@@ -92,10 +92,7 @@ async def save_policy(request: web.Request) -> web.Response:
 
 def _days(request: web.Request) -> int:
     """?days= in 1..366, 30 by default."""
-    raw = request.query.get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= 366:
-        raise InvalidField("days", "must be an integer from 1 to 366")
-    return int(raw)
+    return int_query(request, "days", 30, 366)
 
 
 async def stats_page(request: web.Request) -> web.Response:

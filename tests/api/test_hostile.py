@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
+from collections.abc import Awaitable, Callable
 from unittest import mock
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.streams import StreamReader
@@ -155,3 +158,84 @@ async def test_a_client_leaving_mid_body_is_no_server_error(settings: Settings) 
 
     answer = await errors.problems(request, handler)
     assert answer.status == 400 and answer.content_type == "application/problem+json"
+
+
+def _cursor(*parts: object) -> str:
+    raw = orjson.dumps(list(parts))
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+ID = "6f1c7a52-1f3e-4d4e-9d57-0c2a5d1f0a11"
+EARLY = "0001-01-01T00:00:00+14:00"  # before year 1 in UTC: out of datetime's range
+LATE = "9999-12-31T23:59:59-14:00"  # after year 9999 in UTC
+HOSTILE_CURSORS = {
+    "/v1/sites/news/queue": [
+        _cursor("oldest", EARLY, ID),
+        _cursor("oldest", LATE, ID),
+        _cursor("oldest", "2026-01-01T00:00:00Z", 12),
+        _cursor("score", "0.5", ID),
+        _cursor("score", True, ID),
+        _cursor("oldest", "2026-01-01T00:00:00Z"),
+        base64.urlsafe_b64encode(b'{"a": 1}').decode(),
+    ],
+    "/v1/sites/news/audit": [
+        _cursor(EARLY, "decision", "1"),
+        _cursor("2026-01-01T00:00:00Z", "decision", "a\x00b"),
+        base64.urlsafe_b64encode(b'["2026-01-01T00:00:00Z", "decision", "\\ud800"]').decode(),
+        _cursor("2026-01-01T00:00:00Z", 5, ["x"]),
+    ],
+    "/v1/sites/news/threads/bai-viet-1/comments": [
+        _cursor(EARLY, ID),
+        _cursor(LATE, ID),
+        _cursor("2026-01-01T00:00:00Z", 12),
+        _cursor(20260101, ID),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"), [(p, c) for p, cs in HOSTILE_CURSORS.items() for c in cs]
+)
+async def test_hostile_cursors_are_422_naming_the_cursor(
+    client: TestClient,
+    site_key: str,
+    make_staff: Callable[..., Awaitable[str]],
+    path: str,
+    cursor: str,
+) -> None:
+    owner = await make_staff("hoa", role="owner")
+    response = await client.get(
+        path, params={"cursor": cursor}, headers={"Authorization": f"Bearer {owner}"}
+    )
+    assert response.status == 422, await response.text()
+    assert response.content_type == "application/problem+json"
+    assert (await response.json())["errors"][0]["field"] == "cursor"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("GET", "/v1/sites/news/threads/bai-viet-1/comments", "limit"),
+        ("GET", "/v1/sites/news/queue", "limit"),
+        ("GET", "/v1/sites/news/audit", "limit"),
+        ("GET", "/v1/sites/news/stats", "days"),
+        ("POST", "/v1/sites/news/policy/preview", "limit"),
+        ("POST", "/v1/sites/news/policy/preview", "examples"),
+    ],
+)
+@pytest.mark.parametrize("value", ["²", "٣", "1²", "-1", "0x10"])
+async def test_numbers_that_only_look_like_digits_are_422(
+    client: TestClient,
+    site_key: str,
+    make_staff: Callable[..., Awaitable[str]],
+    method: str,
+    path: str,
+    name: str,
+    value: str,
+) -> None:
+    owner = await make_staff("hoa", role="owner")
+    headers = {"Authorization": f"Bearer {owner}"}
+    json: dict[str, object] | None = {} if method == "POST" else None
+    response = await client.request(method, path, params={name: value}, headers=headers, json=json)
+    assert response.status == 422, await response.text()
+    assert (await response.json())["errors"][0]["field"] == name

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
 
-from tests.api.test_hostile import _raw
+from tests.api.test_hostile import HOSTILE_CURSORS, _raw
 from tests.web.conftest import MakeLogin, form_csrf
 
 MakePerson = Callable[..., Awaitable[str]]
@@ -104,3 +104,19 @@ async def test_credentials_that_are_not_utf8_are_refused_not_500(
         answer = await _raw(client, head + b"Connection: close\r\n\r\n" + body)
         status = int(answer.split(b" ", 2)[1])
         assert 300 <= status < 500, (head, answer[:200])
+
+
+async def test_hostile_page_queries_are_4xx(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    await login("hoa", role="owner")
+    early = HOSTILE_CURSORS["/v1/sites/news/audit"][0]
+    queue = HOSTILE_CURSORS["/v1/sites/news/queue"][0]
+    for path in (
+        "/ui/stats?days=²",
+        f"/ui/audit?cursor={early}",
+        f"/ui/api/items?cursor={queue}",
+        f"/ui/queue?cursor={queue}",
+    ):
+        response = await client.get(path, allow_redirects=False)
+        assert 400 <= response.status < 500, (path, response.status)

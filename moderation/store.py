@@ -396,9 +396,11 @@ class Store:
         rows = await self._fetch("thread_context", site_id, thread, limit)
         return [ThreadComment.model_validate(dict(r)) for r in rows]
 
-    async def undo_decision(self, staff: Staff, comment_id: UUID, lease: float) -> bool:
+    async def undo_decision(
+        self, staff: Staff, comment_id: UUID, lease: float, model_version: str
+    ) -> bool:
         """Put a comment back to pending, claimed by whoever made its last decision."""
-        args = (staff.site_id, comment_id, staff.id, staff.username, lease)
+        args = (staff.site_id, comment_id, staff.id, staff.username, lease, model_version)
         return await self._fetchrow("undo_decision", *args) is not None
 
     async def staff_list(self, site_id: int) -> list[StaffRow]:

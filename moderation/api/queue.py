@@ -23,6 +23,7 @@ from moderation.api.readers import page_limit
 from moderation.errors import InvalidField, LeaseHeld, NotFound
 from moderation.models import Site, Status
 from moderation.review import (
+    Action,
     BulkDecisionIn,
     BulkItem,
     BulkOut,
@@ -155,7 +156,8 @@ async def decision(request: web.Request) -> web.Response:
     who = await staff_or_site(request)
     target = comment_id(request)
     payload = await read_json(request, DecisionIn)
-    outcome = await _decide(request, _decider(who, payload.actor), [target], payload)
+    by = _decider(who, payload.actor)
+    outcome = await decide(request, by, [target], payload.action, payload.note)
     status = target_status(payload.action)
     match outcome.get(target, "not_found"):
         case "not_found":
@@ -179,14 +181,14 @@ def _decider(who: Staff | Site, actor: str | None) -> Decider:
     return Decider.of_staff(who)
 
 
-async def _decide(
-    request: web.Request, by: Decider, ids: list[UUID], payload: DecisionIn | BulkDecisionIn
+async def decide(
+    request: web.Request, by: Decider, ids: list[UUID], action: Action, note: str | None
 ) -> dict[UUID, Outcome]:
-    """Apply a decision with the model in force; wake the webhook worker when events were made."""
-    status = target_status(payload.action)
+    """Apply a decision with the model in force; wake the webhook worker when events were made
+    (the API and the queue page both decide through here)."""
+    status = target_status(action)
     version = request.app[SCORER].version
-    store = request.app[STORE]
-    outcomes = await store.decide(by, ids, payload.action, status, payload.note, version)
+    outcomes = await request.app[STORE].decide(by, ids, action, status, note, version)
     if "changed" in outcomes.values():
         request.app[WEBHOOKS].wake()
     return outcomes
@@ -198,7 +200,7 @@ async def bulk_decision(request: web.Request) -> web.Response:
     payload = await read_json(request, BulkDecisionIn)
     status = target_status(payload.action)
     ids = list(dict.fromkeys(payload.ids))
-    outcomes = await _decide(request, Decider.of_staff(staff), ids, payload)
+    outcomes = await decide(request, Decider.of_staff(staff), ids, payload.action, payload.note)
     items = [_bulk_item(i, outcomes.get(i, "not_found"), status) for i in ids]
     return json_response(BulkOut(items=items))
 

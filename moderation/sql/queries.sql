@@ -600,8 +600,9 @@ LIMIT $3;
 
 -- name: undo_decision
 -- Undo a staff member's own last decision on a comment: back to pending, claimed by them
--- ($3, lease $5 seconds), with an event (action null, note 'undo') and a webhook row. Only
--- when the comment's latest event is theirs ($4) and still describes its status.
+-- ($3, lease $5 seconds), with an event (action null, note 'undo', model in force $6) and a
+-- webhook row. Only when the comment's latest event is theirs ($4) and still describes its
+-- status.
 WITH latest AS (
     SELECT actor, to_status FROM comment_events
     WHERE site_id = $1 AND comment_id = $2::uuid
@@ -622,8 +623,8 @@ WITH latest AS (
     WHERE c.site_id = $1 AND c.id = t.id
 ), event AS (
     INSERT INTO comment_events (site_id, comment_id, actor, from_status, to_status, note,
-                                policy_version)
-    SELECT $1, id, $4, status, 'pending', 'undo', policy_version FROM target, in_force
+                                model_version, policy_version)
+    SELECT $1, id, $4, status, 'pending', 'undo', $6, policy_version FROM target, in_force
 ), outbox_row AS (
     INSERT INTO outbox (site_id, comment_id, event, payload)
     SELECT $1, id, 'comment.status_changed', jsonb_build_object(
@@ -631,7 +632,8 @@ WITH latest AS (
         'comment', jsonb_build_object(
             'id', id, 'thread', thread, 'status', 'pending', 'previous_status', status,
             'action', NULL, 'actor', $4::text, 'scores', scores,
-            'reasons', to_jsonb(reasons), 'policy_version', policy_version
+            'reasons', to_jsonb(reasons), 'model_version', $6::text,
+            'policy_version', policy_version
         )
     )
     FROM target, in_force

@@ -9,13 +9,18 @@ from aiohttp import web
 
 from moderation.api.common import json_response, read_json
 from moderation.api.context import SCORER, SETTINGS, STORE, WEBHOOKS
-from moderation.api.queue import decode_cursor, encode_cursor, queue_filter, with_evidence
+from moderation.api.queue import (
+    decide,
+    decode_cursor,
+    encode_cursor,
+    queue_filter,
+    with_evidence,
+)
 from moderation.errors import InvalidField, LeaseHeld, NotFound
 from moderation.review import (
     BulkDecisionIn,
     ClaimIn,
     Decider,
-    Outcome,
     QueueItem,
     ReleaseIn,
     Staff,
@@ -77,26 +82,14 @@ async def release(request: web.Request) -> web.Response:
     return json_response({"released": released})
 
 
-async def _decide(
-    request: web.Request, staff: Staff, ids: list[UUID], payload: OneDecisionIn | BulkDecisionIn
-) -> dict[UUID, Outcome]:
-    """Record a decision as the API does, waking the webhook worker when anything changed."""
-    status = target_status(payload.action)
-    version = request.app[SCORER].version
-    by = Decider.of_staff(staff)
-    outcomes = await request.app[STORE].decide(
-        by, ids, payload.action, status, payload.note, version
-    )
-    if "changed" in outcomes.values():
-        request.app[WEBHOOKS].wake()
-    return outcomes
-
-
 async def decision(request: web.Request) -> web.Response:
     """POST /ui/api/decision: one comment; 409 when another moderator holds it."""
     staff = await changing_staff(request)
     payload = await read_json(request, OneDecisionIn)
-    outcome = (await _decide(request, staff, [payload.id], payload)).get(payload.id)
+    by = Decider.of_staff(staff)
+    outcome = (await decide(request, by, [payload.id], payload.action, payload.note)).get(
+        payload.id
+    )
     if outcome is None:
         raise NotFound("comment")
     if outcome == "conflict":
@@ -110,7 +103,7 @@ async def bulk(request: web.Request) -> web.Response:
     staff = await changing_staff(request)
     payload = await read_json(request, BulkDecisionIn)
     ids = list(dict.fromkeys(payload.ids))
-    outcomes = await _decide(request, staff, ids, payload)
+    outcomes = await decide(request, Decider.of_staff(staff), ids, payload.action, payload.note)
     found: list[dict[str, Any]] = [
         {"id": str(i), "outcome": outcomes.get(i, "not_found")} for i in ids
     ]
@@ -123,8 +116,10 @@ async def undo(request: web.Request) -> web.Response:
     payload = await read_json(request, UndoIn)
     store = request.app[STORE]
     lease = request.app[SETTINGS].claim_lease_seconds
-    if not await store.undo_decision(staff, payload.id, lease):
+    version = request.app[SCORER].version
+    if not await store.undo_decision(staff, payload.id, lease, version):
         raise InvalidField("id", "has no decision of yours to undo")
+    request.app[WEBHOOKS].wake()
     item = await store.queue_item(staff.site_id, payload.id)
     found = await with_evidence(request, [item])
     return json_response({"html": await fragment(request, "_items.html", staff, items=found)})

@@ -70,7 +70,9 @@ async def test_latest_decision_per_comment_as_labels_without_emails(
     async with create_pool(dsn, 1, 1, 5) as pool:  # then undone on the queue page: no label
         store = Store(pool, 5)
         staff = await store.staff_by_token(hash_key(lan))
-        assert staff is not None and await store.undo_decision(staff, UUID(ids[3]), 60)
+        assert staff is not None and await store.undo_decision(
+            staff, UUID(ids[3]), 60, "test-model"
+        )
     other_key = await make_site("other")
     other = await make_staff("mai", "other")
     [foreign] = await held(client, other_key, 1, body="maybe-spam mua ngay")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import orjson
 from aiohttp.test_utils import TestClient
 
+from moderation.outbox import WebhookComment
+from tests.standin import KeywordScorer
 from tests.web.conftest import MakeLogin, held
 
 
@@ -45,6 +48,17 @@ async def test_claim_decide_undo_and_bulk(
         ("lan", "approve", "published", None),
         ("lan", None, "pending", "undo"),
     ]
+    undo_model = await db.fetchval(
+        "SELECT model_version FROM comment_events WHERE comment_id = $1 AND note = 'undo'", ids[0]
+    )
+    assert undo_model == KeywordScorer.version
+    # every webhook the comment made, the undo's included, is what the schema promises
+    for payload in await db.fetch("SELECT payload FROM outbox WHERE comment_id = $1", ids[0]):
+        shown = orjson.loads(payload[0])["comment"]
+        WebhookComment.model_validate(
+            {"previous_status": None, "action": None, "actor": "system", **shown}
+            | {"created_at": "2026-11-27T00:00:00Z", "permalink": None}
+        )
     again = await client.post("/ui/api/undo", json={"id": ids[0]}, headers={"X-CSRF-Token": csrf})
     assert again.status == 422  # nothing of lan's left to undo
     bulk = await send(client, csrf, "/ui/api/bulk", {"ids": ids[:3], "action": "spam"})

@@ -48,21 +48,30 @@ def json_response(
     )
 
 
-async def read_json(request: web.Request, model: type[M]) -> M:
+async def read_json(request: web.Request, model: type[M], limit: int | None = None) -> M:
     """Parse and validate a JSON body; content type and size are checked first."""
+    return model.model_validate_json(await read_body(request, limit))
+
+
+async def read_body(request: web.Request, limit: int | None = None) -> bytes:
+    """A JSON body's bytes (415 other types, 413 over `limit`, by default max_body_bytes)."""
     if request.content_type != JSON and not request.content_type.endswith("+json"):
         raise UnsupportedMediaType(request.content_type)
-    limit = request.app[SETTINGS].max_body_bytes
+    settings = request.app[SETTINGS]
+    limit = limit or settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(request.content_length)
+    if limit != settings.max_body_bytes:  # the application's client_max_size
+        request = request.clone(client_max_size=limit)
     try:
-        async with asyncio.timeout(request.app[SETTINGS].body_timeout_seconds):
-            raw = await request.read()
+        async with asyncio.timeout(settings.body_timeout_seconds):
+            return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(limit) from None
     except TimeoutError:
         raise BodyTimeout(request.content_length) from None
     except ConnectionError:  # a client that went away is not a server error
         raise BodyIncomplete(request.content_length) from None
-    return model.model_validate_json(raw)
 
 
 async def authenticate(request: web.Request) -> Site:

@@ -12,12 +12,10 @@ from pydantic import TypeAdapter
 
 from moderation import preview
 from moderation.api.common import (
-    JSON,
-    PayloadTooLarge,
-    UnsupportedMediaType,
     int_query,
     json_response,
     owner_of_site,
+    read_body,
 )
 from moderation.api.context import STORE
 from moderation.errors import StaleVersion, VersionRequired
@@ -51,15 +49,7 @@ def check_if_match(request: web.Request, current: Policy) -> None:
 
 async def read_object(request: web.Request) -> dict[str, Any]:
     """A JSON object body of up to MAX_POLICY_BYTES (400 malformed, 413, 415)."""
-    if request.content_type != JSON and not request.content_type.endswith("+json"):
-        raise UnsupportedMediaType(request.content_type)
-    if request.content_length is not None and request.content_length > MAX_POLICY_BYTES:
-        raise PayloadTooLarge(request.content_length)
-    try:
-        raw = await request.clone(client_max_size=MAX_POLICY_BYTES).read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge(MAX_POLICY_BYTES) from None
-    return _OBJECT.validate_json(raw)
+    return _OBJECT.validate_json(await read_body(request, MAX_POLICY_BYTES))
 
 
 async def get_policy(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from moderation import preview
 from moderation.api.common import int_query, json_response, read_json
 from moderation.api.context import STORE
 from moderation.api.owners import decode_cursor, encode_cursor
+from moderation.api.policy import MAX_POLICY_BYTES
 from moderation.errors import StaleVersion
 from moderation.models import LABELS, Status
 from moderation.owner_models import PreviewOut, StatsOut
@@ -47,7 +48,7 @@ async def preview_policy(request: web.Request) -> web.Response:
     """POST /ui/api/policy/preview: the change tried on recent comments, as a table and chart."""
     owner = await changing_staff(request)
     require_owner(owner)
-    payload = await read_json(request, PolicySaveIn)
+    payload = await read_json(request, PolicySaveIn, MAX_POLICY_BYTES)
     store = request.app[STORE]
     current = await store.current_policy(owner.site_id)
     candidate = preview.apply_change(current, payload.change)
@@ -73,7 +74,7 @@ async def save_policy(request: web.Request) -> web.Response:
     """POST /ui/api/policy: store the change as a new version; 412 when someone saved first."""
     owner = await changing_staff(request)
     require_owner(owner)
-    payload = await read_json(request, PolicySaveIn)
+    payload = await read_json(request, PolicySaveIn, MAX_POLICY_BYTES)
     store = request.app[STORE]
     current = await store.current_policy(owner.site_id)
     if current.version != payload.version:

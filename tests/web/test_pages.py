@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import asyncpg
@@ -175,6 +176,27 @@ async def test_policy_preview_then_save(
     assert bad.status == 422
     audit = await (await client.get("/ui/audit")).text()
     assert "hoa" in audit and "policy" in audit
+
+
+async def test_the_editor_saves_term_lists_larger_than_a_comment_body(
+    client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    csrf = await login("hoa", role="owner")
+    terms = [f"từ khóa cấm số {n}" for n in range(5000)]  # ~130 KB of JSON, over 64 KB
+    change = {"watched_terms": terms}
+    assert len(orjson.dumps(change)) > 64 * 1024
+    preview = await send(client, csrf, "/ui/api/policy/preview", {"version": 1, "change": change})
+    assert preview["comments"] == 0
+    saved = await send(client, csrf, "/ui/api/policy", {"version": 1, "change": change})
+    assert saved == {"version": 2, "changed": True}
+    body = orjson.loads(await db.fetchval("SELECT body FROM policies WHERE version = 2"))
+    assert len(body["watched_terms"]) == 5000
+    huge = {"version": 2, "change": {"watched_terms": ["x" * 90] * 50_000}}  # ~4.6 MB
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    refused = await client.post(
+        "/ui/api/policy", data=io.BytesIO(orjson.dumps(huge)), headers=headers
+    )
+    assert refused.status == 413
 
 
 async def test_another_sites_comments_are_out_of_reach(

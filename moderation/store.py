@@ -168,15 +168,19 @@ class Store:
         """A site row (with its latest policy) as a model."""
         if row is None:
             return None
-        version = row["policy_version"] or 0
-        policy = self._policies.get(row["id"])
+        policy = self._policy(row["id"], row["policy_version"] or 0, row["policy"])
+        return Site(id=row["id"], slug=row["slug"], policy=policy)
+
+    def _policy(self, site_id: int, version: int, body: Mapping[str, Any] | None) -> Policy:
+        """A site's policy at a version, validated once per process (the body may be None only
+        when that version is the one held)."""
+        policy = self._policies.get(site_id)
         if policy is None or policy.version != version:
-            body = dict(row["policy"] or {})
-            policy = Policy.model_validate({**body, "version": version})
+            policy = Policy.model_validate({**(body or {}), "version": version})
             if len(self._policies) >= 10_000:
                 self._policies.clear()
-            self._policies[row["id"]] = policy
-        return Site(id=row["id"], slug=row["slug"], policy=policy)
+            self._policies[site_id] = policy
+        return policy
 
     async def create_user(self, site_id: int, username: str, role: Role, token_hash: bytes) -> int:
         """Create a staff member of a site; AlreadyExists when the name is taken there."""
@@ -313,11 +317,14 @@ class Store:
         return int(row["version"])
 
     async def current_policy(self, site_id: int) -> Policy:
-        """A site's latest policy, read now (not from any cache)."""
-        row = await self._fetchrow("policy_current", site_id)
+        """A site's latest policy: its version read now, its body validated once per version."""
+        held = self._policies.get(site_id)
+        row = await self._fetchrow("policy_current", site_id, held.version if held else None)
+        if row is not None and row["body"] is None and self._policies.get(site_id) is not held:
+            row = await self._fetchrow("policy_current", site_id, None)  # replaced meanwhile
         if row is None:
             raise NotFound("policy")
-        return Policy.model_validate({**row["body"], "version": row["version"]})
+        return self._policy(site_id, row["version"], row["body"])
 
     async def save_policy(
         self, site_id: int, version: int, policy: Policy, changes: Mapping[str, object], actor: str

@@ -452,7 +452,9 @@ RETURNING version;
 -- Site owners: policy versions, previews and stats (moderation.api.policy).
 
 -- name: policy_current
-SELECT version, body FROM policies WHERE site_id = $1 ORDER BY version DESC LIMIT 1;
+-- The latest version, its body only when it is not version $2 (the one the caller holds).
+SELECT version, CASE WHEN version IS DISTINCT FROM $2 THEN body END AS body
+FROM policies WHERE site_id = $1 ORDER BY version DESC LIMIT 1;
 
 -- name: policy_save
 -- A new version only while $2 is still the latest; of two saves racing from the same version

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from unittest import mock
 
 import asyncpg
 import pytest
@@ -86,3 +87,28 @@ async def test_a_policy_version_is_parsed_once(
     await new_policy_version(db, "news")
     changed = await store.site_by_key(hash_key(key))
     assert changed is not None and changed.policy.version == 2 and changed.policy.max_links == 3
+
+
+async def test_the_current_policy_is_read_each_time_and_parsed_once_per_version(
+    store: Store, dsn: str, db: asyncpg.Connection
+) -> None:
+    await commands.add_site(dsn, 5, "news")
+    site = await store.site_by_slug("news")
+    assert site is not None
+    first = await store.current_policy(site.id)
+    assert await store.current_policy(site.id) is first  # same version: not parsed again
+    await new_policy_version(db, "news")
+    newer = await store.current_policy(site.id)  # no cache in the way of a new version
+    assert newer.version == 2 and newer.max_links == 3
+    assert await store.current_policy(site.id) is newer
+    # the held version replaced (by the site cache) while its query ran: the query left the
+    # body out, so it is read again rather than taken as an empty policy
+    query = store._fetchrow
+
+    async def replaced_meanwhile(name: str, *args: object) -> asyncpg.Record | None:
+        row = await query(name, *args)
+        store._policies[site.id] = first
+        return row
+
+    with mock.patch.object(store, "_fetchrow", replaced_meanwhile):
+        assert (await store.current_policy(site.id)).max_links == 3

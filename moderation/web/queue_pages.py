@@ -29,7 +29,7 @@ from moderation.review import (
 from moderation.web.i18n import language, translate
 from moderation.web.models import OneDecisionIn, UndoIn
 from moderation.web.render import fragment, render
-from moderation.web.sessions import changing_staff, page_staff
+from moderation.web.sessions import changing_staff, page_staff, script_staff
 
 PAGE = 25
 THREAD_CONTEXT = 10
@@ -57,7 +57,7 @@ async def queue_page(request: web.Request) -> web.Response:
 
 async def items(request: web.Request) -> web.Response:
     """GET /ui/api/items: a page of the queue as HTML, for the page to swap in."""
-    staff = await page_staff(request)
+    staff = await script_staff(request)
     found, next_cursor = await _page_of_queue(request, staff)
     html = await fragment(request, "_items.html", staff, items=found)
     return json_response({"html": html, "count": len(found), "next_cursor": next_cursor})

@@ -101,11 +101,18 @@ async def page_staff(request: web.Request) -> Staff:
     return staff
 
 
-async def changing_staff(request: web.Request) -> Staff:
-    """The logged-in staff member of a state-changing request, which must carry the CSRF token."""
+async def script_staff(request: web.Request) -> Staff:
+    """The logged-in staff member of a request the pages' scripts make: 401 problem+json when
+    the session has ended (the script goes to the login page), not a redirect to HTML."""
     staff = await session_staff(request)
     if staff is None:
         raise StaffUnauthorized("web session")
+    return staff
+
+
+async def changing_staff(request: web.Request) -> Staff:
+    """The logged-in staff member of a state-changing request, which must carry the CSRF token."""
+    staff = await script_staff(request)
     if not csrf_matches(csrf_token(request), await sent_csrf(request)):
         raise web.HTTPForbidden(reason="CSRF token missing or wrong")
     return staff

@@ -193,3 +193,15 @@ async def test_comment_text_is_escaped_everywhere(
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
         assert "&lt;b onmouseover=alert(2)&gt;Kẻ xấu&lt;/b&gt;" in html
+
+
+async def test_an_ended_session_gets_401_json_from_the_scripts_endpoints(
+    client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    await login()
+    assert (await client.get("/ui/api/items")).status == 200
+    await db.execute("DELETE FROM sessions")
+    answer = await client.get("/ui/api/items", allow_redirects=False)
+    assert answer.status == 401 and answer.content_type == "application/problem+json"
+    page = await client.get("/ui/queue", allow_redirects=False)  # a page still redirects
+    assert page.status == 303 and page.headers["Location"] == "/ui/login"

@@ -100,6 +100,8 @@ class Service:
             "MODERATION_ACCESS_LOG": "false",
             # one site key carries the whole load here; its rate limit would only add 429s
             "MODERATION_RATE_LIMIT_PER_KEY": "0",
+            # the signing webhook receiver listens on loopback, which is refused by default
+            "MODERATION_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     webhook_max_age_seconds: float = Field(default=86_400.0, gt=0)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_batch: int = Field(default=20, ge=1, le=500)
+    # Webhooks go to public addresses only (a site owner's URL must not reach this network:
+    # SSRF); networks listed here are allowed too, e.g. ["127.0.0.0/8"] for a WordPress on
+    # the same host, or the private range the sites live in.
+    webhook_allowed_networks: tuple[IPvAnyNetwork, ...] = ()
     # Web pages (/ui/): session lifetime, login throttling (counted in the database, so all
     # processes and hosts share it), and whether a proxy's X-Forwarded-Proto says TLS.
     session_seconds: float = Field(default=8 * 3600.0, gt=0, le=30 * 86_400)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
+from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
 
 from moderation.errors import DatabaseUnavailable
 from moderation.metrics import Metrics
@@ -85,6 +91,9 @@ class WebhookWorker:
         assert item.url is not None
         body = item.body()
         started = time.perf_counter()
+        host = urlsplit(item.url).hostname or ""
+        if _is_ip(host) and refused_address(host, self._settings.webhook_allowed_networks):
+            return _failed(started, f"{host} is an address webhooks may not reach")
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_seconds)
         try:
             async with self._session.post(
@@ -103,6 +112,52 @@ class WebhookWorker:
         return Attempt(outcome=outcome, http_status=status, duration_ms=seconds * 1000)
 
 
+Network = IPv4Network | IPv6Network
+
+
+def refused_address(address: str, allowed: Sequence[Network]) -> bool:
+    """Whether a webhook may not connect to this IP address: anything not public (loopback,
+    private, link-local such as cloud metadata, shared, reserved, multicast), unless it is in
+    an allowed network."""
+    ip = ip_address(address.split("%", 1)[0])  # no IPv6 zone
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in allowed):
+        return False
+    return not ip.is_global or ip.is_multicast
+
+
+class PublicResolver(AbstractResolver):
+    """Resolves webhook hosts and refuses them when any address is not public: the connection
+    is made to exactly the addresses checked here, so DNS rebinding cannot slip past."""
+
+    def __init__(self, allowed: Sequence[Network]) -> None:
+        self._inner = ThreadedResolver()
+        self._allowed = tuple(allowed)
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The host's addresses, or OSError (a failed attempt) when one is not public."""
+        found = await self._inner.resolve(host, port, family)
+        if any(refused_address(r["host"], self._allowed) for r in found):
+            raise OSError(errno.EACCES, f"{host} resolves to an address webhooks may not reach")
+        return found
+
+    async def close(self) -> None:
+        """Release the inner resolver."""
+        await self._inner.close()
+
+
+def _is_ip(host: str) -> bool:
+    """Whether a URL's host is an IP address rather than a name."""
+    try:
+        ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
 def _failed(started: float, error: str) -> Attempt:
     """An attempt that got no HTTP answer."""
     return Attempt(outcome="retry", error=error, duration_ms=(time.perf_counter() - started) * 1e3)
@@ -113,7 +168,14 @@ async def running(
     store: Store, settings: Settings, metrics: Metrics
 ) -> AsyncIterator[WebhookWorker]:
     """A worker delivering in the background (unless MODERATION_WEBHOOKS=false) until exit."""
-    async with aiohttp.ClientSession(headers={"User-Agent": "moderation-webhooks/1"}) as session:
+    resolver = PublicResolver(settings.webhook_allowed_networks)
+    connector = aiohttp.TCPConnector(resolver=resolver)  # IP literals skip it: see _post
+    headers = {"User-Agent": "moderation-webhooks/1"}
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(resolver.close)
+        session = await stack.enter_async_context(
+            aiohttp.ClientSession(connector=connector, headers=headers)
+        )
         worker = WebhookWorker(store, settings, metrics, session)
         task = asyncio.create_task(worker.run()) if settings.webhooks else None
         try:

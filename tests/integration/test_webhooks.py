@@ -8,6 +8,7 @@ import hmac
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from ipaddress import ip_network
 
 import asyncpg
 import orjson
@@ -21,7 +22,7 @@ from moderation.metrics import Metrics
 from moderation.outbox import Attempt, WebhookEvent
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
-from moderation.webhooks import WebhookWorker, running
+from moderation.webhooks import WebhookWorker, refused_address, running
 from tests.conftest import MakeStaff, auth, comment
 from tests.standin import KeywordScorer
 
@@ -322,3 +323,49 @@ async def test_the_service_delivers_in_the_background(
     assert len(hook.calls) == 1
     metrics = await (await client.get("/metrics")).text()
     assert 'moderation_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics
+
+
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("192.168.1.10", True),
+        ("172.16.0.5", True),
+        ("169.254.169.254", True),  # cloud metadata
+        ("100.64.0.1", True),  # carrier-grade NAT
+        ("0.0.0.0", True),
+        ("224.0.0.1", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("fe80::1%eth0", True),
+        ("fd00::1", True),
+        ("93.184.215.14", False),
+        ("2606:4700:4700::1111", False),
+    ],
+)
+def test_webhooks_reach_public_addresses_only(address: str, refused: bool) -> None:
+    assert refused_address(address, ()) is refused
+    assert refused_address("10.1.2.3", (ip_network("10.0.0.0/8"),)) is False
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+async def test_a_webhook_url_inside_the_network_is_never_called(
+    client: TestClient,
+    site_key: str,
+    dsn: str,
+    settings: Settings,
+    db: asyncpg.Connection,
+    receiver: tuple[Receiver, str],
+    host: str,
+) -> None:
+    hook, url = receiver
+    await hook_site(dsn, url.replace("127.0.0.1", host))
+    await post(client, site_key)
+    strict = settings.model_copy(update={"webhook_allowed_networks": ()})
+    async with worker(dsn, strict, background=False) as one:
+        assert await one.run_once() == 1
+    assert hook.calls == []
+    log = await db.fetchrow("SELECT outcome, http_status, error FROM webhook_deliveries")
+    assert log is not None and log["outcome"] == "retry" and log["http_status"] is None
+    assert "may not reach" in log["error"]

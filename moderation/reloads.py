@@ -36,6 +36,7 @@ class ModelReloads:
         self._store = store
         self.origin = uuid.uuid4().hex  # this process, to ignore its own notifications
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reloading = asyncio.Lock()
 
     async def here(self, why: str) -> tuple[str, str]:
         """Reload in this process; (new version, previous version)."""
@@ -48,11 +49,19 @@ class ModelReloads:
         return version, previous
 
     async def everywhere(self, why: str) -> tuple[str, str]:
-        """Reload here, then ask every other process to reload; (new, previous) here."""
-        version, previous = await self.here(why)
-        message = orjson.dumps({"origin": self.origin, "version": version}).decode()
-        await self._store.notify(CHANNEL, message)
-        return version, previous
+        """Reload here, then ask every other process to reload; (new, previous) here.
+
+        The model is shared by every site, and any site's owner may ask: when the model
+        directory still names the loaded version nothing is loaded or announced, and requests
+        arriving during a reload wait for it instead of starting another.
+        """
+        async with self._reloading:
+            if self._unchanged():
+                return self.scorer.version, self.scorer.version
+            version, previous = await self.here(why)
+            message = orjson.dumps({"origin": self.origin, "version": version}).decode()
+            await self._store.notify(CHANNEL, message)
+            return version, previous
 
     def soon(self, why: str, if_changed: bool = False) -> None:
         """Reload in the background (a signal handler or a notification cannot wait).

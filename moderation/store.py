@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -77,8 +78,11 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
     """Skip asyncpg's per-release RESET ALL round trip.
 
     Safe because pooled connections never change session state: every query is one
-    autocommit statement (no SET, LISTEN, temp tables or open transactions).
+    autocommit statement or a transaction that ends before release (no SET, LISTEN or temp
+    tables); a transaction left open by a cancelled request is rolled back here.
     """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 @asynccontextmanager
@@ -201,8 +205,21 @@ class Store:
         return await self._fetchrow("rotate_user_token", slug, username, token_hash) is not None
 
     async def insert_comment(self, args: CommentRow) -> tuple[CommentOut, bool] | None:
-        """Store a comment with its event and outbox row; None when the parent is unknown."""
-        row = await self._fetchrow("insert_comment", *args.params())
+        """Store a comment with its event and outbox row; None when the parent is unknown.
+
+        With flood or duplicate rules on, the insert waits for a transaction-level advisory
+        lock on each key it counts (author, IP prefix, text fingerprint): its statement then
+        sees every comment of that key committed before it, so concurrent posts cannot all
+        pass one count. Without those rules it is one autocommit round trip.
+        """
+        keys = args.lock_keys()
+        if not keys:
+            row = await self._fetchrow("insert_comment", *args.params())
+        else:
+            with translate_errors():
+                async with self._connection() as conn, conn.transaction():
+                    await conn.execute(self.query("rule_locks"), keys)
+                    row = await conn.fetchrow(self.query("insert_comment"), *args.params())
         assert row is not None
         if row["flood"] is not None:
             raise Flooded(row["flood"], int(row["retry_after"]))
@@ -447,6 +464,23 @@ class CommentRow:
         self.decision = decision
         self.signals = signals
         self.model_version = model_version
+
+    def lock_keys(self) -> list[int]:
+        """Advisory lock keys (sorted, so that two inserts never wait on each other in a
+        cycle) of what the enabled flood and duplicate rules count; none when they are off."""
+        c, p = self.comment, self.site.policy
+        counted = []
+        if p.flood.per_author is not None:
+            counted.append(b"author\0" + c.email_hash)
+        if p.flood.per_ip is not None and c.ip_prefix:
+            counted.append(b"ip\0" + c.ip_prefix.encode())
+        if p.duplicates.max_copies is not None and self.fingerprint is not None:
+            counted.append(b"copy\0" + self.fingerprint)
+        site = self.site.id.to_bytes(8, "big")
+        return sorted(
+            int.from_bytes(hashlib.blake2b(site + key, digest_size=8).digest(), "big", signed=True)
+            for key in counted
+        )
 
     def params(self) -> tuple[Any, ...]:
         """Positional parameters $1..$31."""

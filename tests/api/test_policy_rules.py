@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -212,3 +213,38 @@ async def test_history_facts_are_stored_with_the_signals(
     await post(client, key)
     signals = await db.fetchval("SELECT signals FROM comments")
     assert '"author_approved": false' in signals and '"links": 0' in signals
+
+
+async def test_limits_hold_under_concurrent_posts(
+    client: TestClient, site: Setup, db: asyncpg.Connection
+) -> None:
+    key, owner = site
+    await set_policy(
+        client,
+        owner,
+        {
+            "flood": {"per_author": 3, "per_ip": 5, "window_seconds": 600},
+            "duplicates": {"max_copies": 2},
+        },
+    )
+
+    async def burst(n: int, **fields: object) -> list[tuple[int, Any]]:
+        return await asyncio.gather(
+            *(post(client, key, **{k: str(v).format(i=i) for k, v in fields.items()})
+              for i in range(n))
+        )  # fmt: skip
+
+    # one author, 30 posts at once: each insert counts the others, whatever their timing
+    same_author = await burst(30, body="bình luận số {i} của một người", author_ip="10.0.{i}.1")
+    # (texts differing only in digits are copies too: some of these are held, 202)
+    assert sorted(s == 429 for s, _ in same_author) == [False] * 3 + [True] * 27
+    # 30 authors behind one /24 at once
+    same_ip = await burst(30, email="u{i}@example.com", body="ý kiến {i}", author_ip="203.0.113.9")
+    assert sorted(s == 429 for s, _ in same_ip) == [False] * 5 + [True] * 25
+    # the same text from 20 authors and addresses at once: two copies published, the rest held
+    text = "Vay tiền nhanh lãi suất thấp, giải ngân trong ngày, liên hệ ngay hôm nay"
+    copies = await burst(20, email="c{i}@example.com", body=text, author_ip="198.51.{i}.7")
+    assert all(s == 201 or s == 202 for s, _ in copies)
+    statuses = sorted(answer["status"] for _, answer in copies)
+    assert statuses == ["pending"] * 18 + ["published"] * 2
+    assert await db.fetchval("SELECT count(*) FROM comments") == 3 + 5 + 20

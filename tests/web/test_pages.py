@@ -115,7 +115,10 @@ async def test_vietnamese_text_and_the_sites_time_zone(
     client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
 ) -> None:
     await login()
-    await db.execute('UPDATE policies SET body = body || \'{"time_zone": "Asia/Ho_Chi_Minh"}\'')
+    await db.execute(  # a new version: a stored version never changes
+        "INSERT INTO policies (site_id, version, body) SELECT site_id, version + 1,"
+        ' body || \'{"time_zone": "Asia/Ho_Chi_Minh"}\' FROM policies'
+    )
     await held(client, site_key, 1)
     vietnamese = await client.get("/ui/queue", headers={"Accept-Language": "vi-VN,vi;q=0.9"})
     html = await vietnamese.text()

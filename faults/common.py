@@ -23,7 +23,9 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from moderation.commands import site_webhook
+from moderation import preview
+from moderation.commands import open_store, site_webhook
+from moderation.models import Duplicates, Flood
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = [
@@ -62,6 +64,22 @@ WORDS = [
     "giảm",
     "giá",
 ]
+
+
+async def history_rules_on(dsn: str, slug: str) -> None:
+    """Flood and duplicate rules on, with limits the load never reaches: every insert then
+    takes its locked transaction path (advisory locks, then the insert, then COMMIT)."""
+    async with open_store(dsn, 5) as db:
+        site = await db.site_by_slug(slug)
+        assert site is not None
+        current = await db.current_policy(site.id)
+        rules = {
+            "flood": Flood(per_author=1000, per_ip=100_000, window_seconds=60),
+            "duplicates": Duplicates(max_copies=1000),
+        }
+        candidate = current.model_copy(update=rules)
+        changes = preview.changes(current, candidate)
+        await db.save_policy(site.id, current.version, candidate, changes, "faults")
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ from faults.common import (
     delivered,
     drop_database,
     fresh_database,
+    history_rules_on,
     load,
     report,
     settle,
@@ -65,6 +66,7 @@ async def main(args: argparse.Namespace) -> int:
     receiver = Receiver()
     try:
         site_key = await add_site(dsn, 5, "crash")
+        await history_rules_on(dsn, "crash")
         await receiver.start(dsn, "crash")
         service.start()
         await service.wait_ready()

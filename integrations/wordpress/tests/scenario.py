@@ -23,6 +23,7 @@ HELD_REJECT = "Tôi không đồng ý, chính quyền nên lắng nghe người 
 BOT = "Chào bạn, bài viết hay lắm, cảm ơn nhé."
 OFFLINE_HOLD = "Cảm ơn phóng viên, thông tin rất hữu ích."
 OFFLINE_OPEN = "Mình đọc lại lần nữa, vẫn thấy bài viết rất có giá trị."
+LEASED = "Chính quyền xã đã trả lời kiến nghị của bà con chưa vậy?"
 # The service's status -> WordPress' comment_approved, as the plugin maps them.
 WP_STATUS = {"published": "1", "pending": "0", "spam": "spam", "rejected": "trash"}
 
@@ -310,6 +311,62 @@ class Scenario:
             (ran, mine),
         )
 
+    @staticmethod
+    def waiting(row: dict[str, Any]) -> dict[str, Any]:
+        """A comment's job waiting for WP-Cron (its _cmsvc_retry meta); {} when none."""
+        job = row.get("_cmsvc_retry")
+        return job if isinstance(job, dict) else {}
+
+    def lease_conflict(self) -> None:
+        """A moderator's live lease: wp-admin's decision answered 409 waits and is sent later."""
+        row = self.post("leased", "Lê Thị Cúc", "cuc@example.org", LEASED)
+        self.mapped("leased", row, {"pending"})
+        comment_id, service_id = self.ids["leased"], row["_cmsvc_id"]
+        claimed = self.svc.call(
+            "POST", f"/v1/sites/{SLUG}/queue/claim", self.svc.moderator, {"limit": 100}
+        )
+        held = [i["id"] for i in claimed.json().get("items", [])] if claimed.status == 200 else []
+        self.checks.check(
+            "leased: the moderator claims it (a live lease)", service_id in held, claimed.body[:300]
+        )
+        self.admin.row_action(comment_id, "spamcomment")
+        row = self.wp.comment(comment_id)
+        job = self.waiting(row)
+        self.checks.check(
+            "leased: wp-admin's spam answered 409 applies in WordPress and waits for a retry",
+            row["comment_approved"] == "spam"
+            and "409" in row["_cmsvc_error"]
+            and job.get("kind") == "decision"
+            and job.get("action") == "spam",
+            row,
+        )
+        ran = self.wp.tool("retry", {"comment_id": comment_id})
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "leased: retried while the lease lives, 409 again, tried again later (attempt 2)",
+            ran["scheduled"]
+            and self.waiting(row).get("attempt") == 2
+            and self.svc.comment(service_id)["status"] == "pending",
+            (ran, row),
+        )
+        released = self.svc.call("POST", f"/v1/sites/{SLUG}/queue/release", self.svc.moderator, {})
+        ran = self.wp.tool("retry", {"comment_id": comment_id})
+        row = self.wp.comment(comment_id)
+        mine = [
+            e
+            for e in self.svc.events(service_id)
+            if e["actor"] == f"site:wp-admin:{ADMIN}" and e["action"] == "spam"
+        ]
+        self.checks.check(
+            "leased: once the lease is released, the retried spam is recorded by the service",
+            released.status == 200
+            and len(mine) == 1
+            and self.svc.comment(service_id)["status"] == "spam"
+            and not self.waiting(row)
+            and not row["_cmsvc_error"],
+            (released.status, ran, row, mine),
+        )
+
     def privacy(self) -> None:
         """Erasing a commenter's personal data in WordPress erases their comments in the service."""
         service_id = self.wp.comment(self.ids["honeypot"])["_cmsvc_id"]
@@ -330,6 +387,7 @@ class Scenario:
             self.admin_decides,
             self.forged_and_repeated_webhooks,
             self.service_unreachable,
+            self.lease_conflict,
             self.privacy,
         ):
             print(f"- {part.__doc__}", flush=True)

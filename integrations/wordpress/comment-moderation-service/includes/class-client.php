@@ -17,6 +17,13 @@ defined( 'ABSPATH' ) || exit;
 final class Client {
 
 	/**
+	 * The error code of a decision refused because another moderator holds a live lease on the
+	 * comment: that 409 passes with time (the lease is released by the moderator's decision or
+	 * runs out), unlike a 409 elsewhere.
+	 */
+	public const LEASE_HELD = 'cmsvc_lease_held';
+
+	/**
 	 * Settings as Settings::get() returns them.
 	 *
 	 * @var array<string, mixed>
@@ -41,7 +48,8 @@ final class Client {
 	}
 
 	/**
-	 * POST /v1/comments/{id}/decision with the site key; the answer (id, status, changed).
+	 * POST /v1/comments/{id}/decision with the site key; the answer (id, status, changed), or
+	 * a WP_Error, LEASE_HELD when a moderator holds a live lease on the comment.
 	 *
 	 * @param string $id     The service's comment id.
 	 * @param string $action approve, reject, spam or not_spam.
@@ -49,8 +57,15 @@ final class Client {
 	 * @return array<string, mixed>|WP_Error
 	 */
 	public function decide( string $id, string $action, string $actor ) {
-		$path = '/v1/comments/' . rawurlencode( $id ) . '/decision';
-		return $this->post( $path, array( 'action' => $action, 'actor' => mb_substr( $actor, 0, 100 ) ) );
+		$path   = '/v1/comments/' . rawurlencode( $id ) . '/decision';
+		$answer = $this->post( $path, array( 'action' => $action, 'actor' => mb_substr( $actor, 0, 100 ) ) );
+		if ( is_wp_error( $answer ) && 'cmsvc_http_409' === $answer->get_error_code() ) {
+			// This endpoint answers 409 only for a live lease (API.md). The service's problems all
+			// have the type about:blank, so the endpoint, not the type, tells this 409 from others
+			// (such as a name already taken), which stay cmsvc_http_409 and are not retried.
+			return new WP_Error( self::LEASE_HELD, $answer->get_error_message(), $answer->get_error_data() );
+		}
+		return $answer;
 	}
 
 	/**

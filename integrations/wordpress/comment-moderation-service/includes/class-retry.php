@@ -43,11 +43,15 @@ final class Retry {
 	}
 
 	/**
-	 * Whether an error may pass with time (no answer, 408, 429, 5xx); a 4xx will not.
+	 * Whether an error may pass with time (no answer, 408, 429, 5xx, a decision refused while a
+	 * moderator holds a live lease on the comment); any other 4xx will not.
 	 *
 	 * @param WP_Error $error What the client returned.
 	 */
 	public static function transient( WP_Error $error ): bool {
+		if ( Client::LEASE_HELD === $error->get_error_code() ) {
+			return true; // The moderator decides, releases the claim, or the lease runs out.
+		}
 		if ( ! preg_match( '/^cmsvc_http_(\d+)$/', (string) $error->get_error_code(), $m ) ) {
 			return true;
 		}
@@ -155,9 +159,8 @@ final class Retry {
 			return true;
 		}
 		$action = Statuses::action_for( $now, Statuses::wordpress_name( $status ) );
-		if ( null !== $action ) {
-			$this->decision( $comment_id, $action, 'wordpress' );
-		}
-		return true;
+		// A decision that fails (a lease, the service gone again) fails this job: its next
+		// attempt posts the comment again (same idempotency key, same answer) and decides again.
+		return null === $action ? true : $this->decision( $comment_id, $action, 'wordpress' );
 	}
 }

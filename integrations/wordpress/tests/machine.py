@@ -51,6 +51,24 @@ require_once ABSPATH . 'wp-settings.php';
     (mu / "e2e-no-flood.php").write_text(
         "<?php\nadd_filter('comment_flood_filter', '__return_false');\n"
     )
+    (mu / "e2e-faults.php").write_text(FAULTS)
+
+
+# Faults the test injects where the plugin applies a webhook, just before WordPress marks a
+# comment spam (wp-tool.php fault): "crash" once, a fatal error that no try/catch sees, as a
+# timeout would be; "slow", a pause, so that concurrent deliveries of one event overlap.
+FAULTS = """<?php
+add_action( 'spam_comment', function () {
+	$fault = get_option( 'cmsvc_e2e_fault' );
+	if ( 'crash' === $fault ) {
+		update_option( 'cmsvc_e2e_fault', '' );
+		trigger_error( 'e2e: simulated fatal error while a webhook is applied', E_USER_ERROR );
+	}
+	if ( 'slow' === $fault ) {
+		sleep( 2 );
+	}
+} );
+"""
 
 
 def mariadb(command: str, name: str) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 import traceback
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
 from actors import ADMIN, SLUG, Admin, Service, WordPress, signed
-from harness import Checks, free_port, http, wait_until
+from harness import Checks, Response, free_port, http, wait_until
 
 CLEAN = "Bài viết rất hay, cảm ơn tác giả! Mong toà soạn có thêm nhiều bài phân tích như thế này."
 ABUSIVE = "Đồ ngu như chó, câm mồm đi thằng óc lợn"
@@ -23,9 +24,37 @@ HELD_REJECT = "Tôi không đồng ý, chính quyền nên lắng nghe người 
 BOT = "Chào bạn, bài viết hay lắm, cảm ơn nhé."
 OFFLINE_HOLD = "Cảm ơn phóng viên, thông tin rất hữu ích."
 OFFLINE_OPEN = "Mình đọc lại lần nữa, vẫn thấy bài viết rất có giá trị."
+CRASH = "Cảm ơn tòa soạn đã cập nhật tin tức nhanh chóng và đầy đủ."
+RACE = "Mình rất thích chuyên mục này, mong có thêm nhiều bài viết tương tự."
 LEASED = "Chính quyền xã đã trả lời kiến nghị của bà con chưa vậy?"
 # The service's status -> WordPress' comment_approved, as the plugin maps them.
 WP_STATUS = {"published": "1", "pending": "0", "spam": "spam", "rejected": "trash"}
+
+
+def status_event(service_id: str, status: str, at: datetime, actor: str = "lan") -> dict[str, Any]:
+    """A comment.status_changed event as the service sends it (a new event id)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event": "comment.status_changed",
+        "created_at": at.isoformat().replace("+00:00", "Z"),
+        "site": SLUG,
+        "comment": {
+            "id": service_id,
+            "thread": "post-1",
+            "status": status,
+            "previous_status": "pending",
+            "action": "reject",
+            "actor": actor,
+        },
+    }
+
+
+def result(answer: Response) -> str:
+    """What the plugin's webhook says it did ("applied", "duplicate", ...); "" when not JSON."""
+    try:
+        return str(answer.json().get("result", ""))
+    except ValueError:
+        return ""
 
 
 class Scenario:
@@ -202,21 +231,8 @@ class Scenario:
         service_id = self.wp.comment(comment_id)["_cmsvc_id"]
         now = datetime.now(UTC)
 
-        def event(status: str, at: datetime, event_id: str | None = None) -> dict[str, Any]:
-            return {
-                "event_id": event_id or str(uuid.uuid4()),
-                "event": "comment.status_changed",
-                "created_at": at.isoformat().replace("+00:00", "Z"),
-                "site": SLUG,
-                "comment": {
-                    "id": service_id,
-                    "thread": "post-1",
-                    "status": status,
-                    "previous_status": "spam",
-                    "action": "reject",
-                    "actor": "lan",
-                },
-            }
+        def event(status: str, at: datetime) -> dict[str, Any]:
+            return status_event(service_id, status, at)
 
         body, headers = signed(self.svc.secret, event("published", now + timedelta(seconds=5)))
         forged = http(
@@ -250,6 +266,57 @@ class Scenario:
             "an older event does not undo a newer one",
             stale == "stale" and row["comment_approved"] == "trash",
             (stale, row),
+        )
+
+    def interrupted_webhooks(self) -> None:
+        """A delivery cut short by a fatal error is applied on retry; concurrent copies once."""
+        url = self.wp.tool("webhook-url")
+        for name, text in (("crash", CRASH), ("race", RACE)):
+            row = self.post(name, "Nguyễn Văn An", "an@example.com", text)
+            self.mapped(name, row, {"published", "pending"})
+        comment_id = self.ids["crash"]
+        service_id = self.wp.comment(comment_id)["_cmsvc_id"]
+        body, headers = signed(self.svc.secret, status_event(service_id, "spam", datetime.now(UTC)))
+        self.wp.tool("fault", {"fault": "crash"})
+        first = http("POST", url, body, headers)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "webhook cut short by a PHP fatal error while applied: 500, comment unchanged",
+            first.status == 500 and row["comment_approved"] in ("0", "1"),
+            (first.status, first.body[:200], row),
+        )
+        again = http("POST", url, body, headers)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "the service's retry of that event is applied (not answered duplicate)",
+            again.status == 200
+            and result(again) == "applied"
+            and row["comment_approved"] == "spam",
+            (again.status, again.body[:200], row),
+        )
+        comment_id = self.ids["race"]
+        service_id = self.wp.comment(comment_id)["_cmsvc_id"]
+        body, headers = signed(self.svc.secret, status_event(service_id, "spam", datetime.now(UTC)))
+        self.wp.tool("fault", {"fault": "slow"})
+        try:
+            with ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(lambda _: http("POST", url, body, headers), range(3)))
+        finally:
+            self.wp.tool("fault", {"fault": ""})
+        seen = sorted(f"{a.status} {result(a)}" for a in answers)
+        self.checks.check(
+            "3 copies of one event at once: applied by one, the others answered 409 (retried)",
+            seen.count("200 applied") == 1
+            and "409 being applied" in seen
+            and set(seen) <= {"200 applied", "409 being applied", "200 duplicate"},
+            seen,
+        )
+        later = http("POST", url, body, headers)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "a copy after that one was applied: duplicate; the comment is spam",
+            result(later) == "duplicate" and row["comment_approved"] == "spam",
+            (later.status, later.body[:200], row),
         )
 
     def service_unreachable(self) -> None:
@@ -386,6 +453,7 @@ class Scenario:
             self.moderator_decides,
             self.admin_decides,
             self.forged_and_repeated_webhooks,
+            self.interrupted_webhooks,
             self.service_unreachable,
             self.lease_conflict,
             self.privacy,

@@ -13,6 +13,7 @@
  *   webhook-url                                    the URL the settings page tells to use
  *   erase    {"email"}                             run the plugin's personal data eraser
  *   retry    {"comment_id"}                        run a comment's scheduled retry now
+ *   fault    {"fault"}                             crash, slow or '' (the mu-plugin e2e-faults.php)
  *
  * @package CommentModerationService
  */
@@ -98,6 +99,10 @@ switch ( $command ) {
 		$job       = get_comment_meta( $id, '_cmsvc_retry', true );
 		do_action( 'cmsvc_retry', $id );
 		done( array( 'scheduled' => $scheduled, 'job' => $job ) );
+		break;
+	case 'fault':
+		update_option( 'cmsvc_e2e_fault', (string) $args['fault'] );
+		done( array( 'fault' => get_option( 'cmsvc_e2e_fault' ) ) );
 		break;
 	default:
 		fwrite( STDERR, "unknown command $command\n" );

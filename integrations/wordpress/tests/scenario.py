@@ -27,6 +27,10 @@ OFFLINE_OPEN = "Mình đọc lại lần nữa, vẫn thấy bài viết rất c
 CRASH = "Cảm ơn tòa soạn đã cập nhật tin tức nhanh chóng và đầy đủ."
 RACE = "Mình rất thích chuyên mục này, mong có thêm nhiều bài viết tương tự."
 LEASED = "Chính quyền xã đã trả lời kiến nghị của bà con chưa vậy?"
+AHEAD = "Chính quyền phường nên công khai tiến độ dự án này cho người dân biết."
+AHEAD_OFFLINE = "Bài viết phân tích rất kỹ lưỡng, cảm ơn nhóm phóng viên."
+BEHIND_OFFLINE = "Thông tin hữu ích quá, mình sẽ chia sẻ cho bạn bè cùng đọc."
+SKEW = 600  # seconds WordPress' clock is moved off the service's
 # The service's status -> WordPress' comment_approved, as the plugin maps them.
 WP_STATUS = {"published": "1", "pending": "0", "spam": "spam", "rejected": "trash"}
 
@@ -47,6 +51,12 @@ def status_event(service_id: str, status: str, at: datetime, actor: str = "lan")
             "actor": actor,
         },
     }
+
+
+def stamp(at: str) -> str:
+    """A time of the service (RFC 3339) as the plugin keeps it in _cmsvc_status_at."""
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def result(answer: Response) -> str:
@@ -434,6 +444,127 @@ class Scenario:
             (released.status, ran, row, mine),
         )
 
+    def own_events(self, service_id: str, action: str) -> list[dict[str, Any]]:
+        """The service's events of wp-admin's decisions `action` on a comment."""
+        return [
+            e
+            for e in self.svc.events(service_id)
+            if e["actor"] == f"site:wp-admin:{ADMIN}" and e["action"] == action
+        ]
+
+    def moderator(self, service_id: str, action: str) -> int:
+        """A moderator decides in the service; the answer's status."""
+        path = f"/v1/comments/{service_id}/decision"
+        return self.svc.call("POST", path, self.svc.moderator, {"action": action}).status
+
+    def clock_ahead(self) -> None:
+        """WordPress' clock 10 min ahead: a moderator's decision after wp-admin's still applies."""
+        self.wp.skew(SKEW)
+        try:
+            row = self.post("ahead", "Lê Thị Cúc", "cuc@example.org", AHEAD)
+            self.mapped("ahead", row, {"pending"})
+            comment_id, service_id = self.ids["ahead"], row["_cmsvc_id"]
+            self.admin.row_action(comment_id, "approvecomment")
+            mine = self.own_events(service_id, "approve")
+            exact = stamp(mine[0]["created_at"]) if mine else "(no event)"
+            try:
+                wait_until(
+                    "stamp", lambda: self.wp.comment(comment_id)["_cmsvc_status_at"] == exact, 10
+                )
+                dated = True
+            except TimeoutError:
+                dated = False
+            row = self.wp.comment(comment_id)
+            self.checks.check(
+                "clock 10 min ahead: wp-admin's approve is dated by the service's clock "
+                "(its event's created_at), not by WordPress'",
+                dated and row["comment_approved"] == "1",
+                (exact, row),
+            )
+            status = self.moderator(service_id, "reject")
+            try:
+                took = self.wait_status(comment_id, "trash")
+                applied = True
+            except TimeoutError:
+                took, applied = 0.0, False
+            self.checks.check(
+                f"clock 10 min ahead: the moderator's later reject applies ({took:.1f} s), "
+                "not taken for older than wp-admin's approve",
+                status == 200 and applied,
+                (status, self.wp.comment(comment_id)),
+            )
+        finally:
+            self.wp.skew(0)
+
+    def clock_ahead_offline(self) -> None:
+        """Ahead, service unreachable: a moderator's decision after wp-admin's unsent one wins."""
+        self.wp.skew(SKEW)
+        try:
+            # The service's answer to this post tells WordPress how far off its clock is.
+            row = self.post("ahead-offline", "Nguyễn Văn An", "an@example.com", AHEAD_OFFLINE)
+            comment_id, service_id = self.ids["ahead-offline"], row["_cmsvc_id"]
+            self.admin.save_settings(
+                {"service_url": f"http://127.0.0.1:{free_port()}", "fail_mode": "hold"}
+            )
+            self.admin.row_action(comment_id, "spamcomment")
+            row = self.wp.comment(comment_id)
+            waiting = self.waiting(row).get("action") == "spam"
+            # WordPress dates its unsent decision with the service's time estimated to about
+            # half a second: the moderator decides clearly later.
+            time.sleep(1.5)
+            status = self.moderator(service_id, "reject")
+            try:
+                took = self.wait_status(comment_id, "trash")
+                applied = True
+            except TimeoutError:
+                took, applied = 0.0, False
+            row = self.wp.comment(comment_id)
+            self.checks.check(
+                "clock 10 min ahead, service unreachable: a moderator's reject made 1.5 s after "
+                f"wp-admin's unsent spam applies ({took:.1f} s) and replaces the waiting spam",
+                waiting and status == 200 and applied and not self.waiting(row),
+                (waiting, status, row),
+            )
+        finally:
+            self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
+            self.wp.skew(0)
+
+    def clock_behind_offline(self) -> None:
+        """Behind, service unreachable: an event older than wp-admin's unsent decision is stale."""
+        self.wp.skew(-SKEW)
+        try:
+            row = self.post("behind-offline", "Nguyễn Văn An", "an@example.com", BEHIND_OFFLINE)
+            comment_id, service_id = self.ids["behind-offline"], row["_cmsvc_id"]
+            self.admin.save_settings(
+                {"service_url": f"http://127.0.0.1:{free_port()}", "fail_mode": "hold"}
+            )
+            before = datetime.now(UTC)
+            self.admin.row_action(comment_id, "spamcomment")
+            # A moderator's event from before wp-admin's spam, delivered after it.
+            older = status_event(service_id, "published", before - timedelta(seconds=2))
+            body, headers = signed(self.svc.secret, older)
+            answer = http("POST", self.wp.tool("webhook-url"), body, headers)
+            row = self.wp.comment(comment_id)
+            self.checks.check(
+                "clock 10 min behind, service unreachable: an event older than wp-admin's "
+                "unsent spam is stale; the spam stays and waits",
+                result(answer) == "stale"
+                and row["comment_approved"] == "spam"
+                and self.waiting(row).get("action") == "spam",
+                (answer.status, answer.body[:200], row),
+            )
+            self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
+            ran = self.wp.tool("retry", {"comment_id": comment_id})
+            self.checks.check(
+                "clock 10 min behind: the waiting spam, retried, is recorded by the service",
+                len(self.own_events(service_id, "spam")) == 1
+                and self.svc.comment(service_id)["status"] == "spam",
+                ran,
+            )
+        finally:
+            self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
+            self.wp.skew(0)
+
     def privacy(self) -> None:
         """Erasing a commenter's personal data in WordPress erases their comments in the service."""
         service_id = self.wp.comment(self.ids["honeypot"])["_cmsvc_id"]
@@ -456,6 +587,9 @@ class Scenario:
             self.interrupted_webhooks,
             self.service_unreachable,
             self.lease_conflict,
+            self.clock_ahead,
+            self.clock_ahead_offline,
+            self.clock_behind_offline,
             self.privacy,
         ):
             print(f"- {part.__doc__}", flush=True)

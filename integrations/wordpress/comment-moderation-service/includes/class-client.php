@@ -31,6 +31,13 @@ final class Client {
 	private array $settings;
 
 	/**
+	 * The service's clock at its last answer (its Date header), as Clock::answered() makes it.
+	 *
+	 * @var string|null
+	 */
+	private ?string $answered_at = null;
+
+	/**
 	 * Reads the settings once.
 	 */
 	public function __construct() {
@@ -79,6 +86,14 @@ final class Client {
 	}
 
 	/**
+	 * The service's time of its answer to the last call: its Date header, rounded up to the
+	 * end of that second (later than what the service did before answering); null without.
+	 */
+	public function answered_at(): ?string {
+		return $this->answered_at;
+	}
+
+	/**
 	 * One JSON POST; a WP_Error for no answer or an answer other than 2xx.
 	 *
 	 * @param string               $path Path under the service URL.
@@ -86,7 +101,8 @@ final class Client {
 	 * @return array<string, mixed>|WP_Error
 	 */
 	private function post( string $path, array $body ) {
-		$response = wp_remote_post(
+		$this->answered_at = null;
+		$response          = wp_remote_post(
 			$this->settings['service_url'] . $path,
 			array(
 				'timeout'     => (float) $this->settings['timeout'],
@@ -102,8 +118,10 @@ final class Client {
 		if ( is_wp_error( $response ) ) {
 			return $response;
 		}
-		$code    = (int) wp_remote_retrieve_response_code( $response );
-		$decoded = json_decode( wp_remote_retrieve_body( $response ), true );
+		$date              = wp_remote_retrieve_header( $response, 'date' );
+		$this->answered_at = Clock::answered( is_array( $date ) ? (string) reset( $date ) : (string) $date );
+		$code              = (int) wp_remote_retrieve_response_code( $response );
+		$decoded           = json_decode( wp_remote_retrieve_body( $response ), true );
 		if ( $code < 200 || $code >= 300 || ! is_array( $decoded ) ) {
 			$detail = is_array( $decoded ) ? (string) ( $decoded['detail'] ?? $decoded['title'] ?? '' ) : '';
 			return new WP_Error( 'cmsvc_http_' . $code, trim( "HTTP $code $detail" ), $decoded );

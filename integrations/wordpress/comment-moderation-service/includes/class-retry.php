@@ -127,11 +127,12 @@ final class Retry {
 	 */
 	private function decision( int $comment_id, string $action, string $actor ) {
 		$service_id = (string) get_comment_meta( $comment_id, META_ID, true );
-		$answer     = ( new Client() )->decide( $service_id, $action, $actor );
+		$client     = new Client();
+		$answer     = $client->decide( $service_id, $action, $actor );
 		if ( is_wp_error( $answer ) ) {
 			return $answer;
 		}
-		Statuses::remember( $comment_id, (string) ( $answer['status'] ?? '' ), (string) Statuses::stamp() );
+		Statuses::remember_own( $comment_id, (string) ( $answer['status'] ?? '' ), $client->answered_at() ?? Clock::now() );
 		return true;
 	}
 

@@ -129,16 +129,23 @@ final class Webhook {
 		if ( null === $comment_id || null === Statuses::to_wordpress( $status ) || null === $at ) {
 			return 'unknown';
 		}
+		// Newer-wins compares the service's times only (see Clock): created_at with stamps of
+		// earlier events or of the service's answers, never with WordPress' clock.
+		$own = str_starts_with( (string) ( $comment['actor'] ?? '' ), 'site:' );
+		if ( $own && Statuses::echoes( $comment_id, $status, $at ) ) {
+			Statuses::remember( $comment_id, $status, $at ); // The exact time of this site's decision.
+			return 'own';
+		}
 		if ( $at <= (string) get_comment_meta( $comment_id, META_STATUS_AT, true ) ) {
 			return 'stale'; // A newer change was applied already.
 		}
-		if ( str_starts_with( (string) ( $comment['actor'] ?? '' ), 'site:' ) ) {
+		if ( $own ) {
 			Statuses::remember( $comment_id, $status, $at ); // This site's own decision.
 			return 'own';
 		}
 		$this->feedback->quietly( static fn() => Statuses::apply( $comment_id, $status ) );
 		Statuses::remember( $comment_id, $status, $at );
-		if ( '' !== (string) get_comment_meta( $comment_id, META_RETRY, true ) ) {
+		if ( '' !== get_comment_meta( $comment_id, META_RETRY, true ) ) { // An array when there is one.
 			Retry::done( $comment_id ); // A wp-admin decision still waiting is older than this.
 		}
 		return 'applied';

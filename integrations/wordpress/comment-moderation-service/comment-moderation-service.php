@@ -21,9 +21,12 @@ const VERSION = '0.1.0';
 const OPTION = 'cmsvc_settings';
 // Comment meta: the service's id of the comment, its status there, and the time (UTC,
 // Y-m-d\TH:i:s.u) of the last status applied, so that an older webhook never undoes a newer one.
+// That time is always one of the service's clock, never WordPress' (see Clock). While it is the
+// rounded time of this site's own decision, META_OWN_AFTER keeps the one before.
 const META_ID        = '_cmsvc_id';
 const META_STATUS    = '_cmsvc_status';
 const META_STATUS_AT = '_cmsvc_status_at';
+const META_OWN_AFTER = '_cmsvc_own_after';
 // Why the service could not be asked (unreachable, an error answer); the fail mode applied.
 const META_ERROR = '_cmsvc_error';
 // What is still to be sent (a comment or a decision), retried by WP-Cron: see Retry.
@@ -33,6 +36,7 @@ const REST_NAMESPACE = 'comment-moderation/v1';
 const REST_ROUTE     = '/webhook';
 
 require_once __DIR__ . '/includes/class-settings.php';
+require_once __DIR__ . '/includes/class-clock.php';
 require_once __DIR__ . '/includes/class-client.php';
 require_once __DIR__ . '/includes/class-statuses.php';
 require_once __DIR__ . '/includes/class-intake.php';

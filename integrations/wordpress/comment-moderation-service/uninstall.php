@@ -10,7 +10,8 @@ defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 global $wpdb;
 delete_option( 'cmsvc_settings' );
 delete_option( 'cmsvc_db_version' );
+delete_option( 'cmsvc_clock_offset' );
 $wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}cmsvc_webhook_events" ); // phpcs:ignore WordPress.DB
-foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error' ) as $cmsvc_key ) {
+foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_own_after', '_cmsvc_error', '_cmsvc_retry' ) as $cmsvc_key ) {
 	delete_metadata( 'comment', 0, $cmsvc_key, '', true );
 }

@@ -29,6 +29,9 @@ class WordPress:
 
     root: Path
     url: str
+    # The environment of its PHP (php -S and wp-tool.php): the clock of machine.php_clock().
+    env: dict[str, str] | None = None
+    clock: Path | None = None
 
     def tool(self, command: str, args: dict[str, Any] | None = None) -> Any:
         """Run wp-tool.php; its JSON output."""
@@ -39,7 +42,13 @@ class WordPress:
             command,
             json.dumps({"url": self.url, **(args or {})}),
         ]
-        return json.loads(run(cmd))
+        return json.loads(run(cmd, self.env))
+
+    def skew(self, seconds: int) -> None:
+        """Set WordPress' clock (its PHP's) this many seconds off the machine's, from now on."""
+        if self.clock is None:
+            raise AssertionError("WordPress' clock cannot be moved (no libfaketime)")
+        self.clock.write_text(f"{seconds:+d}\n")
 
     def comments(self) -> dict[int, dict[str, str]]:
         """Every comment with the plugin's meta, by id."""

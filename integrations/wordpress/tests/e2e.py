@@ -7,8 +7,9 @@ failed: the plugin or the service misbehaved.
 Steps: a fresh service database and a `moderation serve`; a copy of Debian's WordPress on a
 fresh MariaDB database, served by `php -S`; the plugin installed and configured; comments posted
 through wp-comments-post.php with the form's own fields; decisions taken in the service
-(webhooks), in wp-admin (feedback), forged and repeated webhooks, the fail modes and the retries
-once the service is back, the personal data eraser.
+(webhooks), in wp-admin (feedback), forged, repeated, interrupted and concurrent webhooks, the
+fail modes and the retries once the service is back, a moderator's lease, WordPress' clock moved
+minutes off the service's (libfaketime), the personal data eraser.
 
 Modules: harness (HTTP, forms, checks, processes), actors (WordPress, wp-admin, the service),
 machine (databases, the WordPress copy, the service's CLI), scenario (the checks).
@@ -33,6 +34,7 @@ from machine import (
     POSTGRES,
     environment,
     mariadb,
+    php_clock,
     postgres,
     preflight,
     start_service,
@@ -50,7 +52,10 @@ def main() -> int:
     checks = Checks()
     with tempfile.TemporaryDirectory(prefix="wp-e2e-") as tmp_name, contextlib.ExitStack() as stack:
         tmp = Path(tmp_name)
-        wp = WordPress(tmp / "wordpress", f"http://127.0.0.1:{free_port()}")
+        clock = tmp / "wordpress-clock"
+        wp = WordPress(
+            tmp / "wordpress", f"http://127.0.0.1:{free_port()}", php_clock(clock), clock
+        )
         environment("MariaDB at " + MARIADB, lambda: mariadb("createdb", name))
         stack.callback(mariadb, "dropdb", name)
         environment("PostgreSQL at " + POSTGRES, lambda: postgres("CREATE DATABASE", name))
@@ -72,7 +77,7 @@ def main() -> int:
             return 1
         svc, env = start_service(tmp, f"{POSTGRES}/{name}", wp.tool("webhook-url"))
         stack.enter_context(background([str(MODERATION), "serve"], tmp / "service.log", env))
-        php_env = {**os.environ, "PHP_CLI_SERVER_WORKERS": "4"}
+        php_env = {**(wp.env or os.environ), "PHP_CLI_SERVER_WORKERS": "4"}
         php = ["php", "-S", wp.url.removeprefix("http://"), "-t", str(wp.root)]
         stack.enter_context(background(php, tmp / "php-server.log", php_env))
         wait_until("service ready", lambda: http("GET", svc.url + "/readyz").status == 200, 90)

@@ -12,7 +12,8 @@ skip() {
     exit 0
 }
 
-PACKAGES=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl php-mbstring php-intl php-xml postgresql-client)
+# libfaketime: the test moves WordPress' clock minutes off the service's.
+PACKAGES=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl php-mbstring php-intl php-xml postgresql-client libfaketime)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -23,6 +23,8 @@ MARIADB_USER = os.environ.get("WP_E2E_MARIADB_USER", "root")
 MARIADB_PASSWORD = os.environ.get("WP_E2E_MARIADB_PASSWORD", "")
 POSTGRES = os.environ.get("WP_E2E_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 WATCHED = "chính quyền"  # a watched term of the site's policy: such comments are held
+# libfaketime (Debian package libfaketime): WordPress' clock, moved by the test, is its PHP's.
+FAKETIME = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), None)
 
 
 def write_wordpress(root: Path, db_name: str, log: Path) -> None:
@@ -51,6 +53,39 @@ require_once ABSPATH . 'wp-settings.php';
     (mu / "e2e-no-flood.php").write_text(
         "<?php\nadd_filter('comment_flood_filter', '__return_false');\n"
     )
+    (mu / "e2e-faults.php").write_text(FAULTS)
+
+
+# Faults the test injects where the plugin applies a webhook, just before WordPress marks a
+# comment spam (wp-tool.php fault): "crash" once, a fatal error that no try/catch sees, as a
+# timeout would be; "slow", a pause, so that concurrent deliveries of one event overlap.
+FAULTS = """<?php
+add_action( 'spam_comment', function () {
+	$fault = get_option( 'cmsvc_e2e_fault' );
+	if ( 'crash' === $fault ) {
+		update_option( 'cmsvc_e2e_fault', '' );
+		trigger_error( 'e2e: simulated fatal error while a webhook is applied', E_USER_ERROR );
+	}
+	if ( 'slow' === $fault ) {
+		sleep( 2 );
+	}
+} );
+"""
+
+
+def php_clock(clock: Path) -> dict[str, str]:
+    """The environment of WordPress' PHP, whose clock is moved by what the file `clock` says."""
+    # "+600": 10 minutes ahead; read at every call; monotonic time and file times untouched.
+    clock.write_text("+0\n")
+    assert FAKETIME is not None
+    return {
+        **os.environ,
+        "LD_PRELOAD": str(FAKETIME),
+        "FAKETIME_TIMESTAMP_FILE": str(clock),
+        "FAKETIME_NO_CACHE": "1",
+        "DONT_FAKE_MONOTONIC": "1",
+        "NO_FAKE_STAT": "1",
+    }
 
 
 def mariadb(command: str, name: str) -> None:
@@ -110,6 +145,8 @@ def preflight() -> None:
             raise Skip(f"{tool} is not installed")
     if not (WP_SOURCE / "wp-settings.php").exists():
         raise Skip(f"no WordPress at {WP_SOURCE} (Debian package 'wordpress')")
+    if FAKETIME is None:
+        raise Skip("no libfaketime (Debian package libfaketime)")
     if not MODERATION.exists():
         raise Skip(f"no {MODERATION}: run with the project's .venv/bin/python")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 import traceback
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
 from actors import ADMIN, SLUG, Admin, Service, WordPress, signed
-from harness import Checks, free_port, http, wait_until
+from harness import Checks, Response, free_port, http, wait_until
 
 CLEAN = "Bài viết rất hay, cảm ơn tác giả! Mong toà soạn có thêm nhiều bài phân tích như thế này."
 ABUSIVE = "Đồ ngu như chó, câm mồm đi thằng óc lợn"
@@ -23,8 +24,47 @@ HELD_REJECT = "Tôi không đồng ý, chính quyền nên lắng nghe người 
 BOT = "Chào bạn, bài viết hay lắm, cảm ơn nhé."
 OFFLINE_HOLD = "Cảm ơn phóng viên, thông tin rất hữu ích."
 OFFLINE_OPEN = "Mình đọc lại lần nữa, vẫn thấy bài viết rất có giá trị."
+CRASH = "Cảm ơn tòa soạn đã cập nhật tin tức nhanh chóng và đầy đủ."
+RACE = "Mình rất thích chuyên mục này, mong có thêm nhiều bài viết tương tự."
+LEASED = "Chính quyền xã đã trả lời kiến nghị của bà con chưa vậy?"
+AHEAD = "Chính quyền phường nên công khai tiến độ dự án này cho người dân biết."
+AHEAD_OFFLINE = "Bài viết phân tích rất kỹ lưỡng, cảm ơn nhóm phóng viên."
+BEHIND_OFFLINE = "Thông tin hữu ích quá, mình sẽ chia sẻ cho bạn bè cùng đọc."
+SKEW = 600  # seconds WordPress' clock is moved off the service's
 # The service's status -> WordPress' comment_approved, as the plugin maps them.
 WP_STATUS = {"published": "1", "pending": "0", "spam": "spam", "rejected": "trash"}
+
+
+def status_event(service_id: str, status: str, at: datetime, actor: str = "lan") -> dict[str, Any]:
+    """A comment.status_changed event as the service sends it (a new event id)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event": "comment.status_changed",
+        "created_at": at.isoformat().replace("+00:00", "Z"),
+        "site": SLUG,
+        "comment": {
+            "id": service_id,
+            "thread": "post-1",
+            "status": status,
+            "previous_status": "pending",
+            "action": "reject",
+            "actor": actor,
+        },
+    }
+
+
+def stamp(at: str) -> str:
+    """A time of the service (RFC 3339) as the plugin keeps it in _cmsvc_status_at."""
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def result(answer: Response) -> str:
+    """What the plugin's webhook says it did ("applied", "duplicate", ...); "" when not JSON."""
+    try:
+        return str(answer.json().get("result", ""))
+    except ValueError:
+        return ""
 
 
 class Scenario:
@@ -201,21 +241,8 @@ class Scenario:
         service_id = self.wp.comment(comment_id)["_cmsvc_id"]
         now = datetime.now(UTC)
 
-        def event(status: str, at: datetime, event_id: str | None = None) -> dict[str, Any]:
-            return {
-                "event_id": event_id or str(uuid.uuid4()),
-                "event": "comment.status_changed",
-                "created_at": at.isoformat().replace("+00:00", "Z"),
-                "site": SLUG,
-                "comment": {
-                    "id": service_id,
-                    "thread": "post-1",
-                    "status": status,
-                    "previous_status": "spam",
-                    "action": "reject",
-                    "actor": "lan",
-                },
-            }
+        def event(status: str, at: datetime) -> dict[str, Any]:
+            return status_event(service_id, status, at)
 
         body, headers = signed(self.svc.secret, event("published", now + timedelta(seconds=5)))
         forged = http(
@@ -249,6 +276,57 @@ class Scenario:
             "an older event does not undo a newer one",
             stale == "stale" and row["comment_approved"] == "trash",
             (stale, row),
+        )
+
+    def interrupted_webhooks(self) -> None:
+        """A delivery cut short by a fatal error is applied on retry; concurrent copies once."""
+        url = self.wp.tool("webhook-url")
+        for name, text in (("crash", CRASH), ("race", RACE)):
+            row = self.post(name, "Nguyễn Văn An", "an@example.com", text)
+            self.mapped(name, row, {"published", "pending"})
+        comment_id = self.ids["crash"]
+        service_id = self.wp.comment(comment_id)["_cmsvc_id"]
+        body, headers = signed(self.svc.secret, status_event(service_id, "spam", datetime.now(UTC)))
+        self.wp.tool("fault", {"fault": "crash"})
+        first = http("POST", url, body, headers)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "webhook cut short by a PHP fatal error while applied: 500, comment unchanged",
+            first.status == 500 and row["comment_approved"] in ("0", "1"),
+            (first.status, first.body[:200], row),
+        )
+        again = http("POST", url, body, headers)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "the service's retry of that event is applied (not answered duplicate)",
+            again.status == 200
+            and result(again) == "applied"
+            and row["comment_approved"] == "spam",
+            (again.status, again.body[:200], row),
+        )
+        comment_id = self.ids["race"]
+        service_id = self.wp.comment(comment_id)["_cmsvc_id"]
+        body, headers = signed(self.svc.secret, status_event(service_id, "spam", datetime.now(UTC)))
+        self.wp.tool("fault", {"fault": "slow"})
+        try:
+            with ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(lambda _: http("POST", url, body, headers), range(3)))
+        finally:
+            self.wp.tool("fault", {"fault": ""})
+        seen = sorted(f"{a.status} {result(a)}" for a in answers)
+        self.checks.check(
+            "3 copies of one event at once: applied by one, the others answered 409 (retried)",
+            seen.count("200 applied") == 1
+            and "409 being applied" in seen
+            and set(seen) <= {"200 applied", "409 being applied", "200 duplicate"},
+            seen,
+        )
+        later = http("POST", url, body, headers)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "a copy after that one was applied: duplicate; the comment is spam",
+            result(later) == "duplicate" and row["comment_approved"] == "spam",
+            (later.status, later.body[:200], row),
         )
 
     def service_unreachable(self) -> None:
@@ -310,6 +388,183 @@ class Scenario:
             (ran, mine),
         )
 
+    @staticmethod
+    def waiting(row: dict[str, Any]) -> dict[str, Any]:
+        """A comment's job waiting for WP-Cron (its _cmsvc_retry meta); {} when none."""
+        job = row.get("_cmsvc_retry")
+        return job if isinstance(job, dict) else {}
+
+    def lease_conflict(self) -> None:
+        """A moderator's live lease: wp-admin's decision answered 409 waits and is sent later."""
+        row = self.post("leased", "Lê Thị Cúc", "cuc@example.org", LEASED)
+        self.mapped("leased", row, {"pending"})
+        comment_id, service_id = self.ids["leased"], row["_cmsvc_id"]
+        claimed = self.svc.call(
+            "POST", f"/v1/sites/{SLUG}/queue/claim", self.svc.moderator, {"limit": 100}
+        )
+        held = [i["id"] for i in claimed.json().get("items", [])] if claimed.status == 200 else []
+        self.checks.check(
+            "leased: the moderator claims it (a live lease)", service_id in held, claimed.body[:300]
+        )
+        self.admin.row_action(comment_id, "spamcomment")
+        row = self.wp.comment(comment_id)
+        job = self.waiting(row)
+        self.checks.check(
+            "leased: wp-admin's spam answered 409 applies in WordPress and waits for a retry",
+            row["comment_approved"] == "spam"
+            and "409" in row["_cmsvc_error"]
+            and job.get("kind") == "decision"
+            and job.get("action") == "spam",
+            row,
+        )
+        ran = self.wp.tool("retry", {"comment_id": comment_id})
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "leased: retried while the lease lives, 409 again, tried again later (attempt 2)",
+            ran["scheduled"]
+            and self.waiting(row).get("attempt") == 2
+            and self.svc.comment(service_id)["status"] == "pending",
+            (ran, row),
+        )
+        released = self.svc.call("POST", f"/v1/sites/{SLUG}/queue/release", self.svc.moderator, {})
+        ran = self.wp.tool("retry", {"comment_id": comment_id})
+        row = self.wp.comment(comment_id)
+        mine = [
+            e
+            for e in self.svc.events(service_id)
+            if e["actor"] == f"site:wp-admin:{ADMIN}" and e["action"] == "spam"
+        ]
+        self.checks.check(
+            "leased: once the lease is released, the retried spam is recorded by the service",
+            released.status == 200
+            and len(mine) == 1
+            and self.svc.comment(service_id)["status"] == "spam"
+            and not self.waiting(row)
+            and not row["_cmsvc_error"],
+            (released.status, ran, row, mine),
+        )
+
+    def own_events(self, service_id: str, action: str) -> list[dict[str, Any]]:
+        """The service's events of wp-admin's decisions `action` on a comment."""
+        return [
+            e
+            for e in self.svc.events(service_id)
+            if e["actor"] == f"site:wp-admin:{ADMIN}" and e["action"] == action
+        ]
+
+    def moderator(self, service_id: str, action: str) -> int:
+        """A moderator decides in the service; the answer's status."""
+        path = f"/v1/comments/{service_id}/decision"
+        return self.svc.call("POST", path, self.svc.moderator, {"action": action}).status
+
+    def clock_ahead(self) -> None:
+        """WordPress' clock 10 min ahead: a moderator's decision after wp-admin's still applies."""
+        self.wp.skew(SKEW)
+        try:
+            row = self.post("ahead", "Lê Thị Cúc", "cuc@example.org", AHEAD)
+            self.mapped("ahead", row, {"pending"})
+            comment_id, service_id = self.ids["ahead"], row["_cmsvc_id"]
+            self.admin.row_action(comment_id, "approvecomment")
+            mine = self.own_events(service_id, "approve")
+            exact = stamp(mine[0]["created_at"]) if mine else "(no event)"
+            try:
+                wait_until(
+                    "stamp", lambda: self.wp.comment(comment_id)["_cmsvc_status_at"] == exact, 10
+                )
+                dated = True
+            except TimeoutError:
+                dated = False
+            row = self.wp.comment(comment_id)
+            self.checks.check(
+                "clock 10 min ahead: wp-admin's approve is dated by the service's clock "
+                "(its event's created_at), not by WordPress'",
+                dated and row["comment_approved"] == "1",
+                (exact, row),
+            )
+            status = self.moderator(service_id, "reject")
+            try:
+                took = self.wait_status(comment_id, "trash")
+                applied = True
+            except TimeoutError:
+                took, applied = 0.0, False
+            self.checks.check(
+                f"clock 10 min ahead: the moderator's later reject applies ({took:.1f} s), "
+                "not taken for older than wp-admin's approve",
+                status == 200 and applied,
+                (status, self.wp.comment(comment_id)),
+            )
+        finally:
+            self.wp.skew(0)
+
+    def clock_ahead_offline(self) -> None:
+        """Ahead, service unreachable: a moderator's decision after wp-admin's unsent one wins."""
+        self.wp.skew(SKEW)
+        try:
+            # The service's answer to this post tells WordPress how far off its clock is.
+            row = self.post("ahead-offline", "Nguyễn Văn An", "an@example.com", AHEAD_OFFLINE)
+            comment_id, service_id = self.ids["ahead-offline"], row["_cmsvc_id"]
+            self.admin.save_settings(
+                {"service_url": f"http://127.0.0.1:{free_port()}", "fail_mode": "hold"}
+            )
+            self.admin.row_action(comment_id, "spamcomment")
+            row = self.wp.comment(comment_id)
+            waiting = self.waiting(row).get("action") == "spam"
+            # WordPress dates its unsent decision with the service's time estimated to about
+            # half a second: the moderator decides clearly later.
+            time.sleep(1.5)
+            status = self.moderator(service_id, "reject")
+            try:
+                took = self.wait_status(comment_id, "trash")
+                applied = True
+            except TimeoutError:
+                took, applied = 0.0, False
+            row = self.wp.comment(comment_id)
+            self.checks.check(
+                "clock 10 min ahead, service unreachable: a moderator's reject made 1.5 s after "
+                f"wp-admin's unsent spam applies ({took:.1f} s) and replaces the waiting spam",
+                waiting and status == 200 and applied and not self.waiting(row),
+                (waiting, status, row),
+            )
+        finally:
+            self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
+            self.wp.skew(0)
+
+    def clock_behind_offline(self) -> None:
+        """Behind, service unreachable: an event older than wp-admin's unsent decision is stale."""
+        self.wp.skew(-SKEW)
+        try:
+            row = self.post("behind-offline", "Nguyễn Văn An", "an@example.com", BEHIND_OFFLINE)
+            comment_id, service_id = self.ids["behind-offline"], row["_cmsvc_id"]
+            self.admin.save_settings(
+                {"service_url": f"http://127.0.0.1:{free_port()}", "fail_mode": "hold"}
+            )
+            before = datetime.now(UTC)
+            self.admin.row_action(comment_id, "spamcomment")
+            # A moderator's event from before wp-admin's spam, delivered after it.
+            older = status_event(service_id, "published", before - timedelta(seconds=2))
+            body, headers = signed(self.svc.secret, older)
+            answer = http("POST", self.wp.tool("webhook-url"), body, headers)
+            row = self.wp.comment(comment_id)
+            self.checks.check(
+                "clock 10 min behind, service unreachable: an event older than wp-admin's "
+                "unsent spam is stale; the spam stays and waits",
+                result(answer) == "stale"
+                and row["comment_approved"] == "spam"
+                and self.waiting(row).get("action") == "spam",
+                (answer.status, answer.body[:200], row),
+            )
+            self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
+            ran = self.wp.tool("retry", {"comment_id": comment_id})
+            self.checks.check(
+                "clock 10 min behind: the waiting spam, retried, is recorded by the service",
+                len(self.own_events(service_id, "spam")) == 1
+                and self.svc.comment(service_id)["status"] == "spam",
+                ran,
+            )
+        finally:
+            self.admin.save_settings({"service_url": self.svc.url, "fail_mode": "hold"})
+            self.wp.skew(0)
+
     def privacy(self) -> None:
         """Erasing a commenter's personal data in WordPress erases their comments in the service."""
         service_id = self.wp.comment(self.ids["honeypot"])["_cmsvc_id"]
@@ -329,7 +584,12 @@ class Scenario:
             self.moderator_decides,
             self.admin_decides,
             self.forged_and_repeated_webhooks,
+            self.interrupted_webhooks,
             self.service_unreachable,
+            self.lease_conflict,
+            self.clock_ahead,
+            self.clock_ahead_offline,
+            self.clock_behind_offline,
             self.privacy,
         ):
             print(f"- {part.__doc__}", flush=True)

@@ -13,6 +13,7 @@
  *   webhook-url                                    the URL the settings page tells to use
  *   erase    {"email"}                             run the plugin's personal data eraser
  *   retry    {"comment_id"}                        run a comment's scheduled retry now
+ *   fault    {"fault"}                             crash, slow or '' (the mu-plugin e2e-faults.php)
  *
  * @package CommentModerationService
  */
@@ -79,7 +80,7 @@ switch ( $command ) {
 		global $wpdb;
 		$rows = $wpdb->get_results( "SELECT comment_ID, comment_post_ID, comment_author, comment_content, comment_approved FROM $wpdb->comments ORDER BY comment_ID", ARRAY_A );
 		foreach ( $rows as &$row ) {
-			foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error' ) as $key ) {
+			foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error', '_cmsvc_retry' ) as $key ) {
 				$row[ $key ] = get_comment_meta( (int) $row['comment_ID'], $key, true );
 			}
 		}
@@ -98,6 +99,10 @@ switch ( $command ) {
 		$job       = get_comment_meta( $id, '_cmsvc_retry', true );
 		do_action( 'cmsvc_retry', $id );
 		done( array( 'scheduled' => $scheduled, 'job' => $job ) );
+		break;
+	case 'fault':
+		update_option( 'cmsvc_e2e_fault', (string) $args['fault'] );
+		done( array( 'fault' => get_option( 'cmsvc_e2e_fault' ) ) );
 		break;
 	default:
 		fwrite( STDERR, "unknown command $command\n" );

@@ -17,11 +17,25 @@ defined( 'ABSPATH' ) || exit;
 final class Client {
 
 	/**
+	 * The error code of a decision refused because another moderator holds a live lease on the
+	 * comment: that 409 passes with time (the lease is released by the moderator's decision or
+	 * runs out), unlike a 409 elsewhere.
+	 */
+	public const LEASE_HELD = 'cmsvc_lease_held';
+
+	/**
 	 * Settings as Settings::get() returns them.
 	 *
 	 * @var array<string, mixed>
 	 */
 	private array $settings;
+
+	/**
+	 * The service's clock at its last answer (its Date header), as Clock::answered() makes it.
+	 *
+	 * @var string|null
+	 */
+	private ?string $answered_at = null;
 
 	/**
 	 * Reads the settings once.
@@ -41,7 +55,8 @@ final class Client {
 	}
 
 	/**
-	 * POST /v1/comments/{id}/decision with the site key; the answer (id, status, changed).
+	 * POST /v1/comments/{id}/decision with the site key; the answer (id, status, changed), or
+	 * a WP_Error, LEASE_HELD when a moderator holds a live lease on the comment.
 	 *
 	 * @param string $id     The service's comment id.
 	 * @param string $action approve, reject, spam or not_spam.
@@ -49,8 +64,15 @@ final class Client {
 	 * @return array<string, mixed>|WP_Error
 	 */
 	public function decide( string $id, string $action, string $actor ) {
-		$path = '/v1/comments/' . rawurlencode( $id ) . '/decision';
-		return $this->post( $path, array( 'action' => $action, 'actor' => mb_substr( $actor, 0, 100 ) ) );
+		$path   = '/v1/comments/' . rawurlencode( $id ) . '/decision';
+		$answer = $this->post( $path, array( 'action' => $action, 'actor' => mb_substr( $actor, 0, 100 ) ) );
+		if ( is_wp_error( $answer ) && 'cmsvc_http_409' === $answer->get_error_code() ) {
+			// This endpoint answers 409 only for a live lease (API.md). The service's problems all
+			// have the type about:blank, so the endpoint, not the type, tells this 409 from others
+			// (such as a name already taken), which stay cmsvc_http_409 and are not retried.
+			return new WP_Error( self::LEASE_HELD, $answer->get_error_message(), $answer->get_error_data() );
+		}
+		return $answer;
 	}
 
 	/**
@@ -64,6 +86,14 @@ final class Client {
 	}
 
 	/**
+	 * The service's time of its answer to the last call: its Date header, rounded up to the
+	 * end of that second (later than what the service did before answering); null without.
+	 */
+	public function answered_at(): ?string {
+		return $this->answered_at;
+	}
+
+	/**
 	 * One JSON POST; a WP_Error for no answer or an answer other than 2xx.
 	 *
 	 * @param string               $path Path under the service URL.
@@ -71,7 +101,8 @@ final class Client {
 	 * @return array<string, mixed>|WP_Error
 	 */
 	private function post( string $path, array $body ) {
-		$response = wp_remote_post(
+		$this->answered_at = null;
+		$response          = wp_remote_post(
 			$this->settings['service_url'] . $path,
 			array(
 				'timeout'     => (float) $this->settings['timeout'],
@@ -87,8 +118,10 @@ final class Client {
 		if ( is_wp_error( $response ) ) {
 			return $response;
 		}
-		$code    = (int) wp_remote_retrieve_response_code( $response );
-		$decoded = json_decode( wp_remote_retrieve_body( $response ), true );
+		$date              = wp_remote_retrieve_header( $response, 'date' );
+		$this->answered_at = Clock::answered( is_array( $date ) ? (string) reset( $date ) : (string) $date );
+		$code              = (int) wp_remote_retrieve_response_code( $response );
+		$decoded           = json_decode( wp_remote_retrieve_body( $response ), true );
 		if ( $code < 200 || $code >= 300 || ! is_array( $decoded ) ) {
 			$detail = is_array( $decoded ) ? (string) ( $decoded['detail'] ?? $decoded['title'] ?? '' ) : '';
 			return new WP_Error( 'cmsvc_http_' . $code, trim( "HTTP $code $detail" ), $decoded );

@@ -1,6 +1,6 @@
 <?php
 /**
- * Webhook event ids already received: delivery is at least once, so each is applied once.
+ * Webhook event ids already applied: delivery is at least once, so each is applied once.
  *
  * @package CommentModerationService
  */
@@ -10,7 +10,11 @@ namespace CommentModerationService;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * A table of event ids; the primary key settles concurrent deliveries of one event.
+ * A table of the event ids applied. An id is recorded once its event has been applied, not
+ * before: a delivery cut short by a fatal error or a timeout (which no try/catch sees) leaves
+ * no record, and the service's retry applies the event. Two deliveries of one event at once
+ * are kept apart by a named lock of the database server, which it frees when the connection
+ * of a request that died closes.
  */
 final class Events {
 
@@ -54,11 +58,54 @@ final class Events {
 	}
 
 	/**
-	 * Records an event id; false when it was already there (a repeated delivery).
+	 * Takes the lock of an event id without waiting; false when another delivery of the
+	 * event holds it (it is being applied right now).
 	 *
 	 * @param string $event_id The event's id.
 	 */
-	public static function claim( string $event_id ): bool {
+	public static function lock( string $event_id ): bool {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$got = $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', self::lock_name( $event_id ) ) );
+		if ( null === $got ) {
+			throw new \RuntimeException( 'cannot lock webhook event: ' . $wpdb->last_error );
+		}
+		return '1' === (string) $got;
+	}
+
+	/**
+	 * Gives back the lock of an event id.
+	 *
+	 * @param string $event_id The event's id.
+	 */
+	public static function unlock( string $event_id ): void {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::lock_name( $event_id ) ) );
+	}
+
+	/**
+	 * Whether an event id was applied already (a repeated delivery).
+	 *
+	 * @param string $event_id The event's id.
+	 */
+	public static function seen( string $event_id ): bool {
+		global $wpdb;
+		$table = self::table();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$found = $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM $table WHERE event_id = %s", $event_id ) );
+		if ( null === $found ) {
+			throw new \RuntimeException( 'cannot read webhook events: ' . $wpdb->last_error );
+		}
+		return (int) $found > 0;
+	}
+
+	/**
+	 * Records an event id once its event has been applied (received_at: when it was).
+	 *
+	 * @param string $event_id The event's id.
+	 */
+	public static function record( string $event_id ): void {
 		global $wpdb;
 		$table = self::table();
 		if ( wp_rand( 1, 100 ) === 1 ) {
@@ -69,17 +116,16 @@ final class Events {
 		if ( false === $added ) {
 			throw new \RuntimeException( 'cannot record webhook event: ' . $wpdb->last_error );
 		}
-		return 1 === $added;
 	}
 
 	/**
-	 * Forgets an event id whose processing failed, so that the retry is applied.
+	 * The name of an event id's lock. Lock names are server-wide and 64 characters at most:
+	 * a hash of this site's table and the id.
 	 *
 	 * @param string $event_id The event's id.
 	 */
-	public static function forget( string $event_id ): void {
-		global $wpdb;
-		$wpdb->delete( self::table(), array( 'event_id' => $event_id ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+	private static function lock_name( string $event_id ): string {
+		return 'cmsvc_event_' . md5( DB_NAME . '|' . self::table() . '|' . $event_id );
 	}
 
 	/**

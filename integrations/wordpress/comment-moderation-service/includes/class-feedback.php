@@ -64,19 +64,21 @@ final class Feedback {
 			return;
 		}
 		$actor  = self::actor();
-		$answer = ( new Client() )->decide( $service_id, $action, $actor );
+		$client = new Client();
+		$answer = $client->decide( $service_id, $action, $actor );
 		if ( is_wp_error( $answer ) ) {
 			update_comment_meta( $comment_id, META_ERROR, $action . ': ' . $answer->get_error_message() );
 			error_log( 'comment-moderation-service: decision ' . $action . ' not sent: ' . $answer->get_error_message() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 			if ( Retry::transient( $answer ) ) {
 				Retry::later( $comment_id, array( 'kind' => 'decision', 'action' => $action, 'actor' => $actor ) );
 			}
-			// A moderator's older decision arriving meanwhile must not undo this one.
-			update_comment_meta( $comment_id, META_STATUS_AT, (string) Statuses::stamp() );
+			// A moderator's older decision arriving meanwhile must not undo this one; older and
+			// newer by the service's clock (see Clock), WordPress' may be off.
+			Statuses::attempted( $comment_id, Clock::now() );
 			return;
 		}
 		Retry::done( $comment_id ); // A decision still waiting is older than this one.
-		Statuses::remember( $comment_id, (string) ( $answer['status'] ?? '' ), (string) Statuses::stamp() );
+		Statuses::remember_own( $comment_id, (string) ( $answer['status'] ?? '' ), $client->answered_at() ?? Clock::now() );
 	}
 
 	/**

@@ -43,11 +43,15 @@ final class Retry {
 	}
 
 	/**
-	 * Whether an error may pass with time (no answer, 408, 429, 5xx); a 4xx will not.
+	 * Whether an error may pass with time (no answer, 408, 429, 5xx, a decision refused while a
+	 * moderator holds a live lease on the comment); any other 4xx will not.
 	 *
 	 * @param WP_Error $error What the client returned.
 	 */
 	public static function transient( WP_Error $error ): bool {
+		if ( Client::LEASE_HELD === $error->get_error_code() ) {
+			return true; // The moderator decides, releases the claim, or the lease runs out.
+		}
 		if ( ! preg_match( '/^cmsvc_http_(\d+)$/', (string) $error->get_error_code(), $m ) ) {
 			return true;
 		}
@@ -123,11 +127,12 @@ final class Retry {
 	 */
 	private function decision( int $comment_id, string $action, string $actor ) {
 		$service_id = (string) get_comment_meta( $comment_id, META_ID, true );
-		$answer     = ( new Client() )->decide( $service_id, $action, $actor );
+		$client     = new Client();
+		$answer     = $client->decide( $service_id, $action, $actor );
 		if ( is_wp_error( $answer ) ) {
 			return $answer;
 		}
-		Statuses::remember( $comment_id, (string) ( $answer['status'] ?? '' ), (string) Statuses::stamp() );
+		Statuses::remember_own( $comment_id, (string) ( $answer['status'] ?? '' ), $client->answered_at() ?? Clock::now() );
 		return true;
 	}
 
@@ -155,9 +160,8 @@ final class Retry {
 			return true;
 		}
 		$action = Statuses::action_for( $now, Statuses::wordpress_name( $status ) );
-		if ( null !== $action ) {
-			$this->decision( $comment_id, $action, 'wordpress' );
-		}
-		return true;
+		// A decision that fails (a lease, the service gone again) fails this job: its next
+		// attempt posts the comment again (same idempotency key, same answer) and decides again.
+		return null === $action ? true : $this->decision( $comment_id, $action, 'wordpress' );
 	}
 }

@@ -70,11 +70,15 @@ final class Statuses {
 	}
 
 	/**
-	 * A time as the fixed-width UTC string kept in META_STATUS_AT (compares as text).
+	 * A time of the service (an event's created_at) as the fixed-width UTC string kept in
+	 * META_STATUS_AT (compares as text); null for anything else, never WordPress' "now".
 	 *
-	 * @param string $time An ISO 8601 time, or 'now'.
+	 * @param string $time An ISO 8601 time.
 	 */
-	public static function stamp( string $time = 'now' ): ?string {
+	public static function stamp( string $time ): ?string {
+		if ( ! preg_match( '/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/', $time ) ) {
+			return null;
+		}
 		try {
 			$at = new \DateTimeImmutable( $time, new \DateTimeZone( 'UTC' ) );
 		} catch ( \Exception $e ) {
@@ -84,15 +88,66 @@ final class Statuses {
 	}
 
 	/**
-	 * Records the service's status of a comment, and when it was set.
+	 * Records the service's status of a comment, and when the service set it (see Clock).
 	 *
 	 * @param int    $comment_id WordPress' comment id.
 	 * @param string $status     The service's status.
-	 * @param string $at         Its time, as stamp() makes it.
+	 * @param string $at         Its time on the service's clock, as stamp() makes it.
 	 */
 	public static function remember( int $comment_id, string $status, string $at ): void {
 		update_comment_meta( $comment_id, META_STATUS, $status );
 		update_comment_meta( $comment_id, META_STATUS_AT, $at );
+		delete_comment_meta( $comment_id, META_OWN_AFTER );
+	}
+
+	/**
+	 * Records a decision of this site that the service took: stamped with the service's time
+	 * of its answer (rounded up to the end of a second), and META_OWN_AFTER keeps the stamp
+	 * before it, so that the decision's own event can give the exact time (see echoes()).
+	 *
+	 * @param int         $comment_id WordPress' comment id.
+	 * @param string      $status     The service's status after the decision.
+	 * @param string|null $at         Client::answered_at() (else Clock::now()) of the answer.
+	 */
+	public static function remember_own( int $comment_id, string $status, ?string $at ): void {
+		$before = (string) get_comment_meta( $comment_id, META_STATUS_AT, true );
+		update_comment_meta( $comment_id, META_STATUS, $status );
+		if ( null !== $at && $at > $before ) {
+			update_comment_meta( $comment_id, META_STATUS_AT, $at );
+		}
+		update_comment_meta( $comment_id, META_OWN_AFTER, $before );
+	}
+
+	/**
+	 * Stamps a decision of this site that the service has not taken yet (it waits for a
+	 * retry) with the service's time of the attempt, so that an older event of the service
+	 * does not undo it while a newer one still does.
+	 *
+	 * @param int         $comment_id WordPress' comment id.
+	 * @param string|null $at         Clock::now() at the attempt.
+	 */
+	public static function attempted( int $comment_id, ?string $at ): void {
+		delete_comment_meta( $comment_id, META_OWN_AFTER ); // No event of it will come.
+		if ( null !== $at && $at > (string) get_comment_meta( $comment_id, META_STATUS_AT, true ) ) {
+			update_comment_meta( $comment_id, META_STATUS_AT, $at );
+		}
+	}
+
+	/**
+	 * Whether an event of this site is the one of its last decision: the status that decision
+	 * gave, at a time after the stamp before it. Its created_at is then that decision's exact
+	 * time, which replaces the stamp of the answer's second.
+	 *
+	 * @param int    $comment_id WordPress' comment id.
+	 * @param string $status     The event's status.
+	 * @param string $at         The event's created_at, as stamp() makes it.
+	 */
+	public static function echoes( int $comment_id, string $status, string $at ): bool {
+		if ( ! metadata_exists( 'comment', $comment_id, META_OWN_AFTER ) ) {
+			return false;
+		}
+		return (string) get_comment_meta( $comment_id, META_STATUS, true ) === $status
+			&& $at > (string) get_comment_meta( $comment_id, META_OWN_AFTER, true );
 	}
 
 	/**

@@ -14,7 +14,8 @@ defined( 'ABSPATH' ) || exit;
 
 /**
  * POST /wp-json/comment-moderation/v1/webhook: signature first, then de-duplication, then the
- * comment's new status (only when newer than the last one applied).
+ * comment's new status (only when newer than the last one applied), then the event's id
+ * recorded as applied.
  */
 final class Webhook {
 
@@ -78,15 +79,37 @@ final class Webhook {
 		if ( '' === $id || strlen( $id ) > 64 || ( '' !== $sent && $sent !== $id ) ) {
 			return self::answer( 400, 'no event id, or header and body disagree' );
 		}
-		if ( ! Events::claim( $id ) ) {
-			return self::answer( 200, 'duplicate' );
+		try {
+			return $this->once( $id, $event );
+		} catch ( \Throwable $e ) {
+			error_log( 'comment-moderation-service: webhook ' . $id . ' failed: ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			return self::answer( 500, 'not applied' ); // Not recorded: the service's retry applies it.
+		}
+	}
+
+	/**
+	 * Applies an event unless it was applied already, then records its id. Recorded only once
+	 * applied, so that a delivery cut short (a fatal error, a timeout) is applied by the
+	 * service's retry, never answered "duplicate"; applying again what was partly applied is
+	 * harmless (newer-wins on META_STATUS_AT). The event's lock keeps two deliveries of it
+	 * from applying it at once: the one that does not get it answers 409 and is retried.
+	 *
+	 * @param string               $id    The event's id.
+	 * @param array<string, mixed> $event The verified event.
+	 */
+	private function once( string $id, array $event ): WP_REST_Response {
+		if ( ! Events::lock( $id ) ) {
+			return self::answer( 409, 'being applied' );
 		}
 		try {
-			return self::answer( 200, $this->apply( $event ) );
-		} catch ( \Throwable $e ) {
-			Events::forget( $id ); // Not applied: the retry must be.
-			error_log( 'comment-moderation-service: webhook ' . $id . ' failed: ' . $e->getMessage() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-			return self::answer( 500, 'not applied' );
+			if ( Events::seen( $id ) ) {
+				return self::answer( 200, 'duplicate' );
+			}
+			$result = $this->apply( $event );
+			Events::record( $id );
+			return self::answer( 200, $result );
+		} finally {
+			Events::unlock( $id );
 		}
 	}
 
@@ -106,16 +129,23 @@ final class Webhook {
 		if ( null === $comment_id || null === Statuses::to_wordpress( $status ) || null === $at ) {
 			return 'unknown';
 		}
+		// Newer-wins compares the service's times only (see Clock): created_at with stamps of
+		// earlier events or of the service's answers, never with WordPress' clock.
+		$own = str_starts_with( (string) ( $comment['actor'] ?? '' ), 'site:' );
+		if ( $own && Statuses::echoes( $comment_id, $status, $at ) ) {
+			Statuses::remember( $comment_id, $status, $at ); // The exact time of this site's decision.
+			return 'own';
+		}
 		if ( $at <= (string) get_comment_meta( $comment_id, META_STATUS_AT, true ) ) {
 			return 'stale'; // A newer change was applied already.
 		}
-		if ( str_starts_with( (string) ( $comment['actor'] ?? '' ), 'site:' ) ) {
+		if ( $own ) {
 			Statuses::remember( $comment_id, $status, $at ); // This site's own decision.
 			return 'own';
 		}
 		$this->feedback->quietly( static fn() => Statuses::apply( $comment_id, $status ) );
 		Statuses::remember( $comment_id, $status, $at );
-		if ( '' !== (string) get_comment_meta( $comment_id, META_RETRY, true ) ) {
+		if ( '' !== get_comment_meta( $comment_id, META_RETRY, true ) ) { // An array when there is one.
 			Retry::done( $comment_id ); // A wp-admin decision still waiting is older than this.
 		}
 		return 'applied';

@@ -109,6 +109,8 @@ def start_service(tmp: Path, db_url: str, wp_webhook: str) -> tuple[Service, dic
         "MODERATION_SECRET": secrets.token_hex(32),
         "MODERATION_DATA_DIR": str(tmp / "service"),
         "MODERATION_WEBHOOK_POLL_SECONDS": "0.2",
+        # WordPress listens on loopback here; webhooks reach public addresses only by default
+        "MODERATION_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
         "MODERATION_WEBHOOK_BACKOFF_SECONDS": "0.5",
         "MODERATION_WEBHOOK_BACKOFF_CAP_SECONDS": "2",
         "MODERATION_PORT": str(free_port()),

@@ -20,7 +20,17 @@ from typing import Any
 
 import aiohttp
 
-from faults.common import Ledger, Receiver, Service, delivered, load, report, settle, verify
+from faults.common import (
+    Ledger,
+    Receiver,
+    Service,
+    delivered,
+    history_rules_on,
+    load,
+    report,
+    settle,
+    verify,
+)
 from moderation.commands import add_site
 
 BAD = ("acked but missing", "acked with another id", "stored without event", "duplicate keys",
@@ -75,6 +85,7 @@ async def main(args: argparse.Namespace) -> int:
         server = start_database(Path(folder))
         dsn = str(server.get_uri())
         site_key = await add_site(dsn, 5, "outage")
+        await history_rules_on(dsn, "outage")
         receiver = Receiver()
         await receiver.start(dsn, "outage")
         service = Service(dsn, args.workers, {"MODERATION_DB_TIMEOUT_SECONDS": "2"})

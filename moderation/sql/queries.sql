@@ -38,11 +38,6 @@ INSERT INTO users (site_id, username, role, token_hash)
 VALUES ($1, $2, $3, $4)
 RETURNING id;
 
--- name: rule_locks
--- Transaction-level advisory locks on the keys an insert's history rules count, taken in the
--- order given ($1, sorted by the caller).
-SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k;
-
 -- name: insert_comment
 -- One round trip: the comment, its first event and its webhook outbox row, or, when the
 -- idempotency key was already used by this site, the first comment unchanged. DO UPDATE
@@ -196,6 +191,10 @@ SELECT count(*) AS erased FROM gone;
 
 -- name: migration_lock
 SELECT pg_advisory_xact_lock(7387020211);
+
+-- name: type_names
+-- The SQL names of types by oid ($1), in the order given.
+SELECT format_type(t, NULL) AS name FROM unnest($1::oid[]) WITH ORDINALITY AS u (t, n) ORDER BY n;
 
 -- name: migration_table
 CREATE TABLE IF NOT EXISTS schema_migrations (

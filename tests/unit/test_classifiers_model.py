@@ -220,3 +220,18 @@ def test_gate_temperature_spreads_a_label_over_its_experts(tiny: Model) -> None:
     plain = experts_p[:, spam].mean(axis=1)
     assert np.allclose(flat.apply(z[:, :e], z[:, e:], 3)[:, 0], plain, atol=1e-6)
     assert tiny.mixture.temperature is not None  # trained models carry it through save/load
+
+
+def test_a_model_saved_before_gate_temperatures_still_loads(tiny: Model, tmp_path: Path) -> None:
+    import json
+    from dataclasses import replace
+
+    tiny.save(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    del meta["temperature"]
+    (tmp_path / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    old = Model.load(tmp_path)
+    assert old.mixture.temperature is None
+    texts = ["kết bạn zalo nhận quà", "hay quá", "đồ ngu"]
+    as_before = replace(tiny, mixture=replace(tiny.mixture, temperature=None))
+    assert np.allclose(old.probabilities(texts), as_before.probabilities(texts), atol=1e-3)

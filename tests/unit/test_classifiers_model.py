@@ -201,3 +201,37 @@ def test_shipped_model_dev_auc_if_data_present() -> None:
     dev = [e for e in load(root, own=False) if e.source == "vihsd" and e.split == "dev"]
     p = load_default().probabilities([e.text for e in dev])
     assert roc_auc_score([e.abuse for e in dev], p[:, 1]) > 0.9
+
+
+def test_gate_temperature_spreads_a_label_over_its_experts(tiny: Model) -> None:
+    from dataclasses import replace
+
+    texts = ["vay tiền nhanh lh 0912345678", "Great article, thanks", "đồ ngu"]
+    z = tiny.linear(texts)
+    e = len(tiny.experts)
+    mix = tiny.mixture
+    experts_p = mix.expert_probabilities(z[:, :e])
+    one = replace(mix, temperature=np.ones(3, dtype=np.float32))
+    none = replace(mix, temperature=None)
+    flat = replace(mix, temperature=np.zeros(3, dtype=np.float32))
+    assert np.allclose(one.apply(z[:, :e], z[:, e:], 3), none.apply(z[:, :e], z[:, e:], 3))
+    # at temperature 0 the gate says nothing: each label is the plain mean of its experts
+    spam = mix.expert_label == 0
+    plain = experts_p[:, spam].mean(axis=1)
+    assert np.allclose(flat.apply(z[:, :e], z[:, e:], 3)[:, 0], plain, atol=1e-6)
+    assert tiny.mixture.temperature is not None  # trained models carry it through save/load
+
+
+def test_a_model_saved_before_gate_temperatures_still_loads(tiny: Model, tmp_path: Path) -> None:
+    import json
+    from dataclasses import replace
+
+    tiny.save(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    del meta["temperature"]
+    (tmp_path / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    old = Model.load(tmp_path)
+    assert old.mixture.temperature is None
+    texts = ["kết bạn zalo nhận quà", "hay quá", "đồ ngu"]
+    as_before = replace(tiny, mixture=replace(tiny.mixture, temperature=None))
+    assert np.allclose(old.probabilities(texts), as_before.probabilities(texts), atol=1e-3)

@@ -79,11 +79,9 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
     """Skip asyncpg's per-release RESET ALL round trip.
 
     Safe because pooled connections never change session state: every query is one
-    autocommit statement or a transaction that ends before release (no SET, LISTEN or temp
-    tables); a transaction left open by a cancelled request is rolled back here.
+    autocommit statement (no SET, LISTEN or temp tables). A transaction left open by a
+    cancelled request is still rolled back: asyncpg does that before calling this.
     """
-    if conn.is_in_transaction():
-        await conn.execute("ROLLBACK")
 
 
 @asynccontextmanager

@@ -67,9 +67,15 @@ class WebhookWorker:
         return len(items)
 
     async def _idle(self) -> None:
-        """Sleep until woken or until the next poll."""
+        """Sleep until woken or until the next poll.
+
+        asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        arrives as the event is set (a wake() just before shutdown), and the worker then ran
+        on and held up the application's cleanup.
+        """
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._settings.webhook_poll_seconds)
+            async with asyncio.timeout(self._settings.webhook_poll_seconds):
+                await self._wake.wait()
         self._wake.clear()
 
     async def _deliver(self, item: OutboxItem) -> None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from typing import cast
 from uuid import uuid4
 
 import orjson
+import pytest
+from aiohttp import ClientSession
 
+from moderation.metrics import Metrics
 from moderation.outbox import OutboxItem, WebhookEvent, backoff, new_secret, sign
+from moderation.settings import Settings
+from moderation.store import Store
+from moderation.webhooks import WebhookWorker
 
 
 def item(**overrides: object) -> OutboxItem:
@@ -72,3 +80,16 @@ def test_body_matches_the_documented_schema() -> None:
     body = item(event="comment.status_changed", payload=payload, permalink="https://x.vn/1").body()
     event = WebhookEvent.model_validate_json(body)
     assert event.comment.actor == "site:admin" and event.comment.permalink == "https://x.vn/1"
+
+
+async def test_a_wake_at_shutdown_does_not_swallow_the_cancel() -> None:
+    settings = Settings(webhook_poll_seconds=30)
+    worker = WebhookWorker(cast(Store, None), settings, Metrics(), cast(ClientSession, None))
+    for _ in range(20):
+        idle = asyncio.create_task(worker._idle())
+        await asyncio.sleep(0)  # waiting for a wake
+        worker.wake()  # a decision just before shutdown...
+        idle.cancel()  # ...and the application's cleanup
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(idle, 5)
+        worker._wake.clear()  # the cancelled sleep left it set

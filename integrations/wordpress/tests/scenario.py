@@ -166,6 +166,15 @@ class Scenario:
             lambda: self.wp.comment(comment_id)["comment_approved"] == want,
         )
 
+    def moderator_rejects(self, comment_id: int, service_id: str) -> tuple[int, float, bool]:
+        """A moderator rejects in the service: its answer's status, and the seconds until the
+        webhook trashed the comment in WordPress (whether it did)."""
+        status = self.moderator(service_id, "reject")
+        try:
+            return status, self.wait_status(comment_id, "trash"), True
+        except TimeoutError:
+            return status, 0.0, False
+
     def moderator_decides(self) -> None:
         """A moderator decides in the service; the webhook updates WordPress."""
         for name, action, want in (
@@ -481,12 +490,7 @@ class Scenario:
                 dated and row["comment_approved"] == "1",
                 (exact, row),
             )
-            status = self.moderator(service_id, "reject")
-            try:
-                took = self.wait_status(comment_id, "trash")
-                applied = True
-            except TimeoutError:
-                took, applied = 0.0, False
+            status, took, applied = self.moderator_rejects(comment_id, service_id)
             self.checks.check(
                 f"clock 10 min ahead: the moderator's later reject applies ({took:.1f} s), "
                 "not taken for older than wp-admin's approve",
@@ -512,12 +516,7 @@ class Scenario:
             # WordPress dates its unsent decision with the service's time estimated to about
             # half a second: the moderator decides clearly later.
             time.sleep(1.5)
-            status = self.moderator(service_id, "reject")
-            try:
-                took = self.wait_status(comment_id, "trash")
-                applied = True
-            except TimeoutError:
-                took, applied = 0.0, False
+            status, took, applied = self.moderator_rejects(comment_id, service_id)
             row = self.wp.comment(comment_id)
             self.checks.check(
                 "clock 10 min ahead, service unreachable: a moderator's reject made 1.5 s after "

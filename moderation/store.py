@@ -575,6 +575,8 @@ async def install_locked_insert(conn: asyncpg.Connection) -> str:
     queries = sql.load_queries()
     query = insert_text(queries)
     name = locked_insert_name(query)
+    if await conn.fetchval(queries["function_exists"], name):
+        return name  # named by its text's hash: the same text, the same function
     statement = await conn.prepare(query)
     oids = [t.oid for t in statement.get_parameters()]
     oids += [a.type.oid for a in statement.get_attributes()]
@@ -582,7 +584,7 @@ async def install_locked_insert(conn: asyncpg.Connection) -> str:
     params = types[: len(statement.get_parameters())]
     columns = zip((a.name for a in statement.get_attributes()), types[len(params) :], strict=True)
     await conn.execute(
-        f"CREATE OR REPLACE FUNCTION {name}({', '.join(params)}, bigint[])\n"
+        f"CREATE FUNCTION {name}({', '.join(params)}, bigint[])\n"
         f"RETURNS TABLE ({', '.join(f'{c} {t}' for c, t in columns)})\n"
         "LANGUAGE plpgsql VOLATILE AS $body$\n#variable_conflict use_column\nBEGIN\n"
         f"    PERFORM pg_advisory_xact_lock(k) FROM unnest(${len(params) + 1}) AS k;\n"

@@ -98,7 +98,11 @@ class WebhookWorker:
         body = item.body()
         started = time.perf_counter()
         host = urlsplit(item.url).hostname or ""
-        if _is_ip(host) and refused_address(host, self._settings.webhook_allowed_networks):
+        try:  # an IP literal never reaches the resolver, so it is checked here
+            refused = refused_address(host, self._settings.webhook_allowed_networks)
+        except ValueError:
+            refused = False  # a name: PublicResolver checks what it resolves to
+        if refused:
             return _failed(started, f"{host} is an address webhooks may not reach")
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_seconds)
         try:
@@ -124,7 +128,7 @@ Network = IPv4Network | IPv6Network
 def refused_address(address: str, allowed: Sequence[Network]) -> bool:
     """Whether a webhook may not connect to this IP address: anything not public (loopback,
     private, link-local such as cloud metadata, shared, reserved, multicast), unless it is in
-    an allowed network."""
+    an allowed network. ValueError when it is not an IP address."""
     ip = ip_address(address.split("%", 1)[0])  # no IPv6 zone
     if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -153,15 +157,6 @@ class PublicResolver(AbstractResolver):
     async def close(self) -> None:
         """Release the inner resolver."""
         await self._inner.close()
-
-
-def _is_ip(host: str) -> bool:
-    """Whether a URL's host is an IP address rather than a name."""
-    try:
-        ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 def _failed(started: float, error: str) -> Attempt:

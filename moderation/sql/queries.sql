@@ -192,6 +192,9 @@ SELECT count(*) AS erased FROM gone;
 -- name: migration_lock
 SELECT pg_advisory_xact_lock(7387020211);
 
+-- name: function_exists
+SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = $1);
+
 -- name: type_names
 -- The SQL names of types by oid ($1), in the order given.
 SELECT format_type(t, NULL) AS name FROM unnest($1::oid[]) WITH ORDINALITY AS u (t, n) ORDER BY n;

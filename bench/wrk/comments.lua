@@ -66,7 +66,11 @@ request = function()
     parts[i] = sentences[math.random(#sentences)]
   end
   local body = table.concat(parts, " ") .. " (" .. word(n) .. ")"
-  local ip = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+  -- Real comments come from many networks: consecutive requests get addresses in different
+  -- /24s (multiplying by an odd number is a bijection modulo 2^24, exact in doubles), else
+  -- hundreds in a row would queue behind one /24's flood-limit lock.
+  local p = ((n % 16777216) * 40503) % 16777216
+  local ip = string.format("10.%d.%d.%d", math.floor(p / 65536), math.floor(p / 256) % 256, p % 256)
   local payload = string.format(
     '{"thread":"bai-viet-%d","name":"%s","email":"reader%d@example.vn","body":"%s","author_ip":"%s"}',
     n % 500, names[(n % #names) + 1], n, escape(body), ip)

@@ -59,7 +59,9 @@ def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
         with ThreadPoolExecutor(settings.scoring_threads, thread_name_prefix="score") as pool:
             model = await asyncio.get_running_loop().run_in_executor(pool, factory)
             observe = app[METRICS].observe_batch
-            app[SCORER] = BatchScorer(model, pool, settings.scoring_max_batch, observe)
+            app[SCORER] = BatchScorer(
+                model, pool, settings.scoring_max_batch, observe, settings.scoring_inline_chars
+            )
             yield
 
     return context

@@ -63,7 +63,13 @@ def mask_text(text: str) -> str:
 
 
 def without_address(text: str, email: str) -> str:
-    """Replace one address (any case) by its masked form; other text is kept as typed."""
+    """Replace one address (any case) by its masked form; other text is kept as typed.
+
+    A text without "@" cannot hold it (no character folds to "@"), and most do not: they
+    skip compiling a pattern for this one address (each is new, so re's cache never helps).
+    """
+    if "@" not in text:
+        return text
     return re.sub(re.escape(email), mask_email(email), text, flags=re.IGNORECASE)
 
 

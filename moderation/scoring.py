@@ -95,7 +95,8 @@ Pending = tuple[str, "asyncio.Future[tuple[dict[str, float], str]]"]
 
 
 class BatchScorer:
-    """Scores concurrent requests together, one batch at a time, in an executor thread."""
+    """Scores concurrent requests together, one batch at a time: short batches on the event
+    loop, longer ones in an executor thread."""
 
     def __init__(
         self,
@@ -103,11 +104,13 @@ class BatchScorer:
         executor: Executor,
         max_batch: int,
         observe: Callable[[int, float], None] = lambda size, seconds: None,
+        inline_chars: int = 0,
     ) -> None:
         self.model = model
         self._executor = executor
         self._max_batch = max_batch
         self._observe = observe
+        self._inline_chars = inline_chars
         self._pending: list[Pending] = []
         self._drainer: asyncio.Task[None] | None = None
         self._reloading = asyncio.Lock()
@@ -180,7 +183,10 @@ class BatchScorer:
         loop = asyncio.get_running_loop()
         model = self.model  # a reload may swap it meanwhile; this batch is this model's
         try:
-            results = await loop.run_in_executor(self._executor, model.score, texts)
+            if sum(map(len, texts)) <= self._inline_chars:
+                results = model.score(texts)
+            else:
+                results = await loop.run_in_executor(self._executor, model.score, texts)
             if len(results) != len(texts):
                 raise RuntimeError(f"model returned {len(results)} scores for {len(texts)} texts")
         except Exception as exc:  # every waiter gets the error rather than waiting forever

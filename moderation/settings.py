@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     site_cache_seconds: float = Field(default=1.0, ge=0)
     scoring_threads: int = Field(default=1, ge=1, le=16)
     scoring_max_batch: int = Field(default=64, ge=1)
+    # A batch with at most this many characters is scored on the event loop (a few ms at
+    # most): handing it to a thread costs more (wake-ups and GIL switches) than it spares.
+    # Longer batches go to the scoring threads; 0 sends every batch there.
+    scoring_inline_chars: int = Field(default=8192, ge=0)
     scorer: str = Field(default="classifiers:load_default", pattern=r"^[\w.]+:\w+$")
     # A model directory (`moderation train --with-decisions` writes versions there, CURRENT
     # names the one to load); unset: the model of MODERATION_SCORER.

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from pydantic import ValidationError
 
-from moderation.models import CommentIn
+from moderation.models import CommentIn, _has_control
 
 VALID = {"thread": "t", "name": "An", "email": "an@example.com", "body": "Xin chào"}
 
@@ -52,10 +52,27 @@ def test_bad_email_message_does_not_echo_it(bad: str) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("name", "An\x00"), ("name", "A\nB"), ("body", "x\x07y"), ("thread", "t\u202e")],
-)
+    [
+        ("name", "An\x00"), ("name", "A\nB"), ("body", "x\x07y"), ("thread", "t\u202e"),
+        ("body", "x\x85y"), ("name", "A\x9f"), ("body", "a\u2068b"), ("body", "a\x7f"),
+    ],
+)  # fmt: skip
 def test_control_characters_refused(field: str, value: str) -> None:
     assert "control characters" in errors_of(**{field: value})[field]
+
+
+def test_control_check_is_unicode_category_cc_and_bidi_controls() -> None:
+    bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    for code in range(0x3000):
+        char = chr(code)
+        cc = unicodedata.category(char) == "Cc"
+        assert _has_control(char, multiline=False) == (cc or char in bidi), hex(code)
+        assert _has_control(char, multiline=True) == ((cc and char not in "\n\t") or char in bidi)
+
+
+def test_zero_width_and_emoji_are_not_controls() -> None:
+    body = "Hay quá 👍🏽\u200d👨\u200b bài viết"
+    assert CommentIn.model_validate({**VALID, "body": body}).body == body
 
 
 def test_body_may_have_newlines_and_tabs() -> None:

@@ -111,3 +111,11 @@ def test_other_addresses_stay_in_the_moderators_copy() -> None:
 def test_count_links() -> None:
     assert privacy.count_links("see https://a.vn and http://b.com or www.c.org") == 3
     assert privacy.count_links("không có link") == 0
+
+
+def test_text_without_at_sign_is_returned_as_is() -> None:
+    text = "Liên hệ anh An, không có địa chỉ nào ở đây"
+    assert privacy.without_address(text, "an@example.com") is text
+    assert privacy.without_address("gửi An@Example.COM nhé", "an@example.com") == (
+        "gửi a***@example.com nhé"
+    )

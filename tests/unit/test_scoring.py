@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -26,13 +27,33 @@ async def test_concurrent_requests_share_batches() -> None:
     assert seen == model.batches
 
 
-async def test_model_failure_reaches_every_waiter() -> None:
+async def test_short_batches_score_on_the_loop_long_ones_in_a_thread() -> None:
+    threads: list[int] = []
+
+    class Where(KeywordScorer):
+        def score(self, texts: list[str]) -> list[dict[str, float]]:
+            threads.append(threading.get_ident())
+            return super().score(texts)
+
+    model = Where()
+    with ThreadPoolExecutor(1) as pool:
+        batcher = BatchScorer(model, pool, 8, inline_chars=100)
+        short = await batcher.score("x" * 100)
+        long = await batcher.score("casino " + "x" * 100)
+    assert (short["spam"], long["spam"]) == (0.01, 0.99)
+    loop_thread = threading.get_ident()
+    assert threads[0] == loop_thread
+    assert threads[1] != loop_thread
+
+
+@pytest.mark.parametrize("inline_chars", [0, 1000])
+async def test_model_failure_reaches_every_waiter(inline_chars: int) -> None:
     class Broken(KeywordScorer):
         def score(self, texts: list[str]) -> list[dict[str, float]]:
             raise RuntimeError("model broke")
 
     with ThreadPoolExecutor(1) as pool:
-        batcher = BatchScorer(Broken(), pool, 8)
+        batcher = BatchScorer(Broken(), pool, 8, inline_chars=inline_chars)
         outcomes = await asyncio.gather(
             *(batcher.score("x") for _ in range(3)), return_exceptions=True
         )

@@ -85,8 +85,9 @@ def redact_contacts(text: str) -> str:
 def truncate_ip(address: str) -> str:
     """Truncate an address to its network: /24 for IPv4, /64 for IPv6."""
     ip = ipaddress.ip_address(address)
-    prefix = 24 if ip.version == 4 else 64
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ipaddress.IPv4Network((int(ip), 24), strict=False))
+    return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
 
 
 def count_links(text: str) -> int:

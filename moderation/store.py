@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import ipaddress
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -494,10 +493,10 @@ class CommentRow:
         """Positional parameters $1..$31."""
         c, p = self.comment, self.site.policy
         dup, flood = p.duplicates, p.flood
-        ip = ipaddress.ip_network(c.ip_prefix) if c.ip_prefix else None
         return (
             self.site.id, c.thread, c.parent_id, c.name, c.email_hash, c.email_domain,
-            c.email_masked, ip, c.user_agent, c.author_url, c.permalink, c.body, c.public_body,
+            c.email_masked, c.ip_prefix, c.user_agent, c.author_url, c.permalink, c.body,
+            c.public_body,
             self.decision.status, self.scores, list(self.decision.reasons),
             self.signals.model_dump(mode="json"), self.model_version, self.site.policy.version,
             c.idempotency_key, c.form_shown_at,

@@ -266,7 +266,8 @@ def fingerprint(text: str, min_length: int) -> bytes | None:
     greetings are naturally posted by many people.
     """
     plain = unicodedata.normalize("NFD", text.casefold()).translate(_STRIP)
-    words = " ".join(_STRETCH.sub(r"\1", w) for w in _TOKEN.findall(_DIGITS.sub("0", plain)))
+    # one pass over the joined words: a run of one letter never crosses the separating space
+    words = _STRETCH.sub(r"\1", " ".join(_TOKEN.findall(_DIGITS.sub("0", plain))))
     if len(words) < min_length:
         return None
     return hashlib.blake2b(words.encode(), digest_size=16).digest()

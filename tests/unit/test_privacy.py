@@ -63,6 +63,9 @@ def test_numbers_that_are_not_phones_stay(text: str) -> None:
     [
         ("203.0.113.77", "203.0.113.0/24"),
         ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("0.0.0.1", "0.0.0.0/24"),
+        ("::1", "::/64"),
+        ("::ffff:198.51.100.7", "::/64"),
     ],
 )
 def test_ip_is_truncated(ip: str, prefix: str) -> None:

@@ -235,3 +235,27 @@ def test_a_model_saved_before_gate_temperatures_still_loads(tiny: Model, tmp_pat
     texts = ["kết bạn zalo nhận quà", "hay quá", "đồ ngu"]
     as_before = replace(tiny, mixture=replace(tiny.mixture, temperature=None))
     assert np.allclose(old.probabilities(texts), as_before.probabilities(texts), atol=1e-3)
+
+
+def test_nb_weighting_is_folded_into_the_weights() -> None:
+    """An NB-scaled expert's weights, applied to the unscaled features, give the logits the
+    logistic regression gave on the scaled ones; the scale comes from the fitted rows only."""
+    from dataclasses import replace
+
+    import scipy.sparse as sp
+
+    from classifiers.train import Trainer
+
+    t = Trainer(tiny_examples(), replace(TINY, nb_powers=(0.5,)))
+    y = t.labels("spam")
+    rows = np.flatnonzero(t.train_rows & (y >= 0))
+    coef, bias = t._fit(4.0, 0.5, rows, y)
+    scale = t.nb_scale(0.5, rows, y)
+    clf = t._lr(4.0).fit(t.x[rows] @ sp.diags(scale), y[rows])
+    dev = np.flatnonzero(~t.train_rows & (y >= 0))
+    expected = clf.decision_function(t.x[dev] @ sp.diags(scale))
+    assert np.allclose(t.x[dev] @ coef + bias, expected, atol=1e-3)
+    # another set of rows (one fold's) gives another scale: it is refitted per fold
+    assert not np.allclose(t.nb_scale(0.5, rows[: rows.size // 2], y), scale)
+    plain, _ = t._fit(4.0, 0.0, rows, y)
+    assert not np.allclose(plain, coef)

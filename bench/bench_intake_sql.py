@@ -1,5 +1,6 @@
 """Cost of storing a comment (insert_comment, and with flood or duplicate rules on the
-advisory locks and transaction around it) with each of the policy's history rules on.
+function that takes the advisory locks and then runs it) with each of the policy's history
+rules on.
 
 Run: ``DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres
 python bench/bench_intake_sql.py [--comments 1000] [--baseline ../main/moderation/sql/queries.sql]``

@@ -68,7 +68,7 @@ WORDS = [
 
 async def history_rules_on(dsn: str, slug: str) -> None:
     """Flood and duplicate rules on, with limits the load never reaches: every insert then
-    takes its locked transaction path (advisory locks, then the insert, then COMMIT)."""
+    takes its locked path (one function call: the advisory locks, then the insert)."""
     async with open_store(dsn, 5) as db:
         site = await db.site_by_slug(slug)
         assert site is not None

@@ -226,13 +226,11 @@ class Store:
         out = CommentOut.model_validate(_without(row, "inserted", "flood", "retry_after"))
         return out, bool(row["inserted"])
 
-    async def insert_on(
-        self, conn: asyncpg.Connection, args: CommentRow, query: str | None = None
-    ) -> asyncpg.Record | None:
+    async def insert_on(self, conn: asyncpg.Connection, args: CommentRow) -> asyncpg.Record | None:
         """insert_comment's statements on one connection (also timed by the benchmarks)."""
         keys = args.lock_keys()
-        if not keys or query is not None:
-            return await conn.fetchrow(query or self.query("insert_comment"), *args.params())
+        if not keys:
+            return await conn.fetchrow(self.query("insert_comment"), *args.params())
         return await conn.fetchrow(self._locked_insert, *args.params(), keys)
 
     async def get_comment(self, site_id: int, comment_id: UUID) -> CommentView:
@@ -553,7 +551,7 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
                     await conn.execute(migration.sql)
                     await conn.execute(queries["record_migration"], *migration[:2])
                     applied.append(migration.version)
-            await install_locked_insert(conn)
+            await install_locked_insert(conn, queries)
     return applied
 
 
@@ -566,16 +564,15 @@ def locked_insert_name(query: str) -> str:
     return LOCKED_INSERT + hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
-async def install_locked_insert(conn: asyncpg.Connection) -> str:
+async def install_locked_insert(conn: asyncpg.Connection, queries: Mapping[str, str]) -> None:
     """Create (if missing) the PL/pgSQL function that takes the advisory locks ($32) and then
     runs insert_comment: one round trip, and, as each statement of a volatile function takes a
     new snapshot, the insert sees every comment committed before its locks were granted.
     Parameter and column types are the statement's own, as PostgreSQL infers them."""
-    queries = sql.load_queries()
     query = insert_text(queries)
     name = locked_insert_name(query)
     if await conn.fetchval(queries["function_exists"], name):
-        return name  # named by its text's hash: the same text, the same function
+        return  # named by its text's hash: the same text, the same function
     statement = await conn.prepare(query)
     oids = [t.oid for t in statement.get_parameters()]
     oids += [a.type.oid for a in statement.get_attributes()]
@@ -589,7 +586,6 @@ async def install_locked_insert(conn: asyncpg.Connection) -> str:
         f"    PERFORM pg_advisory_xact_lock(k) FROM unnest(${len(params) + 1}) AS k;\n"
         f"    RETURN QUERY {query};\nEND\n$body$"
     )
-    return name
 
 
 def insert_text(queries: Mapping[str, str]) -> str:

@@ -259,3 +259,35 @@ def test_nb_weighting_is_folded_into_the_weights() -> None:
     assert not np.allclose(t.nb_scale(0.5, rows[: rows.size // 2], y), scale)
     plain, _ = t._fit(4.0, 0.0, rows, y)
     assert not np.allclose(plain, coef)
+
+
+def test_an_expert_learns_from_the_rows_it_borrows() -> None:
+    """``borrow`` adds another set's train rows (weighted) to an expert's own: the English
+    spam expert that borrows the Vietnamese rows ranks Vietnamese spam it never saw far better,
+    and stays calibrated on its own set's rows."""
+    from dataclasses import replace
+
+    from sklearn.metrics import roc_auc_score
+
+    from classifiers.train import Trainer
+
+    own = Trainer(tiny_examples(), TINY)
+    lent = Trainer(tiny_examples(), replace(TINY, borrow={"en_spam": (("tiny_vi", 0.5),)}))
+    y = own.labels("spam")
+    vi_dev = np.flatnonzero((own.sources == "tiny_vi") & ~own.train_rows & (y >= 0))
+    en_dev = np.flatnonzero((own.sources == "tiny_en") & ~own.train_rows & (y >= 0))
+
+    def auc(expert: object, rows: np.ndarray) -> float:
+        return float(roc_auc_score(y[rows], own.x[rows] @ expert.coef))  # type: ignore[attr-defined]
+
+    alone = own.fit_expert("en_spam", "spam", "tiny_en")
+    borrowing = lent.fit_expert("en_spam", "spam", "tiny_en")
+    assert auc(borrowing, vi_dev) > auc(alone, vi_dev) + 0.05
+    assert auc(borrowing, en_dev) > 0.9
+    # weights of one leave the NB scale as the unweighted counts give it
+    rows = np.flatnonzero(own.train_rows & (y >= 0))
+    ones = np.ones(len(own.examples))
+    assert np.allclose(own.nb_scale(0.5, rows, y, ones), own.nb_scale(0.5, rows, y))
+    assert not np.allclose(
+        own.nb_scale(0.5, rows, y, ones * (y == 1) + 0.1), own.nb_scale(0.5, rows, y)
+    )

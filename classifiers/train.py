@@ -195,12 +195,14 @@ class Trainer:
         # comments look like, so one set's topical quirks ("chính quyền" in ViHSD hate,
         # prices in e-commerce review spam) do not flag them
         anchor = np.isin(self.sources, self.cfg.anchors) & (self.sources != source) & (y == 0)
+        # rows borrowed from neighbouring sets, both labels, at their own sample weight
+        lent = np.zeros(len(self.examples), dtype=bool)
         weight = np.ones(len(self.examples), dtype=np.float64)
         for other, share in self.cfg.borrow.get(name, ()):
-            lent = (self.sources == other) & (y >= 0)
-            anchor |= lent
-            weight[lent] = share
-        train = np.flatnonzero((mine | anchor) & self.train_rows)
+            theirs = (self.sources == other) & (y >= 0)
+            lent |= theirs
+            weight[theirs] = share
+        train = np.flatnonzero((mine | anchor | lent) & self.train_rows)
         w = None if bool(np.all(weight[train] == 1.0)) else weight
         dev = np.flatnonzero(mine & ~self.train_rows)
         best: tuple[float, float, float, F32, float] | None = None

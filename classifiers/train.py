@@ -208,8 +208,9 @@ class Trainer:
         best: tuple[float, float, float, F32, float] | None = None
         powers = (0.0,) if name in self.cfg.nb_plain else self.cfg.nb_powers
         for power in powers:
+            x, scale = self._scaled(power, train, y, w)  # the same for every C
             for c in self.cfg.c_grid:
-                coef, bias = self._fit(c, power, train, y, w)
+                coef, bias = self._fit_scaled(c, x, scale, train, y, w)
                 auc = float(roc_auc_score(y[dev], self.x[dev] @ coef + bias)) if len(dev) else 0.0
                 if best is None or auc > best[0]:
                     best = (auc, c, power, coef, bias)
@@ -265,11 +266,33 @@ class Trainer:
     ) -> tuple[F32, float]:
         """An LR on ``rows`` (NB-scaled if configured, rows weighted by ``weight``);
         weights for unscaled features."""
+        return self._fit_scaled(c, *self._scaled(power, rows, y, weight), rows, y, weight)
+
+    def _scaled(
+        self,
+        power: float,
+        rows: npt.NDArray[np.int64],
+        y: npt.NDArray[np.int64],
+        weight: npt.NDArray[np.float64] | None,
+    ) -> tuple[sp.csr_matrix, F32 | None]:
+        """The features of ``rows``, NB-scaled when ``power`` is set, and the scale."""
         x = self.x[rows]
-        scale = None
-        if power:  # fitted on these rows only: out-of-fold logits stay out of fold
-            scale = self.nb_scale(power, rows, y, weight)
-            x = x @ sp.diags(scale)
+        if not power:
+            return x, None
+        # fitted on these rows only: out-of-fold logits stay out of fold
+        scale = self.nb_scale(power, rows, y, weight)
+        return x @ sp.diags(scale), scale
+
+    def _fit_scaled(
+        self,
+        c: float,
+        x: sp.csr_matrix,
+        scale: F32 | None,
+        rows: npt.NDArray[np.int64],
+        y: npt.NDArray[np.int64],
+        weight: npt.NDArray[np.float64] | None,
+    ) -> tuple[F32, float]:
+        """``_fit`` on features ``_scaled`` gave."""
         clf = self._lr(c).fit(x, y[rows], sample_weight=None if weight is None else weight[rows])
         coef = clf.coef_[0].astype(np.float32)
         if scale is not None:

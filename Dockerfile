@@ -4,6 +4,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY moderation ./moderation
+COPY sql ./sql
 COPY classifiers ./classifiers
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from moderation import sql
-from moderation.credentials import hash_key, new_key
-from moderation.models import Policy
-from moderation.review import Staff
+from moderation.domain.credentials import hash_key, new_key
+from moderation.domain.models import Policy
+from moderation.domain.review import Staff
 from moderation.store import Store, create_pool, migrate_dsn
+from moderation.store import sqlfiles as sql
 
 FILL = """
 INSERT INTO comments (site_id, thread, author_name, email_hash, email_domain, email_masked,

@@ -3,7 +3,7 @@ function that takes the advisory locks and then runs it) with each of the policy
 rules on.
 
 Run: ``DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres
-python bench/bench_intake_sql.py [--comments 1000] [--baseline ../main/moderation/sql/queries.sql]``
+python bench/bench_intake_sql.py [--comments 1000] [--baseline ../main/sql/queries.sql]``
 
 Makes a scratch database next to DATABASE_URL's, migrates it, stores 3,000 comments and
 ANALYZEs (a live table has statistics), then stores comments one after another through one
@@ -26,9 +26,10 @@ from pathlib import Path
 
 import asyncpg
 
-from moderation import privacy, sql, terms
-from moderation.models import CommentIn, Decision, Duplicates, Flood, Policy, Signals, Site
+from moderation.domain import privacy, terms
+from moderation.domain.models import CommentIn, Decision, Duplicates, Flood, Policy, Signals, Site
 from moderation.store import CommentRow, Store, create_pool, migrate_dsn
+from moderation.store import sqlfiles as sql
 
 SECRET = b"bench"
 VARIANTS = {

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from moderation.terms import Terms, syllables
+from moderation.domain.terms import Terms, syllables
 
 _SENTENCE = (
     "bài viết rất hay cảm ơn tác giả mình ở hà nội đồ ngu không biết gì hoà bình thủy "

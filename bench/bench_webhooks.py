@@ -21,13 +21,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from aiohttp import web
 
-from moderation import sql
-from moderation.credentials import hash_key, new_key
-from moderation.metrics import Metrics
-from moderation.models import Policy
+from moderation.domain.credentials import hash_key, new_key
+from moderation.domain.models import Policy
+from moderation.runtime.metrics import Metrics
+from moderation.runtime.webhooks import running
 from moderation.settings import Settings
 from moderation.store import Store, create_pool, migrate_dsn
-from moderation.webhooks import running
+from moderation.store import sqlfiles as sql
 
 FILL = """
 WITH c AS (

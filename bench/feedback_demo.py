@@ -40,10 +40,10 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers import MODEL_DIR, load_dir  # noqa: E402
 from classifiers.datasets import default_root  # noqa: E402
-from moderation import commands  # noqa: E402
+from moderation import cli as commands  # noqa: E402
 from moderation.app import create_app  # noqa: E402
-from moderation.embedded import database_url  # noqa: E402
 from moderation.settings import Settings  # noqa: E402
+from moderation.store.embedded import database_url  # noqa: E402
 
 # News comments that name a site or a phone number for a good reason: moderators publish them.
 CITING = [

@@ -23,9 +23,9 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from moderation import preview
-from moderation.commands import open_store, site_webhook
-from moderation.models import Duplicates, Flood
+from moderation.cli import open_store, site_webhook
+from moderation.domain import previews as preview
+from moderation.domain.models import Duplicates, Flood
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = [

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from moderation import logs
-from moderation.errors import AlreadyExists, DatabaseUnavailable, NotFound
+from moderation.domain.errors import AlreadyExists, DatabaseUnavailable, NotFound
+from moderation.runtime import logs
 from moderation.settings import Settings
 
 Command = Callable[[Settings, argparse.Namespace], int]
@@ -26,28 +26,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     """Apply pending migrations."""
-    from moderation import commands
+    from moderation import cli as commands
 
     return commands.migrate(settings)
 
 
 def _sites_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create a site and print its key."""
-    from moderation import commands
+    from moderation import cli as commands
 
     return commands.create_site(settings, args.slug)
 
 
 def _sites_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Print a site's webhook secret; set its URL or rotate the secret."""
-    from moderation import commands
+    from moderation import cli as commands
 
     return commands.webhook(settings, args.slug, args.url, args.rotate)
 
 
 def _users_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create a staff member and print their token."""
-    from moderation import commands
+    from moderation import cli as commands
 
     password = commands.read_password() if args.password else None
     if args.password and password is None:
@@ -57,7 +57,7 @@ def _users_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def _users_password(settings: Settings, args: argparse.Namespace) -> int:
     """Set a staff member's password for the web pages."""
-    from moderation import commands
+    from moderation import cli as commands
 
     password = commands.read_password()
     if password is None:
@@ -67,36 +67,36 @@ def _users_password(settings: Settings, args: argparse.Namespace) -> int:
 
 def _sites_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     """Give a site a new key and print it."""
-    from moderation import commands
+    from moderation import cli as commands
 
     return commands.rotate_site_key(settings, args.slug, args.grace_hours)
 
 
 def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Revoke a staff member's token."""
-    from moderation import commands
+    from moderation import cli as commands
 
     return commands.revoke_user(settings, args.site, args.username)
 
 
 def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
     """Give a staff member a new token and print it."""
-    from moderation import commands
+    from moderation import cli as commands
 
     return commands.rotate_user_token(settings, args.site, args.username)
 
 
 def _since_argument(value: str) -> datetime:
     """--since: an ISO 8601 date or time."""
-    from moderation.commands import parse_since
+    from moderation.cli import parse_since
 
     return parse_since(value)
 
 
 def _export_labels(settings: Settings, args: argparse.Namespace) -> int:
     """Write moderators' decisions as training labels."""
-    from moderation import commands
-    from moderation.labels import format_of
+    from moderation import cli as commands
+    from moderation.domain.labels import format_of
 
     fmt = format_of(args.out, args.format)
     return commands.export_labels(settings, args.site, args.since, args.out, fmt)
@@ -186,7 +186,7 @@ def _model_command(name: str, argv: list[str]) -> int:
     """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
     if name == "train":
         from classifiers import train
-        from moderation.commands import feedback_arguments
+        from moderation.cli import feedback_arguments
 
         with tempfile.TemporaryDirectory(prefix="moderation-labels-") as workdir:
             return train.main(feedback_arguments(Settings(), argv, Path(workdir)))

@@ -8,8 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, errors, limits, ops, owners, policy, queue, readers
-from moderation.api.context import (
+from moderation.api import comments, ops, owners, policy, queue, readers
+from moderation.domain.credentials import deployment_secret
+from moderation.http import problems, rate_limits
+from moderation.keys import (
     METRICS,
     RELOADS,
     SCORER,
@@ -19,15 +21,14 @@ from moderation.api.context import (
     STORE,
     WEBHOOKS,
 )
-from moderation.credentials import deployment_secret
-from moderation.metrics import Metrics
-from moderation.reloads import ModelReloads
-from moderation.scoring import BatchScorer, Scorer, scorer_factory
+from moderation.runtime.metrics import Metrics
+from moderation.runtime.reloads import ModelReloads
+from moderation.runtime.scoring import BatchScorer, Scorer, scorer_factory
+from moderation.runtime.site_cache import SiteCache
+from moderation.runtime.webhooks import running
 from moderation.settings import Settings
-from moderation.sites import SiteCache
 from moderation.store import Store, create_pool
 from moderation.web import routes as web_pages
-from moderation.webhooks import running
 
 ScorerFactory = Callable[[], Scorer]
 
@@ -115,9 +116,9 @@ def create_app(settings: Settings, scorer: ScorerFactory | None = None) -> web.A
     factory = scorer or scorer_factory(settings)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[errors.observe, errors.problems, limits.rate_limits],
+        middlewares=[problems.observe, problems.problems, rate_limits.rate_limits],
     )
-    limits.install(app, settings)
+    rate_limits.install(app, settings)
     app[SETTINGS] = settings
     app[SECRET] = deployment_secret(settings)
     app[METRICS] = Metrics()

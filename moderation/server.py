@@ -14,14 +14,14 @@ from types import FrameType
 
 from aiohttp import web
 
-from moderation.api.context import RELOADS
 from moderation.app import ScorerFactory, create_app
-from moderation.commands import add_site, say
-from moderation.embedded import database_url
-from moderation.errors import AlreadyExists
-from moderation.scoring import scorer_factory
+from moderation.cli import add_site, say
+from moderation.domain.errors import AlreadyExists
+from moderation.keys import RELOADS
+from moderation.runtime.scoring import scorer_factory
 from moderation.settings import Settings
 from moderation.store import migrate_dsn
+from moderation.store.embedded import database_url
 
 DEMO_SITE = "demo"
 

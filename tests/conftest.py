@@ -15,12 +15,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
-from moderation import commands
+from moderation import cli as commands
 from moderation.app import create_app
-from moderation.embedded import database_url
-from moderation.models import Role
+from moderation.domain.models import Role
 from moderation.settings import Settings
 from moderation.store import migrate_dsn
+from moderation.store.embedded import database_url
 from tests.standin import KeywordScorer
 
 SECRET = "test-deployment-secret"

@@ -8,11 +8,18 @@ from uuid import UUID
 
 from aiohttp import web
 
-from moderation import policy, privacy, terms
-from moderation.api.common import authenticate, json_response, read_json
-from moderation.api.context import METRICS, SCORER, SECRET, SITES, STORE, WEBHOOKS
-from moderation.errors import InvalidField, NotFound
-from moderation.models import CommentIn, CommentOut, EraseIn, EraseOut, ProtectedComment, Site
+from moderation.domain import policy, privacy, terms
+from moderation.domain.errors import InvalidField, NotFound
+from moderation.domain.models import (
+    CommentIn,
+    CommentOut,
+    EraseIn,
+    EraseOut,
+    ProtectedComment,
+    Site,
+)
+from moderation.http.bodies import authenticate, json_response, read_json
+from moderation.keys import METRICS, SCORER, SECRET, SITES, STORE, WEBHOOKS
 from moderation.store import CommentRow
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from moderation import openapi
-from moderation.api.common import json_response
-from moderation.api.context import METRICS, SCORER, SETTINGS, STORE
-from moderation.errors import DatabaseUnavailable
+from moderation.api import openapi
+from moderation.domain.errors import DatabaseUnavailable
+from moderation.http.bodies import json_response
+from moderation.keys import METRICS, SCORER, SETTINGS, STORE
 
 
 async def healthz(request: web.Request) -> web.Response:

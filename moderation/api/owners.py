@@ -6,12 +6,12 @@ from datetime import datetime
 
 from aiohttp import web
 
-from moderation.api import cursors
-from moderation.api.common import json_response, owner_of_site
-from moderation.api.context import RELOADS, STORE
 from moderation.api.readers import page_limit
-from moderation.owner_models import ReloadOut
-from moderation.review import AuditEntry, AuditPage
+from moderation.domain.review import AuditEntry, AuditPage
+from moderation.domain.stats import ReloadOut
+from moderation.http import cursors
+from moderation.http.bodies import json_response, owner_of_site
+from moderation.keys import RELOADS, STORE
 
 
 def encode_cursor(last: AuditEntry) -> str:

@@ -10,17 +10,17 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from moderation import preview
-from moderation.api.common import (
+from moderation.domain import previews as preview
+from moderation.domain.errors import StaleVersion, VersionRequired
+from moderation.domain.models import Policy
+from moderation.domain.review import Staff
+from moderation.http.bodies import (
     int_query,
     json_response,
     owner_of_site,
     read_body,
 )
-from moderation.api.context import STORE
-from moderation.errors import StaleVersion, VersionRequired
-from moderation.models import Policy
-from moderation.review import Staff
+from moderation.keys import STORE
 
 # Two lists of 5,000 terms of up to 100 characters fit; comments keep their own, smaller cap.
 MAX_POLICY_BYTES = 4 * 1024 * 1024

@@ -9,20 +9,11 @@ from uuid import UUID
 
 from aiohttp import web
 
-from moderation.api import cursors
 from moderation.api.comments import comment_id
-from moderation.api.common import (
-    authenticate_staff,
-    json_response,
-    read_json,
-    staff_of_site,
-    staff_or_site,
-)
-from moderation.api.context import SCORER, SETTINGS, STORE, WEBHOOKS
 from moderation.api.readers import page_limit
-from moderation.errors import InvalidField, LeaseHeld, NotFound
-from moderation.models import Site, Status
-from moderation.review import (
+from moderation.domain.errors import InvalidField, LeaseHeld, NotFound
+from moderation.domain.models import Site, Status
+from moderation.domain.review import (
     Action,
     BulkDecisionIn,
     BulkItem,
@@ -44,6 +35,15 @@ from moderation.review import (
     Staff,
     target_status,
 )
+from moderation.http import cursors
+from moderation.http.bodies import (
+    authenticate_staff,
+    json_response,
+    read_json,
+    staff_of_site,
+    staff_or_site,
+)
+from moderation.keys import SCORER, SETTINGS, STORE, WEBHOOKS
 
 # Spans per label, from the body's first characters: explain() costs about 5 ms for 2,000
 # characters but 150 ms for 10,000, so a page of 200 stays under a second of model time.

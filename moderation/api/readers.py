@@ -9,11 +9,11 @@ from uuid import UUID
 import orjson
 from aiohttp import web
 
-from moderation.api import cursors
-from moderation.api.common import int_query
-from moderation.api.context import SITES, STORE
-from moderation.errors import NotFound
-from moderation.models import PublicComment, PublicPage
+from moderation.domain.errors import NotFound
+from moderation.domain.models import PublicComment, PublicPage
+from moderation.http import cursors
+from moderation.http.bodies import int_query
+from moderation.keys import SITES, STORE
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

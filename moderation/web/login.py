@@ -10,13 +10,13 @@ import secrets
 
 from aiohttp import web
 
-from moderation.api.context import SECRET, SETTINGS, STORE
-from moderation.api.limits import client_address
-from moderation.credentials import hash_key, utf8
-from moderation.review import Staff
+from moderation.domain.credentials import hash_key, utf8
+from moderation.domain.pages import LoginFailures
+from moderation.domain.passwords import verify_password
+from moderation.domain.review import Staff
+from moderation.http.rate_limits import client_address
+from moderation.keys import SECRET, SETTINGS, STORE
 from moderation.web.i18n import language, translate
-from moderation.web.models import LoginFailures
-from moderation.web.passwords import verify_password
 from moderation.web.render import render
 from moderation.web.sessions import (
     LOGIN_COOKIE,

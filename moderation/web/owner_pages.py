@@ -8,18 +8,18 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from moderation import preview
-from moderation.api.common import int_query, json_response, read_json
-from moderation.api.context import STORE
 from moderation.api.owners import decode_cursor, encode_cursor
 from moderation.api.policy import MAX_POLICY_BYTES
-from moderation.errors import StaleVersion
-from moderation.models import LABELS, Status
-from moderation.owner_models import PreviewOut, StatsOut
-from moderation.review import Staff
+from moderation.domain import previews as preview
+from moderation.domain.errors import StaleVersion
+from moderation.domain.models import LABELS, Status
+from moderation.domain.pages import PolicySaveIn
+from moderation.domain.review import Staff
+from moderation.domain.stats import PreviewOut, StatsOut
+from moderation.http.bodies import int_query, json_response, read_json
+from moderation.keys import STORE
 from moderation.web import charts
 from moderation.web.i18n import language, translate
-from moderation.web.models import PolicySaveIn
 from moderation.web.render import fragment, render
 from moderation.web.sessions import changing_staff, page_staff, require_owner
 

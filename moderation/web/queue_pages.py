@@ -7,8 +7,6 @@ from uuid import UUID
 
 from aiohttp import web
 
-from moderation.api.common import json_response, read_json
-from moderation.api.context import SCORER, SETTINGS, STORE, WEBHOOKS
 from moderation.api.queue import (
     decide,
     decode_cursor,
@@ -16,8 +14,9 @@ from moderation.api.queue import (
     queue_filter,
     with_evidence,
 )
-from moderation.errors import InvalidField, LeaseHeld, NotFound
-from moderation.review import (
+from moderation.domain.errors import InvalidField, LeaseHeld, NotFound
+from moderation.domain.pages import OneDecisionIn, UndoIn
+from moderation.domain.review import (
     BulkDecisionIn,
     ClaimIn,
     Decider,
@@ -26,8 +25,9 @@ from moderation.review import (
     Staff,
     target_status,
 )
+from moderation.http.bodies import json_response, read_json
+from moderation.keys import SCORER, SETTINGS, STORE, WEBHOOKS
 from moderation.web.i18n import language, translate
-from moderation.web.models import OneDecisionIn, UndoIn
 from moderation.web.render import fragment, render
 from moderation.web.sessions import changing_staff, page_staff, script_staff
 

@@ -12,8 +12,8 @@ import jinja2
 import orjson
 from aiohttp import web
 
-from moderation.api.context import STORE
-from moderation.review import Evidence, Staff
+from moderation.domain.review import Evidence, Staff
+from moderation.keys import STORE
 from moderation.web.context import TEMPLATES
 from moderation.web.i18n import LANG_COOKIE, Lang, language, translate
 from moderation.web.sessions import csrf_token, set_cookie

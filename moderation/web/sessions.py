@@ -8,10 +8,10 @@ import secrets
 
 from aiohttp import web
 
-from moderation.api.context import SECRET, SETTINGS, STORE
-from moderation.credentials import hash_key, utf8
-from moderation.errors import StaffUnauthorized
-from moderation.review import Staff
+from moderation.domain.credentials import hash_key, utf8
+from moderation.domain.errors import StaffUnauthorized
+from moderation.domain.review import Staff
+from moderation.keys import SECRET, SETTINGS, STORE
 
 COOKIE = "mod_session"
 LOGIN_COOKIE = "mod_login"

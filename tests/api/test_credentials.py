@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
 
-from moderation import commands
-from moderation.errors import NotFound
+from moderation import cli as commands
+from moderation.domain.errors import NotFound
 from tests.conftest import MakeStaff, auth, comment
 
 QUEUE = "/v1/sites/news/queue"

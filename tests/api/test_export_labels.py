@@ -15,9 +15,9 @@ from uuid import UUID
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from moderation.credentials import hash_key
-from moderation.labels import labels_of
-from moderation.privacy import redact_contacts
+from moderation.domain.credentials import hash_key
+from moderation.domain.labels import labels_of
+from moderation.domain.privacy import redact_contacts
 from moderation.store import Store, create_pool
 from tests.api.test_queue import decide, held
 from tests.conftest import MakeSite, MakeStaff, auth, comment

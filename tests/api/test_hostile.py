@@ -14,10 +14,10 @@ from aiohttp import web
 from aiohttp.streams import StreamReader
 from aiohttp.test_utils import TestClient, make_mocked_request
 
-from moderation.api import errors
-from moderation.api.common import BodyIncomplete, read_json
-from moderation.api.context import SETTINGS
-from moderation.models import CommentIn
+from moderation.domain.models import CommentIn
+from moderation.http import problems as errors
+from moderation.http.bodies import BodyIncomplete, read_json
+from moderation.keys import SETTINGS
 from moderation.settings import Settings
 from tests.conftest import auth, comment
 

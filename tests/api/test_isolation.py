@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from moderation import commands
+from moderation import cli as commands
 from tests.conftest import MakeSite, MakeStaff, auth, comment
 
 SECRET_BODY = "Bình luận riêng của trang A, mã bí mật 7fa3c1"

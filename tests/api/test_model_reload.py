@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from classifiers.model import Model
 from classifiers.train import TrainConfig, decision_examples, retrain, save_versioned, train
 from moderation.app import create_app
-from moderation.scoring import ModelDirectory
+from moderation.runtime.scoring import ModelDirectory
 from moderation.settings import Settings
 from tests.conftest import MakeSite, MakeStaff, auth, comment
 from tests.standin import KeywordScorer

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
-from moderation.logs import JsonFormatter
+from moderation.runtime.logs import JsonFormatter
 from moderation.settings import Settings
 from tests.conftest import auth, comment
 from tests.standin import KeywordScorer

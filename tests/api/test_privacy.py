@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from moderation.logs import JsonFormatter
+from moderation.runtime.logs import JsonFormatter
 from tests.conftest import auth, comment
 
 EMAILS = ["hidden.author@example.com", "Người.Dùng@ví-dụ.vn", "spammer@casino.example"]

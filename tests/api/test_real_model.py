@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
-from moderation.scoring import DEFAULT_SCORER, Scorer, import_scorer
+from moderation.runtime.scoring import DEFAULT_SCORER, Scorer, import_scorer
 from moderation.settings import Settings
 from tests.conftest import MakeStaff, auth, comment
 

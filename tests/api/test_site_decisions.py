@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from moderation import commands
+from moderation import cli as commands
 from tests.api.test_decisions import history
 from tests.api.test_queue import claim, decide, held
 from tests.conftest import MakeSite, MakeStaff

@@ -23,9 +23,9 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from moderation import commands
+from moderation import cli as commands
 from moderation.app import create_app
-from moderation.models import Role
+from moderation.domain.models import Role
 from moderation.settings import Settings
 from tests.conftest import SECRET, _admin, with_database
 from tests.standin import KeywordScorer

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from moderation import sql
+from moderation.store import sqlfiles as sql
 from tests.conftest import MakeStaff, auth
 
 PENDING = 3000

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
-from moderation.credentials import hash_key
+from moderation.domain.credentials import hash_key
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from classifiers import load_dir
 from classifiers.datasets import default_root
-from moderation.commands import feedback_arguments
+from moderation.cli import feedback_arguments
 from moderation.settings import Settings
 from tests.api.test_queue import decide, held
 from tests.conftest import MakeStaff

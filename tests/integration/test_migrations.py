@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from moderation import sql
-from moderation.review import QueueItem
+from moderation.domain.review import QueueItem
 from moderation.store import migrate_dsn
+from moderation.store import sqlfiles as sql
 from tests.conftest import with_database
 
 EXPECTED = {

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 
-from moderation.scoring import DEFAULT_SCORER, import_scorer
+from moderation.runtime.scoring import DEFAULT_SCORER, import_scorer
 
 ROOT = Path(__file__).resolve().parents[2]
 BENIGN = "Bài viết rất hay, cảm ơn tác giả đã chia sẻ thông tin hữu ích."
@@ -140,7 +140,7 @@ def test_zero_config_start_with_embedded_postgres(tmp_path: Path) -> None:
 def test_serve_with_database_url_and_two_workers(dsn: str, tmp_path: Path) -> None:
     import asyncio
 
-    from moderation import commands
+    from moderation import cli as commands
 
     key = asyncio.run(commands.add_site(dsn, 5, "news"))
     port = free_port()

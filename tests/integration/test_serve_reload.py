@@ -9,7 +9,7 @@ from pathlib import Path
 
 from classifiers.model import Model
 from classifiers.train import save_versioned, train
-from moderation import commands
+from moderation import cli as commands
 from tests.api.test_model_reload import QUICK
 from tests.integration.test_serve import COMMENT, Service, _workers, call, free_port
 from tests.unit.test_classifiers_model import tiny_examples

@@ -9,10 +9,10 @@ from unittest import mock
 import asyncpg
 import pytest
 
-from moderation import commands
-from moderation.credentials import hash_key
-from moderation.models import Policy, Site
-from moderation.sites import SiteCache
+from moderation import cli as commands
+from moderation.domain.credentials import hash_key
+from moderation.domain.models import Policy, Site
+from moderation.runtime.site_cache import SiteCache
 from moderation.store import Store, create_pool
 
 

@@ -16,13 +16,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from moderation import commands
+from moderation import cli as commands
 from moderation.app import create_app
-from moderation.metrics import Metrics
-from moderation.outbox import Attempt, WebhookEvent
+from moderation.domain.outbox import Attempt, WebhookEvent
+from moderation.runtime.metrics import Metrics
+from moderation.runtime.webhooks import WebhookWorker, refused_address, running
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
-from moderation.webhooks import WebhookWorker, refused_address, running
 from tests.conftest import MakeStaff, auth, comment
 from tests.standin import KeywordScorer
 

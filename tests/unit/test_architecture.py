@@ -25,18 +25,18 @@ def modules() -> dict[str, set[str]]:
 
 def test_only_store_talks_to_the_driver() -> None:
     users = {name for name, deps in modules().items() if any(d.startswith("asyncpg") for d in deps)}
-    assert users == {"store.py"}
+    assert users == {"store/queries.py"}
 
 
 def test_pure_steps_do_no_io() -> None:
     forbidden = ("aiohttp", "asyncpg", "moderation.store", "moderation.api", "logging")
-    for name in ("privacy.py", "policy.py", "models.py"):
+    for name in ("domain/privacy.py", "domain/policy.py", "domain/models.py"):
         deps = modules()[name]
         assert not [d for d in deps if d.startswith(forbidden)], name
 
 
 def test_domain_errors_know_nothing_of_http() -> None:
-    assert not [d for d in modules()["errors.py"] if d.startswith("aiohttp")]
+    assert not [d for d in modules()["domain/errors.py"] if d.startswith("aiohttp")]
 
 
 def test_the_service_reaches_the_model_only_through_the_scorer() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.limits import RateLimiter
+from moderation.runtime.rate_limiter import RateLimiter
 
 
 class Clock:

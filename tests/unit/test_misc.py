@@ -8,8 +8,9 @@ from pathlib import Path
 
 import orjson
 
-from moderation import credentials, openapi
-from moderation.logs import JsonFormatter
+from moderation.api import openapi
+from moderation.domain import credentials
+from moderation.runtime.logs import JsonFormatter
 from moderation.settings import Settings
 
 

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from pydantic import ValidationError
 
-from moderation.models import CommentIn, _has_control
+from moderation.domain.models import CommentIn, _has_control
 
 VALID = {"thread": "t", "name": "An", "email": "an@example.com", "body": "Xin chào"}
 

@@ -13,11 +13,11 @@ import orjson
 import pytest
 from aiohttp import ClientSession
 
-from moderation.metrics import Metrics
-from moderation.outbox import OutboxItem, WebhookEvent, backoff, new_secret, sign
+from moderation.domain.outbox import OutboxItem, WebhookEvent, backoff, new_secret, sign
+from moderation.runtime.metrics import Metrics
+from moderation.runtime.webhooks import WebhookWorker
 from moderation.settings import Settings
 from moderation.store import Store
-from moderation.webhooks import WebhookWorker
 
 
 def item(**overrides: object) -> OutboxItem:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.models import Band, Policy, Signals, Thresholds
-from moderation.policy import decide, rejected_status, verdict
+from moderation.domain.models import Band, Policy, Signals, Thresholds
+from moderation.domain.policy import decide, rejected_status, verdict
 
 LOW = {"spam": 0.1, "abuse": 0.1, "hate": 0.1}
 DEFAULT = Policy()

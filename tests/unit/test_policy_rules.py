@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from moderation.models import Decision, Duplicates, Policy, Signals, TermHit
-from moderation.policy import History, decide, domain_blocked, escalate, gather
-from moderation.preview import apply_change, changes, merge, run_preview
-from moderation.terms import Terms
+from moderation.domain.models import Decision, Duplicates, Policy, Signals, TermHit
+from moderation.domain.policy import History, decide, domain_blocked, escalate, gather
+from moderation.domain.previews import apply_change, changes, merge, run_preview
+from moderation.domain.terms import Terms
 
 LOW = {"spam": 0.1, "abuse": 0.1, "hate": 0.1}
 

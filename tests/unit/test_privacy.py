@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from moderation import privacy
-from moderation.models import CommentIn
+from moderation.domain import privacy
+from moderation.domain.models import CommentIn
 
 SECRET = b"k" * 32
 

@@ -8,8 +8,8 @@ from typing import cast
 
 import orjson
 
-from moderation.reloads import ModelReloads
-from moderation.scoring import BatchScorer, ModelDirectory, Scorer
+from moderation.runtime.reloads import ModelReloads
+from moderation.runtime.scoring import BatchScorer, ModelDirectory, Scorer
 from moderation.store import Store
 from tests.standin import KeywordScorer
 

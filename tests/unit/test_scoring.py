@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from moderation.scoring import BatchScorer, import_scorer
+from moderation.runtime.scoring import BatchScorer, import_scorer
 from tests.standin import KeywordScorer
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation import sql
+from moderation.store import sqlfiles as sql
 
 PACKAGE = Path(__file__).resolve().parents[2] / "moderation"
 USES = re.compile(r"""(?:_fetch|_fetchrow|query)\(\s*"(\w+)"|queries\["(\w+)"\]""")

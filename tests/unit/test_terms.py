@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from moderation.terms import MAX_HITS, Terms, fingerprint, syllables
+from moderation.domain.terms import MAX_HITS, Terms, fingerprint, syllables
 
 # (term, text, matches?)
 TABLE: list[tuple[str, str, bool]] = [

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from moderation import commands
-from moderation.models import Role
+from moderation import cli as commands
+from moderation.domain.models import Role
 from tests.api.test_queue import held
 from tests.conftest import MakeSite
 

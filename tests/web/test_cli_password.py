@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
-from moderation.web.passwords import verify_password
+from moderation.domain.passwords import verify_password
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from moderation.credentials import hash_key
-from moderation.web.passwords import verify_password
+from moderation.domain.credentials import hash_key
+from moderation.domain.passwords import verify_password
 from tests.web.conftest import PASSWORD, MakeLogin, form_csrf, post_login
 
 MakePerson = Callable[..., Awaitable[str]]
@@ -99,7 +99,7 @@ async def test_expired_session_is_sent_to_login(
 async def test_new_password_ends_open_sessions(
     client: TestClient, site_key: str, login: MakeLogin, dsn: str, db: asyncpg.Connection
 ) -> None:
-    from moderation import commands
+    from moderation import cli as commands
 
     await login()
     await commands._set_password(dsn, 5, "news", "lan", "another long password")

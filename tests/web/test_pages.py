@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 from aiohttp.test_utils import TestClient
 
-from moderation.outbox import WebhookComment
+from moderation.domain.outbox import WebhookComment
 from tests.standin import KeywordScorer
 from tests.web.conftest import MakeLogin, held
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from moderation.metrics import Metrics
-from moderation.reloads import ModelReloads
-from moderation.scoring import BatchScorer
+from moderation.runtime.metrics import Metrics
+from moderation.runtime.reloads import ModelReloads
+from moderation.runtime.scoring import BatchScorer
+from moderation.runtime.site_cache import SiteCache
+from moderation.runtime.webhooks import WebhookWorker
 from moderation.settings import Settings
-from moderation.sites import SiteCache
 from moderation.store import Store
-from moderation.webhooks import WebhookWorker
 
 SETTINGS = web.AppKey("settings", Settings)
 SECRET = web.AppKey("secret", bytes)

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from moderation.models import LABELS, Decision, Policy, Status
-from moderation.owner_models import (
+from moderation.domain.models import LABELS, Decision, Policy, Status
+from moderation.domain.policy import History, decide, escalate, gather
+from moderation.domain.stats import (
     Agreement,
     DayVolume,
     LabelOutcome,
@@ -18,8 +19,7 @@ from moderation.owner_models import (
     StatsOut,
     Transition,
 )
-from moderation.policy import History, decide, escalate, gather
-from moderation.terms import Terms
+from moderation.domain.terms import Terms
 
 STATUSES: tuple[Status, ...] = ("published", "pending", "rejected", "spam")
 REMOVED = ("rejected", "spam")

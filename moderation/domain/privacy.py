@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 import re
 
-from moderation.models import CommentIn, ProtectedComment
+from moderation.domain.models import CommentIn, ProtectedComment
 
 _EMAIL_IN_TEXT = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _ANY_EMAIL = re.compile(r"[\w.+%*-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")

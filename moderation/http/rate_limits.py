@@ -7,10 +7,10 @@ import math
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from moderation.api.context import SETTINGS
-from moderation.api.errors import problem
-from moderation.credentials import bearer_token, hash_key
-from moderation.limits import RateLimiter
+from moderation.domain.credentials import bearer_token, hash_key
+from moderation.http.problems import problem
+from moderation.keys import SETTINGS
+from moderation.runtime.rate_limiter import RateLimiter
 from moderation.settings import Settings
 
 BY_KEY = web.AppKey("limit_by_key", RateLimiter)

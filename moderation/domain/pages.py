@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr
 
-from moderation.models import Role, Status, clean_text
-from moderation.review import Action, Staff
+from moderation.domain.models import Role, Status, clean_text
+from moderation.domain.review import Action, Staff
 
 
 def _note(value: str) -> str:

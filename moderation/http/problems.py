@@ -12,14 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
-from moderation.api.common import (
-    BodyIncomplete,
-    BodyTimeout,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-)
-from moderation.api.context import METRICS, SETTINGS
-from moderation.errors import (
+from moderation.domain.errors import (
     AlreadyExists,
     DatabaseUnavailable,
     DomainError,
@@ -34,7 +27,14 @@ from moderation.errors import (
     Unauthorized,
     VersionRequired,
 )
-from moderation.models import FieldError, Problem
+from moderation.domain.models import FieldError, Problem
+from moderation.http.bodies import (
+    BodyIncomplete,
+    BodyTimeout,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from moderation.keys import METRICS, SETTINGS
 
 log = logging.getLogger("moderation.api")
 PROBLEM = "application/problem+json"

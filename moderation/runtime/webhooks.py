@@ -16,9 +16,9 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from moderation.errors import DatabaseUnavailable
-from moderation.metrics import Metrics
-from moderation.outbox import Attempt, OutboxItem, backoff
+from moderation.domain.errors import DatabaseUnavailable
+from moderation.domain.outbox import Attempt, OutboxItem, backoff
+from moderation.runtime.metrics import Metrics
 from moderation.settings import Settings
 from moderation.store import Store
 

@@ -13,8 +13,8 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.models import Status
-from moderation.review import Action
+from moderation.domain.models import Status
+from moderation.domain.review import Action
 
 Outcome = Literal["delivered", "retry", "skipped"]
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret

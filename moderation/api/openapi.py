@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
-from moderation.models import (
+from moderation.domain.models import (
     CommentIn,
     CommentOut,
     CommentView,
@@ -17,9 +17,8 @@ from moderation.models import (
     Problem,
     PublicPage,
 )
-from moderation.outbox import WebhookEvent
-from moderation.owner_models import PolicyIn, PreviewOut, ReloadOut, StatsOut
-from moderation.review import (
+from moderation.domain.outbox import WebhookEvent
+from moderation.domain.review import (
     AuditPage,
     BulkDecisionIn,
     BulkOut,
@@ -32,6 +31,7 @@ from moderation.review import (
     ReleaseIn,
     ReleaseOut,
 )
+from moderation.domain.stats import PolicyIn, PreviewOut, ReloadOut, StatsOut
 
 REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (

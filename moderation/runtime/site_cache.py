@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import TypeVar
 
-from moderation.credentials import hash_key
-from moderation.models import Site
+from moderation.domain.credentials import hash_key
+from moderation.domain.models import Site
+from moderation.domain.terms import Terms
 from moderation.store import Store
-from moderation.terms import Terms
 
 _MAX_ENTRIES = 10_000
 K = TypeVar("K")

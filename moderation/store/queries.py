@@ -14,9 +14,8 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from moderation import sql
-from moderation.errors import AlreadyExists, DatabaseUnavailable, Flooded, NotFound
-from moderation.models import (
+from moderation.domain.errors import AlreadyExists, DatabaseUnavailable, Flooded, NotFound
+from moderation.domain.models import (
     CommentOut,
     CommentView,
     Decision,
@@ -27,8 +26,9 @@ from moderation.models import (
     Signals,
     Site,
 )
-from moderation.outbox import Attempt, OutboxItem
-from moderation.review import (
+from moderation.domain.outbox import Attempt, OutboxItem
+from moderation.domain.pages import LoginCandidate, LoginFailures, StaffRow, ThreadComment
+from moderation.domain.review import (
     Action,
     AuditEntry,
     Decider,
@@ -38,7 +38,7 @@ from moderation.review import (
     QueueItem,
     Staff,
 )
-from moderation.web.models import LoginCandidate, LoginFailures, StaffRow, ThreadComment
+from moderation.store import sqlfiles as sql
 
 INSERT_PARAMS = 31  # $1..$31 of insert_comment (CommentRow.params)
 _UNAVAILABLE: tuple[type[BaseException], ...] = (

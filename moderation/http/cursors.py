@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 
-from moderation.errors import InvalidField
+from moderation.domain.errors import InvalidField
 
 T = TypeVar("T")
 

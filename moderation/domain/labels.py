@@ -17,8 +17,8 @@ from typing import Literal, assert_never
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from moderation.privacy import redact_contacts
-from moderation.review import Action
+from moderation.domain.privacy import redact_contacts
+from moderation.domain.review import Action
 
 Format = Literal["jsonl", "csv"]
 COLUMNS = ("text", "spam", "abuse", "hate", "site", "action", "decided_at")

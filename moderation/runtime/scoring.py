@@ -10,7 +10,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from moderation.errors import ModelLoadFailed
+from moderation.domain.errors import ModelLoadFailed
 
 if TYPE_CHECKING:
     from moderation.settings import Settings

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.models import Label, Policy, Status
+from moderation.domain.models import Label, Policy, Status
 
 
 class PolicyIn(Policy):

@@ -14,8 +14,8 @@ from typing import Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict
 
-from moderation.models import LABELS, Band, Decision, Label, Policy, Signals, Status, TermHit
-from moderation.terms import Terms
+from moderation.domain.models import LABELS, Band, Decision, Label, Policy, Signals, Status, TermHit
+from moderation.domain.terms import Terms
 
 Verdict = Literal["pass", "hold", "reject"]
 Hit = tuple[str, Verdict, Status]

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from moderation import store
-from moderation.credentials import hash_key, new_key
-from moderation.embedded import database_url
-from moderation.errors import AlreadyExists, NotFound
-from moderation.labels import Format, Label, label, render
-from moderation.models import Policy, Role
-from moderation.outbox import new_secret
+from moderation.domain.credentials import hash_key, new_key
+from moderation.domain.errors import AlreadyExists, NotFound
+from moderation.domain.labels import Format, Label, label, render
+from moderation.domain.models import Policy, Role
+from moderation.domain.outbox import new_secret
 from moderation.settings import Settings
+from moderation.store.embedded import database_url
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -177,7 +177,7 @@ def webhook(settings: Settings, slug: str, url: str | None, rotate: bool) -> int
 
 async def _set_password(dsn: str, timeout: float, slug: str, username: str, password: str) -> None:
     """Store an argon2id hash of a staff member's password; NotFound when unknown."""
-    from moderation.web.passwords import hash_password
+    from moderation.domain.passwords import hash_password
 
     async with open_store(dsn, timeout) as db:
         if not await db.set_password(slug, username, hash_password(password)):
@@ -194,7 +194,7 @@ def set_password(settings: Settings, slug: str, username: str, password: str) ->
 
 def read_password() -> str | None:
     """A new password: prompted twice on a terminal, else the first line of standard input."""
-    from moderation.web.passwords import password_problem
+    from moderation.domain.passwords import password_problem
 
     if sys.stdin.isatty():
         import getpass

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Callable
 
 import orjson
 
-from moderation.errors import ModelLoadFailed
-from moderation.scoring import BatchScorer, ModelDirectory, Scorer
+from moderation.domain.errors import ModelLoadFailed
+from moderation.runtime.scoring import BatchScorer, ModelDirectory, Scorer
 from moderation.store import Store, listening
 
 CHANNEL = "moderation_model_reload"

@@ -10,11 +10,17 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel
 
-from moderation.api.context import SETTINGS, SITES, STORE
-from moderation.credentials import bearer_token, hash_key
-from moderation.errors import Forbidden, InvalidField, NotFound, StaffUnauthorized, Unauthorized
-from moderation.models import Site
-from moderation.review import Staff
+from moderation.domain.credentials import bearer_token, hash_key
+from moderation.domain.errors import (
+    Forbidden,
+    InvalidField,
+    NotFound,
+    StaffUnauthorized,
+    Unauthorized,
+)
+from moderation.domain.models import Site
+from moderation.domain.review import Staff
+from moderation.keys import SETTINGS, SITES, STORE
 
 M = TypeVar("M", bound=BaseModel)
 JSON = "application/json"

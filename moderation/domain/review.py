@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from moderation.models import Role, Scores, Status, clean_text
+from moderation.domain.models import Role, Scores, Status, clean_text
 
 Action = Literal["approve", "reject", "spam", "not_spam"]
 Sort = Literal["oldest", "score"]

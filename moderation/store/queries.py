@@ -1,29 +1,22 @@
-"""The only module that runs SQL: named queries, migrations, driver errors translated once."""
+"""The Store: every named query of sql/queries.sql as a method; every method filters by site."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-import orjson
 
-from moderation.domain.errors import AlreadyExists, DatabaseUnavailable, Flooded, NotFound
+from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound
 from moderation.domain.models import (
     CommentOut,
     CommentView,
-    Decision,
     Policy,
-    ProtectedComment,
     PublicComment,
     Role,
-    Signals,
     Site,
 )
 from moderation.domain.outbox import Attempt, OutboxItem
@@ -39,73 +32,9 @@ from moderation.domain.review import (
     Staff,
 )
 from moderation.store import sqlfiles as sql
-
-INSERT_PARAMS = 31  # $1..$31 of insert_comment (CommentRow.params)
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,  # a query on a connection the server just killed
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-)
-
-
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    """Turn driver and network failures into domain errors."""
-    try:
-        yield
-    except asyncpg.UniqueViolationError as exc:
-        raise AlreadyExists(exc.constraint_name or "unique") from None
-    except _UNAVAILABLE as exc:
-        raise DatabaseUnavailable(type(exc).__name__) from None
-
-
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    """Decode json and jsonb with orjson."""
-    for name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            name,
-            encoder=lambda v: orjson.dumps(v).decode(),
-            decoder=orjson.loads,
-            schema="pg_catalog",
-        )
-
-
-async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Skip asyncpg's per-release RESET ALL round trip.
-
-    Safe because pooled connections never change session state: every query is one
-    autocommit statement (no SET, LISTEN or temp tables). A transaction left open by a
-    cancelled request is still rolled back: asyncpg does that before calling this.
-    """
-
-
-@asynccontextmanager
-async def create_pool(
-    dsn: str, min_size: int, max_size: int, wait_seconds: float
-) -> AsyncIterator[asyncpg.Pool]:
-    """A connection pool whose connections speak orjson; closed on exit."""
-    with translate_errors():
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=min_size,
-            max_size=max_size,
-            timeout=wait_seconds,
-            command_timeout=wait_seconds,
-            init=_init_connection,
-            reset=_no_reset,
-            # JIT compiling costs more than these short statements ever run. Generic plans:
-            # insert_comment's rules are guarded by parameters, so custom plans (planned on
-            # every call, 0.5 ms) would keep winning PostgreSQL's estimate and never be reused.
-            server_settings={"jit": "off", "plan_cache_mode": "force_generic_plan"},
-        )
-    try:
-        yield pool
-    finally:
-        await asyncio.wait_for(pool.close(), wait_seconds)
+from moderation.store.migrations import insert_text, locked_insert_name
+from moderation.store.pool import UNAVAILABLE, translate_errors
+from moderation.store.rows import INSERT_PARAMS, CommentRow, without
 
 
 class Store:
@@ -132,7 +61,7 @@ class Store:
         """A pooled connection; any failure to get one means the database is unavailable."""
         try:
             conn = await self._pool.acquire(timeout=self._timeout)
-        except (asyncpg.PostgresError, *_UNAVAILABLE) as exc:
+        except (asyncpg.PostgresError, *UNAVAILABLE) as exc:
             raise DatabaseUnavailable(type(exc).__name__) from None
         try:
             yield conn
@@ -223,7 +152,7 @@ class Store:
             raise Flooded(row["flood"], int(row["retry_after"]))
         if row["id"] is None:
             return None
-        out = CommentOut.model_validate(_without(row, "inserted", "flood", "retry_after"))
+        out = CommentOut.model_validate(without(row, "inserted", "flood", "retry_after"))
         return out, bool(row["inserted"])
 
     async def insert_on(self, conn: asyncpg.Connection, args: CommentRow) -> asyncpg.Record | None:
@@ -371,7 +300,7 @@ class Store:
         row = await self._fetchrow("staff_for_login", slug, username)
         if row is None:
             return None
-        staff = Staff.model_validate(_without(row, "password_hash"))
+        staff = Staff.model_validate(without(row, "password_hash"))
         return LoginCandidate(staff=staff, password_hash=row["password_hash"])
 
     async def set_password(self, slug: str, username: str, password_hash: str) -> bool:
@@ -447,157 +376,3 @@ class Store:
     async def notify(self, channel: str, payload: str) -> None:
         """Send a notification to every connection listening on `channel`."""
         await self._fetch("notify", channel, payload)
-
-
-class CommentRow:
-    """Parameters of insert_comment, in the order the query numbers them."""
-
-    def __init__(
-        self,
-        site: Site,
-        comment: ProtectedComment,
-        scores: Mapping[str, float],
-        decision: Decision,
-        signals: Signals,
-        model_version: str,
-        fingerprint: bytes | None = None,
-    ) -> None:
-        self.fingerprint = fingerprint
-        self.site = site
-        self.comment = comment
-        self.scores = dict(scores)
-        self.decision = decision
-        self.signals = signals
-        self.model_version = model_version
-
-    def lock_keys(self) -> list[int]:
-        """Advisory lock keys (sorted, so that two inserts never wait on each other in a
-        cycle) of what the enabled flood and duplicate rules count; none when they are off."""
-        c, p = self.comment, self.site.policy
-        counted = []
-        if p.flood.per_author is not None:
-            counted.append(b"author\0" + c.email_hash)
-        if p.flood.per_ip is not None and c.ip_prefix:
-            counted.append(b"ip\0" + c.ip_prefix.encode())
-        if p.duplicates.max_copies is not None and self.fingerprint is not None:
-            counted.append(b"copy\0" + self.fingerprint)
-        site = self.site.id.to_bytes(8, "big")
-        return sorted(
-            int.from_bytes(hashlib.blake2b(site + key, digest_size=8).digest(), "big", signed=True)
-            for key in counted
-        )
-
-    def params(self) -> tuple[Any, ...]:
-        """Positional parameters $1..$31."""
-        c, p = self.comment, self.site.policy
-        dup, flood = p.duplicates, p.flood
-        return (
-            self.site.id, c.thread, c.parent_id, c.name, c.email_hash, c.email_domain,
-            c.email_masked, c.ip_prefix, c.user_agent, c.author_url, c.permalink, c.body,
-            c.public_body,
-            self.decision.status, self.scores, list(self.decision.reasons),
-            self.signals.model_dump(mode="json"), self.model_version, self.site.policy.version,
-            c.idempotency_key, c.form_shown_at,
-            self.fingerprint, dup.max_copies, float(dup.window_seconds),
-            "spam" if dup.action == "spam" else "pending",
-            float(flood.window_seconds), flood.per_author, flood.per_ip,
-            p.premoderate_new_authors, p.trust_approved_authors, p.webhook_url is not None,
-        )  # fmt: skip
-
-
-def _without(row: asyncpg.Record, *keys: str) -> dict[str, Any]:
-    """A record as a dict minus some keys."""
-    return {k: v for k, v in row.items() if k not in keys}
-
-
-def _site(row: asyncpg.Record | None) -> Site | None:
-    """A site row (with its latest policy) as a model."""
-    if row is None:
-        return None
-    body = dict(row["policy"] or {})
-    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0})
-    return Site(id=row["id"], slug=row["slug"], policy=policy)
-
-
-@asynccontextmanager
-async def listening(
-    dsn: str, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
-) -> AsyncIterator[None]:
-    """A connection of its own (pooled ones never LISTEN) calling on_message(payload) for
-    each notification on `channel`, and on_lost() if the connection drops."""
-    with translate_errors():
-        conn = await asyncpg.connect(dsn)
-    try:
-        conn.add_termination_listener(lambda _conn: on_lost())
-        with translate_errors():
-            await conn.add_listener(channel, lambda _c, _pid, _ch, payload: on_message(payload))
-        yield
-    finally:
-        with contextlib.suppress(Exception):  # closing a broken connection may fail too
-            await asyncio.wait_for(conn.close(), 5)
-
-
-async def migrate(conn: asyncpg.Connection) -> list[int]:
-    """Apply pending migrations in one transaction under an advisory lock; versions applied."""
-    queries = sql.load_queries()
-    applied: list[int] = []
-    with translate_errors():
-        async with conn.transaction():
-            await conn.execute(queries["migration_lock"])
-            await conn.execute(queries["migration_table"])
-            done = {r["version"] for r in await conn.fetch(queries["applied_migrations"])}
-            for migration in sql.load_migrations():
-                if migration.version not in done:
-                    await conn.execute(migration.sql)
-                    await conn.execute(queries["record_migration"], *migration[:2])
-                    applied.append(migration.version)
-            await install_locked_insert(conn, queries)
-    return applied
-
-
-LOCKED_INSERT = "moderation_insert_comment_"
-
-
-def locked_insert_name(query: str) -> str:
-    """The function running this text of insert_comment under the history rules' locks: named
-    by a hash of the text, so hosts running different versions each find their own."""
-    return LOCKED_INSERT + hashlib.sha256(query.encode()).hexdigest()[:16]
-
-
-async def install_locked_insert(conn: asyncpg.Connection, queries: Mapping[str, str]) -> None:
-    """Create (if missing) the PL/pgSQL function that takes the advisory locks ($32) and then
-    runs insert_comment: one round trip, and, as each statement of a volatile function takes a
-    new snapshot, the insert sees every comment committed before its locks were granted.
-    Parameter and column types are the statement's own, as PostgreSQL infers them."""
-    query = insert_text(queries)
-    name = locked_insert_name(query)
-    if await conn.fetchval(queries["function_exists"], name):
-        return  # named by its text's hash: the same text, the same function
-    statement = await conn.prepare(query)
-    oids = [t.oid for t in statement.get_parameters()]
-    oids += [a.type.oid for a in statement.get_attributes()]
-    types = [r["name"] for r in await conn.fetch(queries["type_names"], oids)]
-    params = types[: len(statement.get_parameters())]
-    columns = zip((a.name for a in statement.get_attributes()), types[len(params) :], strict=True)
-    await conn.execute(
-        f"CREATE FUNCTION {name}({', '.join(params)}, bigint[])\n"
-        f"RETURNS TABLE ({', '.join(f'{c} {t}' for c, t in columns)})\n"
-        "LANGUAGE plpgsql VOLATILE AS $body$\n#variable_conflict use_column\nBEGIN\n"
-        f"    PERFORM pg_advisory_xact_lock(k) FROM unnest(${len(params) + 1}) AS k;\n"
-        f"    RETURN QUERY {query};\nEND\n$body$"
-    )
-
-
-def insert_text(queries: Mapping[str, str]) -> str:
-    """insert_comment as a function body holds it (no final semicolon)."""
-    return queries["insert_comment"].strip().rstrip(";")
-
-
-async def migrate_dsn(dsn: str) -> list[int]:
-    """Connect, migrate, disconnect."""
-    with translate_errors():
-        conn = await asyncpg.connect(dsn)
-    try:
-        return await migrate(conn)
-    finally:
-        await conn.close()

@@ -1,0 +1,77 @@
+"""Migrations from sql/migrations, applied in order under a lock, and the locked insert."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+import asyncpg
+
+from moderation.store import sqlfiles as sql
+from moderation.store.pool import translate_errors
+
+
+async def migrate(conn: asyncpg.Connection) -> list[int]:
+    """Apply pending migrations in one transaction under an advisory lock; versions applied."""
+    queries = sql.load_queries()
+    applied: list[int] = []
+    with translate_errors():
+        async with conn.transaction():
+            await conn.execute(queries["migration_lock"])
+            await conn.execute(queries["migration_table"])
+            done = {r["version"] for r in await conn.fetch(queries["applied_migrations"])}
+            for migration in sql.load_migrations():
+                if migration.version not in done:
+                    await conn.execute(migration.sql)
+                    await conn.execute(queries["record_migration"], *migration[:2])
+                    applied.append(migration.version)
+            await install_locked_insert(conn, queries)
+    return applied
+
+
+LOCKED_INSERT = "moderation_insert_comment_"
+
+
+def locked_insert_name(query: str) -> str:
+    """The function running this text of insert_comment under the history rules' locks: named
+    by a hash of the text, so hosts running different versions each find their own."""
+    return LOCKED_INSERT + hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
+async def install_locked_insert(conn: asyncpg.Connection, queries: Mapping[str, str]) -> None:
+    """Create (if missing) the PL/pgSQL function that takes the advisory locks ($32) and then
+    runs insert_comment: one round trip, and, as each statement of a volatile function takes a
+    new snapshot, the insert sees every comment committed before its locks were granted.
+    Parameter and column types are the statement's own, as PostgreSQL infers them."""
+    query = insert_text(queries)
+    name = locked_insert_name(query)
+    if await conn.fetchval(queries["function_exists"], name):
+        return  # named by its text's hash: the same text, the same function
+    statement = await conn.prepare(query)
+    oids = [t.oid for t in statement.get_parameters()]
+    oids += [a.type.oid for a in statement.get_attributes()]
+    types = [r["name"] for r in await conn.fetch(queries["type_names"], oids)]
+    params = types[: len(statement.get_parameters())]
+    columns = zip((a.name for a in statement.get_attributes()), types[len(params) :], strict=True)
+    await conn.execute(
+        f"CREATE FUNCTION {name}({', '.join(params)}, bigint[])\n"
+        f"RETURNS TABLE ({', '.join(f'{c} {t}' for c, t in columns)})\n"
+        "LANGUAGE plpgsql VOLATILE AS $body$\n#variable_conflict use_column\nBEGIN\n"
+        f"    PERFORM pg_advisory_xact_lock(k) FROM unnest(${len(params) + 1}) AS k;\n"
+        f"    RETURN QUERY {query};\nEND\n$body$"
+    )
+
+
+def insert_text(queries: Mapping[str, str]) -> str:
+    """insert_comment as a function body holds it (no final semicolon)."""
+    return queries["insert_comment"].strip().rstrip(";")
+
+
+async def migrate_dsn(dsn: str) -> list[int]:
+    """Connect, migrate, disconnect."""
+    with translate_errors():
+        conn = await asyncpg.connect(dsn)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

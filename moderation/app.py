@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from moderation.api import comments, ops, owners, policy, queue, readers
-from moderation.domain.credentials import deployment_secret
 from moderation.http import problems, rate_limits
 from moderation.keys import (
     METRICS,
@@ -24,6 +23,7 @@ from moderation.keys import (
 from moderation.runtime.metrics import Metrics
 from moderation.runtime.reloads import ModelReloads
 from moderation.runtime.scoring import BatchScorer, Scorer, scorer_factory
+from moderation.runtime.secret import deployment_secret
 from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import running
 from moderation.settings import Settings

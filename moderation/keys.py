@@ -1,22 +1,32 @@
-"""Typed keys for what the application holds (pool, store, scorer, metrics)."""
+"""Typed keys for what the application holds; the types are imported for the checker only, so
+any layer may import this module without pulling in the store, the model or the pages."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from moderation.runtime.metrics import Metrics
-from moderation.runtime.reloads import ModelReloads
-from moderation.runtime.scoring import BatchScorer
-from moderation.runtime.site_cache import SiteCache
-from moderation.runtime.webhooks import WebhookWorker
-from moderation.settings import Settings
-from moderation.store import Store
+if TYPE_CHECKING:
+    import jinja2
 
-SETTINGS = web.AppKey("settings", Settings)
-SECRET = web.AppKey("secret", bytes)
-METRICS = web.AppKey("metrics", Metrics)
-STORE = web.AppKey("store", Store)
-SITES = web.AppKey("sites", SiteCache)
-SCORER = web.AppKey("scorer", BatchScorer)
-WEBHOOKS = web.AppKey("webhooks", WebhookWorker)
-RELOADS = web.AppKey("reloads", ModelReloads)
+    from moderation.runtime.metrics import Metrics
+    from moderation.runtime.rate_limiter import RateLimiter
+    from moderation.runtime.reloads import ModelReloads
+    from moderation.runtime.scoring import BatchScorer
+    from moderation.runtime.site_cache import SiteCache
+    from moderation.runtime.webhooks import WebhookWorker
+    from moderation.settings import Settings
+    from moderation.store import Store
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+SECRET: web.AppKey[bytes] = web.AppKey("secret")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+STORE: web.AppKey[Store] = web.AppKey("store")
+SITES: web.AppKey[SiteCache] = web.AppKey("sites")
+SCORER: web.AppKey[BatchScorer] = web.AppKey("scorer")
+WEBHOOKS: web.AppKey[WebhookWorker] = web.AppKey("webhooks")
+RELOADS: web.AppKey[ModelReloads] = web.AppKey("reloads")
+LIMIT_BY_KEY: web.AppKey[RateLimiter] = web.AppKey("limit_by_key")
+LIMIT_BY_ADDRESS: web.AppKey[RateLimiter] = web.AppKey("limit_by_address")
+TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")

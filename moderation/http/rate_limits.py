@@ -9,20 +9,18 @@ from aiohttp.typedefs import Handler
 
 from moderation.domain.credentials import bearer_token, hash_key
 from moderation.http.problems import problem
-from moderation.keys import SETTINGS
+from moderation.keys import LIMIT_BY_ADDRESS, LIMIT_BY_KEY, SETTINGS
 from moderation.runtime.rate_limiter import RateLimiter
 from moderation.settings import Settings
 
-BY_KEY = web.AppKey("limit_by_key", RateLimiter)
-BY_ADDRESS = web.AppKey("limit_by_address", RateLimiter)
 # Probes and scrapers must always get through.
 UNLIMITED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def install(app: web.Application, settings: Settings) -> None:
     """Create the limiters the middleware uses."""
-    app[BY_KEY] = RateLimiter(settings.rate_limit_per_key, settings.rate_limit_per_key_burst)
-    app[BY_ADDRESS] = RateLimiter(
+    app[LIMIT_BY_KEY] = RateLimiter(settings.rate_limit_per_key, settings.rate_limit_per_key_burst)
+    app[LIMIT_BY_ADDRESS] = RateLimiter(
         settings.rate_limit_per_address, settings.rate_limit_per_address_burst
     )
 
@@ -44,9 +42,9 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
     token = bearer_token(request.headers.get("Authorization"))
     if token:
         # the site's server posts for all its readers: limit it by its key, never by address
-        wait = request.app[BY_KEY].acquire(hash_key(token))
+        wait = request.app[LIMIT_BY_KEY].acquire(hash_key(token))
     else:
-        wait = request.app[BY_ADDRESS].acquire(client_address(request))
+        wait = request.app[LIMIT_BY_ADDRESS].acquire(client_address(request))
     if wait > 0:
         seconds = str(max(1, math.ceil(wait)))
         detail = "Too many requests from this caller; retry after the given seconds."

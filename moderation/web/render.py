@@ -13,8 +13,7 @@ import orjson
 from aiohttp import web
 
 from moderation.domain.review import Evidence, Staff
-from moderation.keys import STORE
-from moderation.web.context import TEMPLATES
+from moderation.keys import STORE, TEMPLATES
 from moderation.web.i18n import LANG_COOKIE, Lang, language, translate
 from moderation.web.sessions import csrf_token, set_cookie
 

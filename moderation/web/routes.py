@@ -6,8 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from moderation.keys import TEMPLATES
 from moderation.web import login, owner_pages, queue_pages
-from moderation.web.context import TEMPLATES
 from moderation.web.render import environment, security_headers
 
 STATIC = Path(__file__).parent / "static"

@@ -10,6 +10,7 @@ import orjson
 
 from moderation.api import openapi
 from moderation.domain import credentials
+from moderation.runtime import secret
 from moderation.runtime.logs import JsonFormatter
 from moderation.settings import Settings
 
@@ -32,8 +33,8 @@ def test_bearer_token() -> None:
 
 def test_secret_generated_once_with_0600(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", secret=None)
-    first = credentials.deployment_secret(settings)
-    assert first == credentials.deployment_secret(settings)
+    first = secret.deployment_secret(settings)
+    assert first == secret.deployment_secret(settings)
     mode = (tmp_path / "data" / "secret").stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
     assert len(first) == 64
@@ -41,7 +42,7 @@ def test_secret_generated_once_with_0600(tmp_path: Path) -> None:
 
 def test_secret_from_environment_wins(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret="from-env")
-    assert credentials.deployment_secret(settings) == b"from-env"
+    assert secret.deployment_secret(settings) == b"from-env"
     assert not (tmp_path / "secret").exists()
 
 

@@ -34,12 +34,12 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
+from classifiers import MODEL_DIR
 from classifiers.datasets import LABELS, Example, default_root, key, load, own_examples
 from classifiers.features import Config, Featurizer, Hits, Weighting
 from classifiers.model import CURRENT, Mixture, Model
 from classifiers.normalize import strip_diacritics
 
-MODEL_DIR = Path(__file__).parent / "model"
 VI_SOURCES = frozenset({"vihsd", "victsd", "vihos", "vithsd", "vispamreviews", "news_comments"})
 RELEASE = "2026.11-1"
 F32 = npt.NDArray[np.float32]

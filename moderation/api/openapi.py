@@ -14,10 +14,13 @@ from moderation.domain.models import (
     EraseIn,
     EraseOut,
     Policy,
+    PolicyIn,
     Problem,
     PublicPage,
+    ReloadOut,
 )
 from moderation.domain.outbox import WebhookEvent
+from moderation.domain.previews import PreviewOut
 from moderation.domain.review import (
     AuditPage,
     BulkDecisionIn,
@@ -31,7 +34,7 @@ from moderation.domain.review import (
     ReleaseIn,
     ReleaseOut,
 )
-from moderation.domain.stats import PolicyIn, PreviewOut, ReloadOut, StatsOut
+from moderation.domain.stats import StatsOut
 
 REF = "#/components/schemas/{model}"
 MODELS: tuple[type[BaseModel], ...] = (

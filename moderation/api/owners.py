@@ -7,8 +7,8 @@ from datetime import datetime
 from aiohttp import web
 
 from moderation.api.readers import page_limit
+from moderation.domain.models import ReloadOut
 from moderation.domain.review import AuditEntry, AuditPage
-from moderation.domain.stats import ReloadOut
 from moderation.http import cursors
 from moderation.http.bodies import json_response, owner_of_site
 from moderation.keys import RELOADS, STORE

@@ -14,6 +14,7 @@ from moderation.domain import previews as preview
 from moderation.domain.errors import StaleVersion, VersionRequired
 from moderation.domain.models import Policy
 from moderation.domain.review import Staff
+from moderation.domain.stats import shape_stats
 from moderation.http.bodies import (
     int_query,
     json_response,
@@ -107,4 +108,4 @@ async def stats(request: web.Request) -> web.Response:
     today = datetime.now(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
     since = (today - timedelta(days=days - 1)).astimezone(UTC)
     row = await store.stats(owner.site_id, since, zone)
-    return json_response(preview.shape_stats(row, since, days, zone))
+    return json_response(shape_stats(row, since, days, zone))

@@ -398,3 +398,18 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
+
+
+class PolicyIn(Policy):
+    """A policy change: any subset of the policy's fields; those left out keep their values.
+
+    Objects merge field by field ({"thresholds": {"spam": {"hold": 0.3}}} changes one
+    number); lists and other values replace. `version` is ignored: send If-Match.
+    """
+
+
+class ReloadOut(BaseModel):
+    """The model in use after a reload, and the one before."""
+
+    model_version: str = Field(description="the version now scoring comments")
+    previous: str = Field(description="the version in use before the reload")

@@ -20,7 +20,6 @@ from moderation.domain.terms import Terms
 Verdict = Literal["pass", "hold", "reject"]
 Hit = tuple[str, Verdict, Status]
 _RANK: Mapping[Status, int] = {"published": 0, "pending": 1, "spam": 2, "rejected": 3}
-RECENT_AUTHOR_COMMENTS = 20  # how far back trust_approved_authors looks for a bad comment
 
 
 def verdict(score: float, band: Band) -> Verdict:

@@ -1,28 +1,68 @@
-"""Pure steps of the owners' API: merge a policy change, diff versions, previews, stats."""
+"""Owners' policy changes: merge a change, diff two versions, replay recent comments under
+the current and the candidate policy."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from moderation.domain.models import LABELS, Decision, Policy, Status
+from pydantic import BaseModel, ConfigDict, Field
+
+from moderation.domain.models import Decision, Policy, Status
 from moderation.domain.policy import History, decide, escalate, gather
-from moderation.domain.stats import (
-    Agreement,
-    DayVolume,
-    LabelOutcome,
-    PreviewExample,
-    PreviewOut,
-    ReasonOutcome,
-    StatsOut,
-    Transition,
-)
 from moderation.domain.terms import Terms
 
 STATUSES: tuple[Status, ...] = ("published", "pending", "rejected", "spam")
 REMOVED = ("rejected", "spam")
+
+
+class PreviewExample(BaseModel):
+    """A comment whose status the candidate policy would change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    body: str = Field(description="the first 300 characters")
+    reasons_before: list[str]
+    reasons_after: list[str]
+
+
+class Transition(BaseModel):
+    """How many comments would move from one status to another, with examples."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_status: Status
+    to_status: Status
+    count: int
+    examples: list[PreviewExample]
+
+
+class Agreement(BaseModel):
+    """Against moderators' decisions: right (same side), wrong (other side), held for review."""
+
+    model_config = ConfigDict(frozen=True)
+
+    right: int
+    wrong: int
+    held: int
+
+
+class PreviewOut(BaseModel):
+    """The current and a candidate policy applied to the same recent comments."""
+
+    model_config = ConfigDict(frozen=True)
+
+    comments: int = Field(description="how many recent comments were replayed")
+    changed: int
+    before: dict[Status, int] = Field(description="statuses under the current policy")
+    after: dict[Status, int] = Field(description="statuses under the candidate")
+    transitions: list[Transition]
+    decided: int = Field(description="comments moderators decided on")
+    agreement_before: Agreement
+    agreement_after: Agreement
+    policy: Policy = Field(description="the candidate, as a PUT would store it")
 
 
 def merge(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,44 +159,4 @@ def run_preview(
         agreement_before=_agreement(decided_before),
         agreement_after=_agreement(decided_after),
         policy=candidate,
-    )
-
-
-def _share(part: int, whole: int) -> float | None:
-    """part / whole, None when there is nothing to divide."""
-    return round(part / whole, 4) if whole else None
-
-
-def _label(label: str, outcomes: Mapping[str, ReasonOutcome]) -> LabelOutcome:
-    """A score's hold and reject outcomes."""
-    empty = ReasonOutcome(reason="", decided=0, published=0, removed=0, overturn_rate=None)
-    held, rejected = outcomes.get(f"{label}:hold", empty), outcomes.get(f"{label}:reject", empty)
-    return LabelOutcome(
-        held_decided=held.decided,
-        held_fine_share=_share(held.published, held.decided),
-        rejected_decided=rejected.decided,
-        reject_precision=_share(rejected.removed, rejected.decided),
-    )
-
-
-def shape_stats(row: Mapping[str, Any], since: datetime, days: int, time_zone: str) -> StatsOut:
-    """The stats answer from the site_stats row."""
-    reasons = [ReasonOutcome(**r, overturn_rate=_share(r["published"], r["decided"]))
-               for r in row["by_reason"]]  # fmt: skip
-    by_reason = {r.reason: r for r in reasons}
-    auto, overturned = int(row["auto_decided"]), int(row["overturned"])
-    return StatsOut(
-        since=since,
-        days=days,
-        time_zone=time_zone,
-        volumes=[DayVolume.model_validate(v) for v in row["volumes"]],
-        queue_depth=int(row["queue_depth"]),
-        oldest_pending_seconds=row["oldest_pending_seconds"],
-        median_decision_seconds=row["median_decision_seconds"],
-        decided=int(row["decided"]),
-        auto_decided=auto,
-        overturned=overturned,
-        overturn_rate=_share(overturned, auto),
-        by_label={label: _label(label, by_reason) for label in LABELS},
-        by_reason=reasons,
     )

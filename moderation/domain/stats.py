@@ -1,68 +1,14 @@
-"""Models of the site owners' API: policy changes, previews and stats."""
+"""A site's stats: volumes, the queue, and how moderators' decisions agree with intake's."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.domain.models import Label, Policy, Status
-
-
-class PolicyIn(Policy):
-    """A policy change: any subset of the policy's fields; those left out keep their values.
-
-    Objects merge field by field ({"thresholds": {"spam": {"hold": 0.3}}} changes one
-    number); lists and other values replace. `version` is ignored: send If-Match.
-    """
-
-
-class PreviewExample(BaseModel):
-    """A comment whose status the candidate policy would change."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    body: str = Field(description="the first 300 characters")
-    reasons_before: list[str]
-    reasons_after: list[str]
-
-
-class Transition(BaseModel):
-    """How many comments would move from one status to another, with examples."""
-
-    model_config = ConfigDict(frozen=True)
-
-    from_status: Status
-    to_status: Status
-    count: int
-    examples: list[PreviewExample]
-
-
-class Agreement(BaseModel):
-    """Against moderators' decisions: right (same side), wrong (other side), held for review."""
-
-    model_config = ConfigDict(frozen=True)
-
-    right: int
-    wrong: int
-    held: int
-
-
-class PreviewOut(BaseModel):
-    """The current and a candidate policy applied to the same recent comments."""
-
-    model_config = ConfigDict(frozen=True)
-
-    comments: int = Field(description="how many recent comments were replayed")
-    changed: int
-    before: dict[Status, int] = Field(description="statuses under the current policy")
-    after: dict[Status, int] = Field(description="statuses under the candidate")
-    transitions: list[Transition]
-    decided: int = Field(description="comments moderators decided on")
-    agreement_before: Agreement
-    agreement_after: Agreement
-    policy: Policy = Field(description="the candidate, as a PUT would store it")
+from moderation.domain.models import LABELS, Label, Status
 
 
 class DayVolume(BaseModel):
@@ -122,8 +68,41 @@ class StatsOut(BaseModel):
     by_reason: list[ReasonOutcome]
 
 
-class ReloadOut(BaseModel):
-    """The model in use after a reload, and the one before."""
+def _share(part: int, whole: int) -> float | None:
+    """part / whole, None when there is nothing to divide."""
+    return round(part / whole, 4) if whole else None
 
-    model_version: str = Field(description="the version now scoring comments")
-    previous: str = Field(description="the version in use before the reload")
+
+def _label(label: str, outcomes: Mapping[str, ReasonOutcome]) -> LabelOutcome:
+    """A score's hold and reject outcomes."""
+    empty = ReasonOutcome(reason="", decided=0, published=0, removed=0, overturn_rate=None)
+    held, rejected = outcomes.get(f"{label}:hold", empty), outcomes.get(f"{label}:reject", empty)
+    return LabelOutcome(
+        held_decided=held.decided,
+        held_fine_share=_share(held.published, held.decided),
+        rejected_decided=rejected.decided,
+        reject_precision=_share(rejected.removed, rejected.decided),
+    )
+
+
+def shape_stats(row: Mapping[str, Any], since: datetime, days: int, time_zone: str) -> StatsOut:
+    """The stats answer from the site_stats row."""
+    reasons = [ReasonOutcome(**r, overturn_rate=_share(r["published"], r["decided"]))
+               for r in row["by_reason"]]  # fmt: skip
+    by_reason = {r.reason: r for r in reasons}
+    auto, overturned = int(row["auto_decided"]), int(row["overturned"])
+    return StatsOut(
+        since=since,
+        days=days,
+        time_zone=time_zone,
+        volumes=[DayVolume.model_validate(v) for v in row["volumes"]],
+        queue_depth=int(row["queue_depth"]),
+        oldest_pending_seconds=row["oldest_pending_seconds"],
+        median_decision_seconds=row["median_decision_seconds"],
+        decided=int(row["decided"]),
+        auto_decided=auto,
+        overturned=overturned,
+        overturn_rate=_share(overturned, auto),
+        by_label={label: _label(label, by_reason) for label in LABELS},
+        by_reason=reasons,
+    )

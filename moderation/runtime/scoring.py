@@ -43,11 +43,6 @@ def import_scorer(path: str) -> Callable[[], Scorer]:
     return factory
 
 
-def load_default_scorer() -> Scorer:
-    """The model shipped with the project."""
-    return import_scorer(DEFAULT_SCORER)()
-
-
 def load_model_dir(folder: Path) -> Scorer:
     """The model a model directory's CURRENT names, read now (classifiers.load_dir)."""
     module_name, _, function = MODEL_DIR_LOADER.partition(":")

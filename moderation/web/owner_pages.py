@@ -14,8 +14,9 @@ from moderation.domain import previews as preview
 from moderation.domain.errors import StaleVersion
 from moderation.domain.models import LABELS, Status
 from moderation.domain.pages import PolicySaveIn
+from moderation.domain.previews import PreviewOut
 from moderation.domain.review import Staff
-from moderation.domain.stats import PreviewOut, StatsOut
+from moderation.domain.stats import StatsOut, shape_stats
 from moderation.http.bodies import int_query, json_response, read_json
 from moderation.keys import STORE
 from moderation.web import charts
@@ -106,7 +107,7 @@ async def stats_page(request: web.Request) -> web.Response:
     zone = (await store.current_policy(owner.site_id)).time_zone
     today = datetime.now(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
     since = (today - timedelta(days=days - 1)).astimezone(UTC)
-    out = preview.shape_stats(await store.stats(owner.site_id, since, zone), since, days, zone)
+    out = shape_stats(await store.stats(owner.site_id, since, zone), since, days, zone)
     return await render(
         request, "stats.html", owner, stats=out, days=days,
         volumes=_volume_chart(out), overturns=_overturn_chart(out),

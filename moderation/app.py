@@ -8,11 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, ops, owners, policy, queue, readers
+from moderation.api import comments, ops, owners, queue, readers
 from moderation.http import problems, rate_limits
 from moderation.keys import (
+    INTAKE,
     METRICS,
+    OWNING,
     RELOADS,
+    REVIEWING,
     SCORER,
     SECRET,
     SETTINGS,
@@ -28,6 +31,9 @@ from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import running
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
+from moderation.usecases.intake import Intake
+from moderation.usecases.owning import Owning
+from moderation.usecases.reviewing import Reviewing
 from moderation.web import routes as web_pages
 
 ScorerFactory = Callable[[], Scorer]
@@ -82,6 +88,15 @@ def _reloads(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
     return context
 
 
+async def _usecases(app: web.Application) -> AsyncIterator[None]:
+    """The use cases the API and the pages call, over the parts the contexts above made."""
+    store, scorer, webhooks = app[STORE], app[SCORER], app[WEBHOOKS]
+    app[INTAKE] = Intake(store, scorer, app[SITES], app[SECRET], app[METRICS], webhooks)
+    app[REVIEWING] = Reviewing(store, scorer, webhooks, app[SETTINGS].claim_lease_seconds)
+    app[OWNING] = Owning(store, app[RELOADS])
+    yield
+
+
 def _routes(app: web.Application) -> None:
     """Every route of the API."""
     app.router.add_post("/v1/comments", comments.post_comment)
@@ -96,10 +111,10 @@ def _routes(app: web.Application) -> None:
     app.router.add_post("/v1/comments/{id}/decision", queue.decision)
     app.router.add_get("/v1/comments/{id}/events", queue.events)
     app.router.add_get("/v1/sites/{site}/audit", owners.audit)
-    app.router.add_get("/v1/sites/{site}/policy", policy.get_policy)
-    app.router.add_put("/v1/sites/{site}/policy", policy.put_policy)
-    app.router.add_post("/v1/sites/{site}/policy/preview", policy.preview_policy)
-    app.router.add_get("/v1/sites/{site}/stats", policy.stats)
+    app.router.add_get("/v1/sites/{site}/policy", owners.get_policy)
+    app.router.add_put("/v1/sites/{site}/policy", owners.put_policy)
+    app.router.add_post("/v1/sites/{site}/policy/preview", owners.preview_policy)
+    app.router.add_get("/v1/sites/{site}/stats", owners.stats)
     app.router.add_post("/v1/sites/{site}/model/reload", owners.reload_model)
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
@@ -126,6 +141,7 @@ def create_app(settings: Settings, scorer: ScorerFactory | None = None) -> web.A
     app.cleanup_ctx.append(_scoring(factory))
     app.cleanup_ctx.append(_reloads(factory))
     app.cleanup_ctx.append(_webhooks)
+    app.cleanup_ctx.append(_usecases)
     _routes(app)
     web_pages.setup(app)
     return app

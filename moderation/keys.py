@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from moderation.runtime.webhooks import WebhookWorker
     from moderation.settings import Settings
     from moderation.store import Store
+    from moderation.usecases.intake import Intake
+    from moderation.usecases.owning import Owning
+    from moderation.usecases.reviewing import Reviewing
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 SECRET: web.AppKey[bytes] = web.AppKey("secret")
@@ -30,3 +33,6 @@ RELOADS: web.AppKey[ModelReloads] = web.AppKey("reloads")
 LIMIT_BY_KEY: web.AppKey[RateLimiter] = web.AppKey("limit_by_key")
 LIMIT_BY_ADDRESS: web.AppKey[RateLimiter] = web.AppKey("limit_by_address")
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
+INTAKE: web.AppKey[Intake] = web.AppKey("intake")
+REVIEWING: web.AppKey[Reviewing] = web.AppKey("reviewing")
+OWNING: web.AppKey[Owning] = web.AppKey("owning")

@@ -1,31 +1,80 @@
-"""Site owner endpoints: the audit log, reloading the model."""
+"""Site owner endpoints: the policy (read, change, preview), stats, the audit log, model reloads."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
+from moderation.api.auth import owner_of_site
 from moderation.api.readers import page_limit
-from moderation.domain.models import ReloadOut
-from moderation.domain.review import AuditEntry, AuditPage
+from moderation.domain.errors import StaleVersion, VersionRequired
+from moderation.domain.models import Policy, ReloadOut
+from moderation.domain.review import AuditPage
 from moderation.http import cursors
-from moderation.http.bodies import json_response, owner_of_site
-from moderation.keys import RELOADS, STORE
+from moderation.http.bodies import MAX_POLICY_BYTES, json_response, read_body
+from moderation.http.params import int_query
+from moderation.keys import OWNING
+
+_OBJECT = TypeAdapter(dict[str, Any])
 
 
-def encode_cursor(last: AuditEntry) -> str:
-    """An opaque cursor just before an entry (the log runs newest first)."""
-    return cursors.encode(last.created_at.isoformat(), last.kind, last.ref)
+def etag(policy: Policy) -> str:
+    """The entity tag of a policy version."""
+    return f'"v{policy.version}"'
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str, str]:
-    """The position a cursor points before; 422 when it was not made by encode_cursor."""
+def policy_response(policy: Policy) -> web.Response:
+    """A policy with its ETag."""
+    return json_response(policy, headers={"ETag": etag(policy), "Cache-Control": "no-store"})
 
-    def parse(at: object, kind: object, ref: object) -> tuple[datetime, str, str]:
-        return cursors.instant(at), cursors.text(kind), cursors.text(ref)
 
-    return cursors.decode(cursor, parse)
+def check_if_match(request: web.Request, current: Policy) -> None:
+    """428 without If-Match; 412 unless it names the current version (or is *)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise VersionRequired("policy")
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if "*" not in tags and etag(current) not in tags:
+        raise StaleVersion("policy")
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    """A JSON object body of up to MAX_POLICY_BYTES (400 malformed, 413, 415)."""
+    return _OBJECT.validate_json(await read_body(request, MAX_POLICY_BYTES))
+
+
+async def get_policy(request: web.Request) -> web.Response:
+    """GET /v1/sites/{site}/policy: the current version, ETag "v<version>"."""
+    owner = await owner_of_site(request)
+    return policy_response(await request.app[OWNING].policy(owner.site_id))
+
+
+async def put_policy(request: web.Request) -> web.Response:
+    """PUT /v1/sites/{site}/policy: a new version from the fields sent (If-Match required)."""
+    owner = await owner_of_site(request)
+    change = await read_object(request)
+    policy, _ = await request.app[OWNING].save_policy(
+        owner, change, lambda current: check_if_match(request, current)
+    )
+    return policy_response(policy)
+
+
+async def preview_policy(request: web.Request) -> web.Response:
+    """POST /v1/sites/{site}/policy/preview?limit=&examples=: a change tried on recent comments."""
+    owner = await owner_of_site(request)
+    limit = int_query(request, "limit", 1000, 5000)
+    examples = int_query(request, "examples", 5, 20)
+    change = await read_object(request)
+    return json_response(await request.app[OWNING].preview(owner.site_id, change, limit, examples))
+
+
+async def stats(request: web.Request) -> web.Response:
+    """GET /v1/sites/{site}/stats?days=: the last days (default 30) in the policy's time zone."""
+    owner = await owner_of_site(request)
+    days = int_query(request, "days", 30, 366)
+    return json_response(await request.app[OWNING].stats(owner.site_id, days))
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -33,14 +82,14 @@ async def audit(request: web.Request) -> web.Response:
     owner = await owner_of_site(request)
     limit = page_limit(request)
     cursor = request.query.get("cursor")
-    before = decode_cursor(cursor) if cursor else None
-    rows = await request.app[STORE].audit_page(owner.site_id, before, limit + 1)
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return json_response(AuditPage(items=rows[:limit], next_cursor=next_cursor))
+    before = cursors.audit_position(cursor) if cursor else None
+    page = await request.app[OWNING].audit(owner.site_id, before, limit)
+    more = cursors.audit_cursor(page.more_after) if page.more_after else None
+    return json_response(AuditPage(items=page.items, next_cursor=more))
 
 
 async def reload_model(request: web.Request) -> web.Response:
     """POST /v1/sites/{site}/model/reload: load the model again here and in every process."""
     owner = await owner_of_site(request)
-    version, previous = await request.app[RELOADS].everywhere(f"owner {owner.username}")
+    version, previous = await request.app[OWNING].reload_model(owner)
     return json_response(ReloadOut(model_version=version, previous=previous))

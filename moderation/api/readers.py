@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from uuid import UUID
 
 import orjson
 from aiohttp import web
 
 from moderation.domain.errors import NotFound
-from moderation.domain.models import PublicComment, PublicPage
+from moderation.domain.models import PublicPage
 from moderation.http import cursors
-from moderation.http.bodies import int_query
-from moderation.keys import SITES, STORE
+from moderation.http.params import int_query
+from moderation.keys import INTAKE, SITES
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-
-
-def encode_cursor(last: PublicComment) -> str:
-    """An opaque cursor pointing just after a comment."""
-    return cursors.encode(last.created_at.isoformat(), last.id)
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The position a cursor points after; 422 when it was not made by encode_cursor."""
-
-    def parse(at: object, last_id: object) -> tuple[datetime, UUID]:
-        return cursors.instant(at), cursors.identifier(last_id)
-
-    return cursors.decode(cursor, parse)
 
 
 def page_limit(request: web.Request) -> int:
@@ -45,12 +29,12 @@ async def thread_comments(request: web.Request) -> web.Response:
         raise NotFound("site")
     limit = page_limit(request)
     cursor = request.query.get("cursor")
-    after = decode_cursor(cursor) if cursor else None
+    after = cursors.thread_position(cursor) if cursor else None
     thread = request.match_info["thread"]
-    rows = await request.app[STORE].thread_page(site.id, thread, after, limit + 1)
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    page = PublicPage(items=rows[:limit], next_cursor=next_cursor)
-    return cached_json(request, orjson.dumps(page.model_dump(mode="json")))
+    page = await request.app[INTAKE].thread(site, thread, after, limit)
+    more = cursors.thread_cursor(page.more_after) if page.more_after else None
+    answer = PublicPage(items=page.items, next_cursor=more)
+    return cached_json(request, orjson.dumps(answer.model_dump(mode="json")))
 
 
 def cached_json(request: web.Request, body: bytes) -> web.Response:

@@ -1,4 +1,5 @@
-"""Rows the web pages read: login candidates, failed-login counts, staff, thread context."""
+"""Models of the staff pages: the rows they read (login candidates, failed-login counts, staff,
+thread context), what their scripts send, and the answers the scripts get back."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr
 
 from moderation.domain.models import Role, Status, clean_text
-from moderation.domain.review import Action, Staff
+from moderation.domain.review import Action, Outcome, Staff
 
 
 def _note(value: str) -> str:
@@ -87,3 +88,77 @@ class PolicySaveIn(BaseModel):
 
     version: StrictInt
     change: dict[str, Any]
+
+
+class ItemsAnswer(BaseModel):
+    """A page of the queue as HTML, for the queue page's script to swap in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    html: str
+    count: int
+    next_cursor: str | None
+
+
+class ClaimAnswer(BaseModel):
+    """The comments just claimed, as HTML."""
+
+    model_config = ConfigDict(frozen=True)
+
+    html: str
+    count: int
+
+
+class DecisionAnswer(BaseModel):
+    """What a decision from the queue page did to its comment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    outcome: Outcome
+    status: Status
+
+
+class BulkAnswerItem(BaseModel):
+    """What a bulk decision from the queue page did to one comment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    outcome: Outcome
+
+
+class BulkAnswer(BaseModel):
+    """Outcomes of a bulk decision, in the order the ids were sent, and the status asked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[BulkAnswerItem]
+    status: Status
+
+
+class UndoAnswer(BaseModel):
+    """The comment back in the queue, as HTML."""
+
+    model_config = ConfigDict(frozen=True)
+
+    html: str
+
+
+class PreviewAnswer(BaseModel):
+    """A policy preview as HTML (table and chart), with its two headline counts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    html: str
+    changed: int
+    comments: int
+
+
+class SaveAnswer(BaseModel):
+    """The policy version in force after a save from the editor, and whether it is new."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    changed: bool

@@ -15,6 +15,8 @@ from uuid import UUID
 import orjson
 
 from moderation.domain.errors import InvalidField
+from moderation.domain.models import PublicComment
+from moderation.domain.review import AuditEntry, QueueItem, Sort
 
 T = TypeVar("T")
 
@@ -68,3 +70,49 @@ def number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")
     return float(value)
+
+
+def queue_cursor(sort: Sort, last: QueueItem) -> str:
+    """A queue cursor just after an item, in the given order."""
+    key = last.created_at.isoformat() if sort == "oldest" else last.top_score
+    return encode(sort, key, last.id)
+
+
+def queue_position(sort: Sort, cursor: str) -> tuple[datetime | float, UUID]:
+    """The position a queue cursor points after; 422 when not issued for this order."""
+
+    def parse(made_for: object, key: object, last_id: object) -> tuple[datetime | float, UUID]:
+        if made_for != sort:
+            raise ValueError("another order's cursor")
+        value = instant(key) if sort == "oldest" else number(key)
+        return value, identifier(last_id)
+
+    return decode(cursor, parse, " for this sort")
+
+
+def audit_cursor(last: AuditEntry) -> str:
+    """An audit cursor just before an entry (the log runs newest first)."""
+    return encode(last.created_at.isoformat(), last.kind, last.ref)
+
+
+def audit_position(cursor: str) -> tuple[datetime, str, str]:
+    """The position an audit cursor points before; 422 when it was not made by audit_cursor."""
+
+    def parse(at: object, kind: object, ref: object) -> tuple[datetime, str, str]:
+        return instant(at), text(kind), text(ref)
+
+    return decode(cursor, parse)
+
+
+def thread_cursor(last: PublicComment) -> str:
+    """A thread cursor pointing just after a comment."""
+    return encode(last.created_at.isoformat(), last.id)
+
+
+def thread_position(cursor: str) -> tuple[datetime, UUID]:
+    """The position a thread cursor points after; 422 when it was not made by thread_cursor."""
+
+    def parse(at: object, last_id: object) -> tuple[datetime, UUID]:
+        return instant(at), identifier(last_id)
+
+    return decode(cursor, parse)

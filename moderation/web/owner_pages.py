@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from aiohttp import web
 
-from moderation.api.owners import decode_cursor, encode_cursor
-from moderation.api.policy import MAX_POLICY_BYTES
-from moderation.domain import previews as preview
 from moderation.domain.errors import StaleVersion
-from moderation.domain.models import LABELS, Status
-from moderation.domain.pages import PolicySaveIn
-from moderation.domain.previews import PreviewOut
+from moderation.domain.models import LABELS, Policy
+from moderation.domain.pages import PolicySaveIn, PreviewAnswer, SaveAnswer
+from moderation.domain.previews import STATUSES, PreviewOut
 from moderation.domain.review import Staff
-from moderation.domain.stats import StatsOut, shape_stats
-from moderation.http.bodies import int_query, json_response, read_json
-from moderation.keys import STORE
+from moderation.domain.stats import StatsOut
+from moderation.http import cursors
+from moderation.http.bodies import MAX_POLICY_BYTES, json_response, read_json
+from moderation.http.params import int_query
+from moderation.keys import OWNING
 from moderation.web import charts
 from moderation.web.i18n import language, translate
 from moderation.web.render import fragment, render
@@ -27,7 +24,6 @@ from moderation.web.sessions import changing_staff, page_staff, require_owner
 PREVIEW_COMMENTS = 1000
 PREVIEW_EXAMPLES = 5
 AUDIT_PAGE = 50
-STATUSES: tuple[Status, ...] = ("published", "pending", "rejected", "spam")
 
 
 async def _refused(request: web.Request, staff: Staff) -> web.Response:
@@ -41,7 +37,7 @@ async def policy_page(request: web.Request) -> web.Response:
     owner = await page_staff(request)
     if owner.role != "owner":
         return await _refused(request, owner)
-    policy = await request.app[STORE].current_policy(owner.site_id)
+    policy = await request.app[OWNING].policy(owner.site_id)
     return await render(request, "policy.html", owner, policy=policy, labels=LABELS)
 
 
@@ -50,16 +46,11 @@ async def preview_policy(request: web.Request) -> web.Response:
     owner = await changing_staff(request)
     require_owner(owner)
     payload = await read_json(request, PolicySaveIn, MAX_POLICY_BYTES)
-    store = request.app[STORE]
-    current = await store.current_policy(owner.site_id)
-    candidate = preview.apply_change(current, payload.change)
-    rows = await store.preview_rows(owner.site_id, PREVIEW_COMMENTS)
-    loop = asyncio.get_running_loop()
-    out = await loop.run_in_executor(
-        None, preview.run_preview, rows, current, candidate, PREVIEW_EXAMPLES
+    out = await request.app[OWNING].preview(
+        owner.site_id, payload.change, PREVIEW_COMMENTS, PREVIEW_EXAMPLES
     )
     html = await fragment(request, "_preview.html", owner, out=out, figure=_preview_chart(out))
-    return json_response({"html": html, "changed": out.changed, "comments": out.comments})
+    return json_response(PreviewAnswer(html=html, changed=out.changed, comments=out.comments))
 
 
 def _preview_chart(out: PreviewOut) -> charts.Chart:
@@ -76,20 +67,13 @@ async def save_policy(request: web.Request) -> web.Response:
     owner = await changing_staff(request)
     require_owner(owner)
     payload = await read_json(request, PolicySaveIn, MAX_POLICY_BYTES)
-    store = request.app[STORE]
-    current = await store.current_policy(owner.site_id)
-    if current.version != payload.version:
-        raise StaleVersion("policy")
-    candidate = preview.apply_change(current, payload.change)
-    diff = preview.changes(current, candidate)
-    if not diff:
-        return json_response({"version": current.version, "changed": False})
-    version = await store.save_policy(
-        owner.site_id, current.version, candidate, diff, owner.username
-    )
-    if version is None:
-        raise StaleVersion("policy")
-    return json_response({"version": version, "changed": True})
+
+    def read_at(current: Policy) -> None:
+        if current.version != payload.version:
+            raise StaleVersion("policy")
+
+    policy, changed = await request.app[OWNING].save_policy(owner, payload.change, read_at)
+    return json_response(SaveAnswer(version=policy.version, changed=changed))
 
 
 def _days(request: web.Request) -> int:
@@ -103,11 +87,7 @@ async def stats_page(request: web.Request) -> web.Response:
     if owner.role != "owner":
         return await _refused(request, owner)
     days = _days(request)
-    store = request.app[STORE]
-    zone = (await store.current_policy(owner.site_id)).time_zone
-    today = datetime.now(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = (today - timedelta(days=days - 1)).astimezone(UTC)
-    out = shape_stats(await store.stats(owner.site_id, since, zone), since, days, zone)
+    out = await request.app[OWNING].stats(owner.site_id, days)
     return await render(
         request, "stats.html", owner, stats=out, days=days,
         volumes=_volume_chart(out), overturns=_overturn_chart(out),
@@ -142,10 +122,10 @@ async def audit_page(request: web.Request) -> web.Response:
     if owner.role != "owner":
         return await _refused(request, owner)
     cursor = request.query.get("cursor")
-    before = decode_cursor(cursor) if cursor else None
-    rows = await request.app[STORE].audit_page(owner.site_id, before, AUDIT_PAGE + 1)
-    more = encode_cursor(rows[AUDIT_PAGE - 1]) if len(rows) > AUDIT_PAGE else None
-    return await render(request, "audit.html", owner, entries=rows[:AUDIT_PAGE], next_cursor=more)
+    before = cursors.audit_position(cursor) if cursor else None
+    page = await request.app[OWNING].audit(owner.site_id, before, AUDIT_PAGE)
+    more = cursors.audit_cursor(page.more_after) if page.more_after else None
+    return await render(request, "audit.html", owner, entries=page.items, next_cursor=more)
 
 
 async def staff_page(request: web.Request) -> web.Response:
@@ -153,5 +133,5 @@ async def staff_page(request: web.Request) -> web.Response:
     owner = await page_staff(request)
     if owner.role != "owner":
         return await _refused(request, owner)
-    people = await request.app[STORE].staff_list(owner.site_id)
+    people = await request.app[OWNING].staff(owner.site_id)
     return await render(request, "staff.html", owner, people=people)

@@ -42,10 +42,13 @@ async def test_queue_answers(client: TestClient, site_key: str, login: MakeLogin
     decided = await raw(client, csrf, "/ui/api/decision", {"id": first, "action": "approve"})
     assert decided == f'{{"id":"{first}","outcome":"changed","status":"published"}}'.encode()
     bulk = await raw(client, csrf, "/ui/api/bulk", {"ids": [second, first], "action": "spam"})
-    assert bulk == (
-        f'{{"items":[{{"id":"{second}","outcome":"changed"}},'
-        f'{{"id":"{first}","outcome":"changed"}}],"status":"spam"}}'
-    ).encode()
+    assert (
+        bulk
+        == (
+            f'{{"items":[{{"id":"{second}","outcome":"changed"}},'
+            f'{{"id":"{first}","outcome":"changed"}}],"status":"spam"}}'
+        ).encode()
+    )
     undone = await raw(client, csrf, "/ui/api/undo", {"id": first})
     assert undone == orjson.dumps({"html": html(undone)})
     released = await raw(client, csrf, "/ui/api/release", {})

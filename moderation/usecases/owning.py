@@ -1,0 +1,86 @@
+"""Site owners' work: the policy (read, change, preview), the stats, the audit log, the staff
+list and model reloads; the API and the owners' pages both go through here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from moderation.domain import previews
+from moderation.domain.errors import StaleVersion
+from moderation.domain.models import Policy
+from moderation.domain.pages import StaffRow
+from moderation.domain.previews import PreviewOut
+from moderation.domain.review import AuditEntry, Staff
+from moderation.domain.stats import StatsOut, shape_stats
+from moderation.runtime.reloads import ModelReloads
+from moderation.store import Store
+from moderation.usecases.paging import Page, cut
+
+
+@dataclass(frozen=True)
+class Owning:
+    """One site's settings and figures, for its owners."""
+
+    store: Store
+    reloads: ModelReloads
+
+    async def policy(self, site_id: int) -> Policy:
+        """The site's current policy."""
+        return await self.store.current_policy(site_id)
+
+    async def save_policy(
+        self, owner: Staff, change: Mapping[str, Any], check: Callable[[Policy], None]
+    ) -> tuple[Policy, bool]:
+        """Store a change as the next version once `check` accepts the current one (it raises
+        otherwise); the policy in force after, and whether it changed."""
+        current = await self.store.current_policy(owner.site_id)
+        check(current)
+        candidate = previews.apply_change(current, change)
+        diff = previews.changes(current, candidate)
+        if not diff:
+            return current, False
+        version = await self.store.save_policy(
+            owner.site_id, current.version, candidate, diff, owner.username
+        )
+        if version is None:
+            raise StaleVersion("policy")
+        return candidate.model_copy(update={"version": version}), True
+
+    async def preview(
+        self, site_id: int, change: Mapping[str, Any], comments: int, examples: int
+    ) -> PreviewOut:
+        """A change tried on the site's most recent comments, against the current policy."""
+        current = await self.store.current_policy(site_id)
+        candidate = previews.apply_change(current, change)
+        rows = await self.store.preview_rows(site_id, comments)
+        # compiling lists and replaying thousands of comments is CPU work: off the event loop
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            None, previews.run_preview, rows, current, candidate, examples
+        )
+
+    async def stats(self, site_id: int, days: int) -> StatsOut:
+        """The last `days` days (today included) in the policy's time zone."""
+        zone = (await self.store.current_policy(site_id)).time_zone
+        today = datetime.now(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
+        since = (today - timedelta(days=days - 1)).astimezone(UTC)
+        return shape_stats(await self.store.stats(site_id, since, zone), since, days, zone)
+
+    async def audit(
+        self, site_id: int, before: tuple[datetime, str, str] | None, limit: int
+    ) -> Page[AuditEntry]:
+        """Decisions, policy versions and staff changes, newest first, before a position."""
+        return cut(await self.store.audit_page(site_id, before, limit + 1), limit)
+
+    async def staff(self, site_id: int) -> list[StaffRow]:
+        """The site's moderators and owners."""
+        return await self.store.staff_list(site_id)
+
+    async def reload_model(self, owner: Staff) -> tuple[str, str]:
+        """Load the model again here and in every process; (new version, previous)."""
+        return await self.reloads.everywhere(f"owner {owner.username}")

@@ -13,10 +13,10 @@ import os
 import statistics
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from moderation.admin import create_database, drop_database
 from moderation.domain.credentials import hash_key, new_key
 from moderation.domain.models import Policy
 from moderation.domain.review import Staff
@@ -33,11 +33,6 @@ SELECT $1, 't' || (g % 500), 'An', decode(md5((g % 5000)::text), 'hex'), 'x.vn',
        now() - (g * interval '1 second')
 FROM generate_series(1, $2) g
 """
-
-
-def with_database(dsn: str, name: str) -> str:
-    """The same server, another database."""
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
 
 
 async def setup(dsn: str, pending: int, moderators: int) -> list[Staff]:
@@ -86,16 +81,13 @@ async def run(dsn: str, staff: list[Staff], claims: int, limit: int) -> list[flo
 async def main(args: argparse.Namespace) -> None:
     """Scratch database in, figures out, scratch database dropped."""
     name = f"bench_claims_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(args.dsn)
-    await admin.execute(f"CREATE DATABASE {name}")
-    dsn = with_database(args.dsn, name)
+    dsn = await create_database(args.dsn, name)
     try:
         staff = await setup(dsn, args.pending, args.moderators)
         text = await plan(dsn, sql.load_queries()["claim_pending"], staff[0])
         timings = await run(dsn, staff, args.claims, args.limit)
     finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
+        await drop_database(args.dsn, name)
     cuts = statistics.quantiles(timings, n=100)
     print(f"pending={args.pending} moderators={args.moderators} claims={len(timings)} "
           f"limit={args.limit}")  # fmt: skip

@@ -24,8 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
-
+from moderation.admin import create_database, drop_database
 from moderation.domain import privacy, terms
 from moderation.domain.models import CommentIn, Decision, Duplicates, Flood, Policy, Signals, Site
 from moderation.store import CommentRow, Store, create_pool, migrate_dsn
@@ -88,9 +87,7 @@ def report(label: str, times: list[float]) -> None:
 async def main(args: argparse.Namespace) -> None:
     admin = os.environ["DATABASE_URL"]
     name = f"bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f"CREATE DATABASE {name}")
-    dsn = admin.rsplit("/", 1)[0] + f"/{name}"
+    dsn = await create_database(admin, name)
     try:
         await migrate_dsn(dsn)
         async with create_pool(dsn, 1, 1, 10) as pool:
@@ -116,8 +113,7 @@ async def main(args: argparse.Namespace) -> None:
                     )
                     start += args.comments
     finally:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await conn.close()
+        await drop_database(admin, name)
 
 
 if __name__ == "__main__":

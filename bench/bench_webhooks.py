@@ -16,11 +16,11 @@ import time
 import uuid
 from contextlib import AsyncExitStack
 from ipaddress import ip_network
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from aiohttp import web
 
+from moderation.admin import create_database, drop_database
 from moderation.domain.credentials import hash_key, new_key
 from moderation.domain.models import Policy
 from moderation.runtime.metrics import Metrics
@@ -48,11 +48,6 @@ SELECT site_id, id, 'comment.created', jsonb_build_object('event', 'comment.crea
        CASE WHEN row_number() OVER () <= $2::int THEN now() END
 FROM c
 """
-
-
-def with_database(dsn: str, name: str) -> str:
-    """The same server, another database."""
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
 
 
 async def setup(dsn: str, url: str, history: int, backlog: int) -> None:
@@ -111,15 +106,12 @@ async def main(args: argparse.Namespace) -> None:
     await site.start()
     port = runner.addresses[0][1]
     name = f"bench_hooks_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(args.dsn)
-    await admin.execute(f"CREATE DATABASE {name}")
-    dsn = with_database(args.dsn, name)
+    dsn = await create_database(args.dsn, name)
     try:
         await setup(dsn, f"http://127.0.0.1:{port}/hook", args.history, args.backlog)
         seconds = await deliver(dsn, args.workers, args.batch, all_in)
     finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
+        await drop_database(args.dsn, name)
         await runner.cleanup()
     print(f"history={args.history} backlog={args.backlog} workers={args.workers} "
           f"batch={args.batch}")  # fmt: skip

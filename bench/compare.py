@@ -29,10 +29,11 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil
+
+from moderation.admin import create_database, drop_database, with_database
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -42,21 +43,14 @@ TERMS_VI = ("lừa đảo", "cá độ", "đánh bạc", "vay nóng", "tín dụ
 TERMS_EN = ("scam", "casino", "payday", "viagra", "loser", "moron", "crypto pump")
 
 
-def scratch_dsn(base: str, name: str) -> str:
-    """DATABASE_URL with another database name."""
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path="/" + name))
+scratch_dsn = with_database
 
 
 async def recreate(base: str, name: str, create: bool = True) -> None:
     """Drop the scratch database and, unless told not to, create it afresh."""
-    conn = await asyncpg.connect(base)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+    await drop_database(base, name)
+    if create:
+        await create_database(base, name)
 
 
 async def analyze(dsn: str) -> None:

@@ -24,7 +24,6 @@ import asyncio
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers import MODEL_DIR, load_dir  # noqa: E402
 from classifiers.datasets import default_root  # noqa: E402
-from moderation import cli as commands  # noqa: E402
+from moderation import admin  # noqa: E402
+from moderation.admin import free_port  # noqa: E402
 from moderation.app import create_app  # noqa: E402
 from moderation.settings import Settings  # noqa: E402
 from moderation.store.embedded import database_url  # noqa: E402
@@ -140,13 +140,6 @@ class Api:
         return answer
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def run(*args: str, env: dict[str, str]) -> str:
     """A command of this project (python -m ...); its standard output."""
     started = time.perf_counter()
@@ -220,9 +213,9 @@ async def demo(dsn: str, data: Path, quick: bool, workdir: Path) -> None:
     print("1. base model", flush=True)
     old = base_model(models, data, quick)
     slug = f"feedback-demo-{secrets.token_hex(3)}"
-    key = await commands.add_site(dsn, 5, slug)
-    moderator = await commands.add_user(dsn, 5, "lan", slug, "moderator")
-    owner = await commands.add_user(dsn, 5, "chu", slug, "owner")
+    key = await admin.add_site(dsn, 5, slug)
+    moderator = await admin.add_user(dsn, 5, "lan", slug, "moderator")
+    owner = await admin.add_user(dsn, 5, "chu", slug, "owner")
     settings = Settings(database_url=dsn, model_dir=models, webhooks=False, access_log=False,
                         rate_limit_per_key=0, data_dir=workdir)  # fmt: skip
     runner = web.AppRunner(create_app(settings))

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from moderation.cli import open_store, site_webhook
+from moderation import admin
+from moderation.admin import free_port, open_store, site_webhook
 from moderation.domain import previews as preview
 from moderation.domain.models import Duplicates, Flood
 
@@ -80,13 +80,6 @@ async def history_rules_on(dsn: str, slug: str) -> None:
         candidate = current.model_copy(update=rules)
         changes = preview.changes(current, candidate)
         await db.save_policy(site.id, current.version, candidate, changes, "faults")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def comment(key: str) -> dict[str, str]:
@@ -346,23 +339,12 @@ async def delivered(
 
 async def fresh_database(admin_dsn: str, prefix: str) -> str:
     """Create an empty database; its DSN."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    base, _, _ = admin_dsn.rpartition("/")
-    return f"{base}/{name}"
+    return await admin.create_database(admin_dsn, f"{prefix}_{uuid.uuid4().hex[:8]}")
 
 
 async def drop_database(admin_dsn: str, dsn: str) -> None:
     """Drop a database made by fresh_database."""
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {dsn.rpartition('/')[2]} WITH (FORCE)")
-    finally:
-        await conn.close()
+    await admin.drop_database(admin_dsn, dsn.rpartition("/")[2])
 
 
 def report(title: str, figures: dict[str, int | float | str]) -> None:

@@ -31,7 +31,7 @@ from faults.common import (
     settle,
     verify,
 )
-from moderation.cli import add_site
+from moderation.admin import add_site
 
 BAD = ("acked but missing", "acked with another id", "stored without event", "duplicate keys",
        "never acknowledged", "false successes", "stored without outbox row",

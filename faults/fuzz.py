@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from faults.common import Service, drop_database, fresh_database, report
-from moderation.cli import add_site, add_user
+from moderation.admin import add_site, add_user
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 

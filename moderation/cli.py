@@ -1,4 +1,4 @@
-"""Operator commands that talk to the database (migrate, sites, users)."""
+"""The `moderation` command line: serve, migrate, sites, users, train, eval."""
 
 from __future__ import annotations
 
@@ -6,168 +6,67 @@ import argparse
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import tempfile
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
-from moderation import store
-from moderation.domain.credentials import hash_key, new_key
-from moderation.domain.errors import AlreadyExists, NotFound
-from moderation.domain.labels import Format, Label, label, render
-from moderation.domain.models import Policy, Role
-from moderation.domain.outbox import new_secret
+from moderation import admin, store
+from moderation.admin import say
+from moderation.domain.errors import AlreadyExists, DatabaseUnavailable, NotFound
+from moderation.domain.labels import Format, format_of, render
+from moderation.runtime import logs
 from moderation.settings import Settings
 from moderation.store.embedded import database_url
 
+Command = Callable[[Settings, argparse.Namespace], int]
+T = TypeVar("T")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-def say(message: str) -> None:
-    """A message for the operator, on standard error."""
-    print(message, file=sys.stderr, flush=True)
-
-
-@asynccontextmanager
-async def open_store(dsn: str, timeout: float) -> AsyncIterator[store.Store]:
-    """A migrated database and a one-connection store over it."""
-    await store.migrate_dsn(dsn)
-    async with store.create_pool(dsn, 1, 1, timeout) as pool:
-        yield store.Store(pool, timeout)
-
-
-async def add_site(dsn: str, timeout: float, slug: str) -> str:
-    """Create a site with the default policy; its new key."""
-    key = new_key("sk")
-    async with open_store(dsn, timeout) as db:
-        try:
-            await db.create_site(slug, hash_key(key), Policy())
-        except AlreadyExists:
-            raise AlreadyExists(f"site {slug!r} already exists") from None
-    return key
-
-
-async def add_user(dsn: str, timeout: float, username: str, slug: str, role: Role) -> str:
-    """Create a staff member of a site; their new token."""
-    token = new_key("mt")
-    async with open_store(dsn, timeout) as db:
-        site = await db.site_by_slug(slug)
-        if site is None:
-            raise NotFound(f"no site {slug!r}")
-        try:
-            await db.create_user(site.id, username, role, hash_key(token))
-        except AlreadyExists:
-            raise AlreadyExists(f"user {username!r} already exists on {slug!r}") from None
-    return token
-
-
-def migrate(settings: Settings) -> int:
-    """Apply pending migrations and say which."""
+def on_database(settings: Settings, work: Callable[[str, float], Coroutine[Any, Any, T]]) -> T:
+    """Run work(dsn, timeout) on DATABASE_URL, or on the embedded server for its duration."""
     with database_url(settings) as dsn:
-        applied = asyncio.run(store.migrate_dsn(dsn))
+        return asyncio.run(work(dsn, settings.db_timeout_seconds))
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate, then serve until interrupted."""
+    from moderation import server
+
+    overrides = {k: getattr(args, k) for k in ("host", "port", "workers")}
+    return server.serve(settings.model_copy(update={k: v for k, v in overrides.items() if v}))
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply pending migrations and say which."""
+    applied = on_database(settings, lambda dsn, _: store.migrate_dsn(dsn))
     say(f"applied migrations: {applied}" if applied else "database is up to date")
     return 0
 
 
-def create_site(settings: Settings, slug: str) -> int:
+def _sites_create(settings: Settings, args: argparse.Namespace) -> int:
     """Print a new site's key alone on standard output."""
+    slug = args.slug
     if not SLUG.match(slug):
         say("moderation: a slug is 1-63 characters of a-z, 0-9 and '-', not starting with '-'")
         return 2
-    with database_url(settings) as dsn:
-        key = asyncio.run(add_site(dsn, settings.db_timeout_seconds, slug))
+    key = on_database(settings, lambda dsn, timeout: admin.add_site(dsn, timeout, slug))
     say(f"site {slug!r} created; its key is shown only this once:")
     print(key, flush=True)
     return 0
 
 
-def create_user(
-    settings: Settings, username: str, slug: str, role: Role, password: str | None = None
-) -> int:
-    """Print a new staff member's token alone on standard output; maybe set a password."""
-    if not 1 <= len(username) <= 100:
-        say("moderation: a username is 1 to 100 characters")
-        return 2
-    with database_url(settings) as dsn:
-        token = asyncio.run(add_user(dsn, settings.db_timeout_seconds, username, slug, role))
-        if password is not None:
-            asyncio.run(_set_password(dsn, settings.db_timeout_seconds, slug, username, password))
-    say(f"{role} {username!r} of {slug!r} created; the token is shown only this once:")
-    print(token, flush=True)
-    return 0
-
-
-async def _rotate_key(dsn: str, timeout: float, slug: str, grace: timedelta) -> str:
-    """Replace a site's key, the old one accepted for `grace`; the new key."""
-    key = new_key("sk")
-    async with open_store(dsn, timeout) as db:
-        if not await db.rotate_site_key(slug, hash_key(key), datetime.now(UTC) + grace):
-            raise NotFound(f"no site {slug!r}")
-    return key
-
-
-def rotate_site_key(settings: Settings, slug: str, grace_hours: float) -> int:
-    """Print a site's new key alone on standard output."""
-    grace = timedelta(hours=grace_hours)
-    with database_url(settings) as dsn:
-        key = asyncio.run(_rotate_key(dsn, settings.db_timeout_seconds, slug, grace))
-    until = f"for {grace_hours:g} more hours" if grace_hours > 0 else "no longer"
-    say(f"site {slug!r} has a new key (shown only this once); the old key works {until}:")
-    print(key, flush=True)
-    return 0
-
-
-async def _revoke(dsn: str, timeout: float, slug: str, username: str) -> None:
-    """Revoke a staff member's token; NotFound when there is no such active user."""
-    async with open_store(dsn, timeout) as db:
-        if not await db.revoke_user(slug, username):
-            raise NotFound(f"no active user {username!r} on {slug!r}")
-
-
-def revoke_user(settings: Settings, slug: str, username: str) -> int:
-    """Revoke a staff member's token at once."""
-    with database_url(settings) as dsn:
-        asyncio.run(_revoke(dsn, settings.db_timeout_seconds, slug, username))
-    say(f"{username!r} of {slug!r} revoked; their token no longer works")
-    return 0
-
-
-async def _new_token(dsn: str, timeout: float, slug: str, username: str) -> str:
-    """Give a staff member a new token; NotFound when there is no such user."""
-    token = new_key("mt")
-    async with open_store(dsn, timeout) as db:
-        if not await db.rotate_user_token(slug, username, hash_key(token)):
-            raise NotFound(f"no user {username!r} on {slug!r}")
-    return token
-
-
-def rotate_user_token(settings: Settings, slug: str, username: str) -> int:
-    """Print a staff member's new token alone on standard output."""
-    with database_url(settings) as dsn:
-        token = asyncio.run(_new_token(dsn, settings.db_timeout_seconds, slug, username))
-    say(f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void:")
-    print(token, flush=True)
-    return 0
-
-
-async def site_webhook(
-    dsn: str, timeout: float, slug: str, url: str | None, rotate: bool
-) -> tuple[str, int | None]:
-    """A site's webhook secret (a new one when rotating) and the policy version a URL made."""
-    async with open_store(dsn, timeout) as db:
-        site_id, secret = await db.webhook_secret(slug, new_secret() if rotate else None)
-        version = await db.set_webhook_url(site_id, url, "operator") if url else None
-    return secret, version
-
-
-def webhook(settings: Settings, slug: str, url: str | None, rotate: bool) -> int:
+def _sites_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Print a site's webhook signing secret alone on standard output; maybe set its URL."""
+    slug, url, rotate = args.slug, args.url, args.rotate
     if url is not None and not url.startswith(("https://", "http://")):
         say("moderation: --url must be an http:// or https:// address")
         return 2
-    with database_url(settings) as dsn:
-        timeout = settings.db_timeout_seconds
-        secret, version = asyncio.run(site_webhook(dsn, timeout, slug, url, rotate))
+    secret, version = on_database(
+        settings, lambda dsn, timeout: admin.site_webhook(dsn, timeout, slug, url, rotate)
+    )
     if version is not None:
         say(f"webhook_url of {slug!r} set in policy version {version}")
     say("the new signing secret (the old one no longer verifies):" if rotate else "signing secret:")
@@ -175,20 +74,68 @@ def webhook(settings: Settings, slug: str, url: str | None, rotate: bool) -> int
     return 0
 
 
-async def _set_password(dsn: str, timeout: float, slug: str, username: str, password: str) -> None:
-    """Store an argon2id hash of a staff member's password; NotFound when unknown."""
-    from moderation.domain.passwords import hash_password
+def _sites_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a site's new key alone on standard output."""
+    slug, grace_hours = args.slug, args.grace_hours
+    grace = timedelta(hours=grace_hours)
+    key = on_database(settings, lambda dsn, timeout: admin.rotate_key(dsn, timeout, slug, grace))
+    until = f"for {grace_hours:g} more hours" if grace_hours > 0 else "no longer"
+    say(f"site {slug!r} has a new key (shown only this once); the old key works {until}:")
+    print(key, flush=True)
+    return 0
 
-    async with open_store(dsn, timeout) as db:
-        if not await db.set_password(slug, username, hash_password(password)):
-            raise NotFound(f"no user {username!r} on {slug!r}")
+
+def _users_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a new staff member's token alone on standard output; maybe set a password."""
+    password = read_password() if args.password else None
+    if args.password and password is None:
+        return 2
+    username, slug, role = args.username, args.site, args.role
+    if not 1 <= len(username) <= 100:
+        say("moderation: a username is 1 to 100 characters")
+        return 2
+
+    async def create(dsn: str, timeout: float) -> str:
+        token = await admin.add_user(dsn, timeout, username, slug, role)
+        if password is not None:
+            await admin.set_password(dsn, timeout, slug, username, password)
+        return token
+
+    token = on_database(settings, create)
+    say(f"{role} {username!r} of {slug!r} created; the token is shown only this once:")
+    print(token, flush=True)
+    return 0
 
 
-def set_password(settings: Settings, slug: str, username: str, password: str) -> int:
+def _users_password(settings: Settings, args: argparse.Namespace) -> int:
     """Set a staff member's web password (their open web sessions end)."""
-    with database_url(settings) as dsn:
-        asyncio.run(_set_password(dsn, settings.db_timeout_seconds, slug, username, password))
+    password = read_password()
+    if password is None:
+        return 2
+    slug, username = args.site, args.username
+    on_database(
+        settings, lambda dsn, timeout: admin.set_password(dsn, timeout, slug, username, password)
+    )
     say(f"password of {username!r} on {slug!r} set; their web sessions were ended")
+    return 0
+
+
+def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    """Revoke a staff member's token at once."""
+    slug, username = args.site, args.username
+    on_database(settings, lambda dsn, timeout: admin.revoke(dsn, timeout, slug, username))
+    say(f"{username!r} of {slug!r} revoked; their token no longer works")
+    return 0
+
+
+def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a staff member's new token alone on standard output."""
+    slug, username = args.site, args.username
+    token = on_database(
+        settings, lambda dsn, timeout: admin.new_token(dsn, timeout, slug, username)
+    )
+    say(f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void:")
+    print(token, flush=True)
     return 0
 
 
@@ -212,27 +159,13 @@ def read_password() -> str | None:
     return password
 
 
-async def collect_labels(
-    dsn: str, timeout: float, slug: str | None, since: datetime | None
-) -> list[Label]:
-    """The latest decision on each decided comment, of one site or of all, as labels."""
-    async with open_store(dsn, timeout) as db:
-        sites = await db.label_sites(slug)
-        if slug is not None and not sites:
-            raise NotFound(f"no site {slug!r}")
-        return [
-            label(site, row["body"], row["action"], row["decided_at"])
-            for site_id, site in sites
-            for row in await db.decided(site_id, since)
-        ]
-
-
 def export_labels(
     settings: Settings, slug: str | None, since: datetime | None, out: str | None, fmt: Format
 ) -> int:
     """Write moderators' decisions as labels to a file (or standard output)."""
-    with database_url(settings) as dsn:
-        rows = asyncio.run(collect_labels(dsn, settings.db_timeout_seconds, slug, since))
+    rows = on_database(
+        settings, lambda dsn, timeout: admin.collect_labels(dsn, timeout, slug, since)
+    )
     text = render(rows, fmt)
     if out is None:
         sys.stdout.write(text)
@@ -242,6 +175,12 @@ def export_labels(
             f.write(text)
     say(f"{len(rows)} labels written to {out or 'standard output'}")
     return 0
+
+
+def _export_labels(settings: Settings, args: argparse.Namespace) -> int:
+    """Write moderators' decisions as training labels."""
+    fmt = format_of(args.out, args.format)
+    return export_labels(settings, args.site, args.since, args.out, fmt)
 
 
 def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> list[str]:
@@ -270,9 +209,122 @@ def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> li
 
 
 def parse_since(value: str) -> datetime:
-    """An ISO 8601 date or time; UTC when no offset is given."""
+    """--since: an ISO 8601 date or time; UTC when no offset is given."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _label_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """export-labels."""
+    export = sub.add_parser(
+        "export-labels",
+        help="write moderators' decisions as training labels (no emails, no names)",
+    )
+    export.add_argument("--site", help="one site's decisions (default: every site's)")
+    export.add_argument("--since", type=parse_since, help="decided at or after (ISO 8601)")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.add_argument(
+        "--format", choices=["jsonl", "csv"], help="default: csv for a .csv file, else jsonl"
+    )
+    export.set_defaults(func=_export_labels)
+
+
+def _credential_commands(
+    sites: argparse._SubParsersAction[argparse.ArgumentParser],
+    users: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """sites rotate-key, users revoke, users rotate-token."""
+    rotate = sites.add_parser("rotate-key", help="give a site a new key; prints it")
+    rotate.add_argument("slug")
+    rotate.add_argument(
+        "--grace-hours", type=float, default=24.0,
+        help="how long the old key keeps working (0: stop at once; default 24)",
+    )  # fmt: skip
+    rotate.set_defaults(func=_sites_rotate_key)
+    for name, func, text in (
+        ("revoke", _users_revoke, "revoke a staff member's token at once"),
+        ("rotate-token", _users_rotate_token, "give a staff member a new token; prints it"),
+    ):
+        command = users.add_parser(name, help=text)
+        command.add_argument("username")
+        command.add_argument("--site", required=True)
+        command.set_defaults(func=func)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    root = argparse.ArgumentParser(prog="moderation", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, then serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
+    sites = sub.add_parser("sites").add_subparsers(dest="sites_command", required=True)
+    create_site = sites.add_parser("create", help="create a site; prints its key")
+    create_site.add_argument("slug")
+    create_site.set_defaults(func=_sites_create)
+    hook = sites.add_parser("webhook", help="print the webhook signing secret; set the URL")
+    hook.add_argument("slug")
+    hook.add_argument("--url", help="set webhook_url (in a new policy version)")
+    hook.add_argument("--rotate", action="store_true", help="replace the secret first")
+    hook.set_defaults(func=_sites_webhook)
+    for name, text in (
+        ("train", "retrain the model (python -m classifiers.train)"),
+        ("eval", "evaluate the model on dev splits (python -m classifiers.eval)"),
+    ):
+        sub.add_parser(name, help=text, add_help=False)
+    users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
+    create_user = users.add_parser("create", help="create a staff member; prints a token")
+    create_user.add_argument("username")
+    create_user.add_argument("--site", required=True)
+    create_user.add_argument("--role", required=True, choices=["owner", "moderator"])
+    create_user.add_argument(
+        "--password", action="store_true",
+        help="also set a password for the web pages (prompted, or read from standard input)",
+    )  # fmt: skip
+    create_user.set_defaults(func=_users_create)
+    password = users.add_parser("password", help="set a password for the web pages")
+    password.add_argument("username")
+    password.add_argument("--site", required=True)
+    password.set_defaults(func=_users_password)
+    _credential_commands(sites, users)
+    _label_commands(sub)
+    return root
+
+
+def _model_command(name: str, argv: list[str]) -> int:
+    """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
+    if name == "train":
+        from classifiers import train
+
+        with tempfile.TemporaryDirectory(prefix="moderation-labels-") as workdir:
+            return train.main(feedback_arguments(Settings(), argv, Path(workdir)))
+    from classifiers import eval as evaluate
+
+    return evaluate.main(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; messages go to standard error, secrets alone to standard output."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in ("train", "eval"):
+        return _model_command(words[0], words[1:])
+    args = parser().parse_args(words)
+    settings = Settings()
+    logs.setup(settings.log_level)
+    command: Command = args.func
+    try:
+        return command(settings, args)
+    except (AlreadyExists, NotFound, DatabaseUnavailable) as exc:
+        print(f"moderation: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except (ImportError, AttributeError) as exc:
+        print(f"moderation: cannot load the scorer {settings.scorer!r}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

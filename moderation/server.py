@@ -14,8 +14,8 @@ from types import FrameType
 
 from aiohttp import web
 
+from moderation.admin import add_site, say
 from moderation.app import ScorerFactory, create_app
-from moderation.cli import add_site, say
 from moderation.domain.errors import AlreadyExists
 from moderation.keys import RELOADS
 from moderation.runtime.scoring import scorer_factory

@@ -8,14 +8,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from ipaddress import ip_network
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
-from moderation import cli as commands
+from moderation import admin
 from moderation.app import create_app
 from moderation.domain.models import Role
 from moderation.settings import Settings
@@ -26,21 +25,6 @@ from tests.standin import KeywordScorer
 SECRET = "test-deployment-secret"
 MakeSite = Callable[[str], Awaitable[str]]
 MakeStaff = Callable[..., Awaitable[str]]
-
-
-def with_database(dsn: str, name: str) -> str:
-    """The same server, another database."""
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-async def _admin(dsn: str, statement: str) -> None:
-    """Run one statement on the server's maintenance database."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -59,19 +43,17 @@ def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def template_db(admin_dsn: str) -> Iterator[str]:
     """A migrated database that each test copies."""
     name = f"tmpl_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(admin_dsn, f"CREATE DATABASE {name}"))
-    asyncio.run(migrate_dsn(with_database(admin_dsn, name)))
+    asyncio.run(migrate_dsn(asyncio.run(admin.create_database(admin_dsn, name))))
     yield name
-    asyncio.run(_admin(admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(admin.drop_database(admin_dsn, name))
 
 
 @pytest.fixture
 async def dsn(admin_dsn: str, template_db: str) -> AsyncIterator[str]:
     """A fresh migrated database for one test."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    await _admin(admin_dsn, f"CREATE DATABASE {name} TEMPLATE {template_db}")
-    yield with_database(admin_dsn, name)
-    await _admin(admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield await admin.create_database(admin_dsn, name, template_db)
+    await admin.drop_database(admin_dsn, name)
 
 
 @pytest.fixture
@@ -126,7 +108,7 @@ def make_site(dsn: str) -> MakeSite:
     """Factory: create a site by slug, get its key."""
 
     async def make(slug: str) -> str:
-        return await commands.add_site(dsn, 5, slug)
+        return await admin.add_site(dsn, 5, slug)
 
     return make
 
@@ -136,7 +118,7 @@ def make_staff(dsn: str) -> MakeStaff:
     """Factory: a staff member of a site (default "news", moderator), their token."""
 
     async def make(name: str, slug: str = "news", role: Role = "moderator") -> str:
-        return await commands.add_user(dsn, 5, name, slug, role)
+        return await admin.add_user(dsn, 5, name, slug, role)
 
     return make
 

@@ -95,3 +95,15 @@ async def listening(
     finally:
         with contextlib.suppress(Exception):  # closing a broken connection may fail too
             await asyncio.wait_for(conn.close(), 5)
+
+
+async def execute_once(dsn: str, statement: str) -> None:
+    """Run one statement on a connection of its own (CREATE DATABASE cannot run in a pool's
+    transaction, nor in the database it copies)."""
+    with translate_errors():
+        conn = await asyncpg.connect(dsn)
+    try:
+        with translate_errors():
+            await conn.execute(statement)
+    finally:
+        await conn.close()

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from moderation import cli as commands
+from moderation import admin
 from tests.conftest import MakeSite, MakeStaff, auth, comment
 
 SECRET_BODY = "Bình luận riêng của trang A, mã bí mật 7fa3c1"
@@ -45,7 +45,7 @@ async def _outsiders(dsn: str, make_site: MakeSite, make_staff: MakeStaff) -> di
     """Every credential that must get nothing of site A, by name ("" = no header)."""
     other_key = await make_site("other")
     revoked = await make_staff("gone", "news", "owner")
-    await commands._revoke(dsn, 5, "news", "gone")
+    await admin.revoke(dsn, 5, "news", "gone")
     return {
         "none": "",
         "garbage": "sk_not-a-real-key",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from moderation import cli as commands
+from moderation import admin
 from tests.api.test_decisions import history
 from tests.api.test_queue import claim, decide, held
 from tests.conftest import MakeSite, MakeStaff
@@ -71,7 +71,7 @@ async def test_events_record_the_versions_in_force_at_decision_time(
 ) -> None:
     lan = await make_staff("lan")
     [cid] = await held(client, site_key, 1)
-    await commands.site_webhook(dsn, 5, "news", "https://example.vn/hook", rotate=False)
+    await admin.site_webhook(dsn, 5, "news", "https://example.vn/hook", rotate=False)
     scorer.version = "standin-keywords-2"
     assert (await decide(client, lan, cid, "approve")).status == 200
     events = await history(client, lan, cid)

@@ -23,11 +23,11 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from moderation import cli as commands
+from moderation import admin
 from moderation.app import create_app
 from moderation.domain.models import Role
 from moderation.settings import Settings
-from tests.conftest import SECRET, _admin, with_database
+from tests.conftest import SECRET
 from tests.standin import KeywordScorer
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -90,9 +90,8 @@ class Service:
 def browser_dsn(chromium: Path, admin_dsn: str, template_db: str) -> Iterator[str]:
     """One database for the browser tests; each test makes its own site in it."""
     name = f"b_{uuid.uuid4().hex[:12]}"
-    run(_admin(admin_dsn, f"CREATE DATABASE {name} TEMPLATE {template_db}"))
-    yield with_database(admin_dsn, name)
-    run(_admin(admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    yield run(admin.create_database(admin_dsn, name, template_db))
+    run(admin.drop_database(admin_dsn, name))
 
 
 @pytest.fixture(scope="session")
@@ -158,11 +157,11 @@ class World:
         self.service = service
         self.dsn = dsn
         self.slug = f"b-{uuid.uuid4().hex[:10]}"
-        self.key = run(commands.add_site(dsn, 5, self.slug))
+        self.key = run(admin.add_site(dsn, 5, self.slug))
 
     def person(self, name: str, role: Role = "moderator") -> None:
-        run(commands.add_user(self.dsn, 5, name, self.slug, role))
-        run(commands._set_password(self.dsn, 5, self.slug, name, PASSWORD))
+        run(admin.add_user(self.dsn, 5, name, self.slug, role))
+        run(admin.set_password(self.dsn, 5, self.slug, name, PASSWORD))
 
     def post(self, body: str, name: str = "Nguyễn Văn An", thread: str = "bai-1") -> dict[str, Any]:
         payload = {"thread": thread, "name": name, "email": "an@example.com", "body": body}

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from moderation import admin
 from moderation.domain.review import QueueItem
 from moderation.store import migrate_dsn
 from moderation.store import sqlfiles as sql
-from tests.conftest import with_database
 
 EXPECTED = {
     "schema_migrations": {"version", "name", "applied_at"},
@@ -53,11 +53,8 @@ COMMENT_COLUMNS = {
 async def empty_dsn(admin_dsn: str) -> AsyncIterator[str]:
     """A database with no schema at all."""
     name = f"e_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f"CREATE DATABASE {name}")
-    yield with_database(admin_dsn, name)
-    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    await admin.close()
+    yield await admin.create_database(admin_dsn, name)
+    await admin.drop_database(admin_dsn, name)
 
 
 async def columns(dsn: str) -> dict[str, set[str]]:

@@ -6,7 +6,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,18 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 
+from moderation.admin import free_port
 from moderation.runtime.scoring import DEFAULT_SCORER, import_scorer
 
 ROOT = Path(__file__).resolve().parents[2]
 BENIGN = "Bài viết rất hay, cảm ơn tác giả đã chia sẻ thông tin hữu ích."
 COMMENT = {"thread": "hello", "name": "An", "email": "an@example.com", "body": BENIGN}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def scorer_env() -> dict[str, str]:
@@ -140,9 +133,9 @@ def test_zero_config_start_with_embedded_postgres(tmp_path: Path) -> None:
 def test_serve_with_database_url_and_two_workers(dsn: str, tmp_path: Path) -> None:
     import asyncio
 
-    from moderation import cli as commands
+    from moderation import admin
 
-    key = asyncio.run(commands.add_site(dsn, 5, "news"))
+    key = asyncio.run(admin.add_site(dsn, 5, "news"))
     port = free_port()
     env = {"DATABASE_URL": dsn, "MODERATION_DATA_DIR": str(tmp_path), "MODERATION_SECRET": "s"}
     service = Service(["--port", str(port), "--workers", "2"], env)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from classifiers.model import Model
 from classifiers.train import save_versioned, train
-from moderation import cli as commands
+from moderation import admin
 from tests.api.test_model_reload import QUICK
 from tests.integration.test_serve import COMMENT, Service, _workers, call, free_port
 from tests.unit.test_classifiers_model import tiny_examples
@@ -25,7 +25,7 @@ def test_sighup_reloads_every_worker(dsn: str, tmp_path: Path) -> None:
     new = Model(**{**old.__dict__, "version": old.version + ".fb-test"})
     models = tmp_path / "models"
     save_versioned(old, models)
-    key = asyncio.run(commands.add_site(dsn, 5, "news"))
+    key = asyncio.run(admin.add_site(dsn, 5, "news"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {

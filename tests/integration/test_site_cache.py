@@ -9,7 +9,7 @@ from unittest import mock
 import asyncpg
 import pytest
 
-from moderation import cli as commands
+from moderation import admin
 from moderation.domain.credentials import hash_key
 from moderation.domain.models import Policy, Site
 from moderation.runtime.site_cache import SiteCache
@@ -34,7 +34,7 @@ async def new_policy_version(db: asyncpg.Connection, slug: str) -> None:
 async def test_sites_by_key_and_slug_with_current_policy(
     store: Store, dsn: str, db: asyncpg.Connection
 ) -> None:
-    key = await commands.add_site(dsn, 5, "news")
+    key = await admin.add_site(dsn, 5, "news")
     cache = SiteCache(store, ttl=0)
     site = await cache.by_key(key)
     assert site is not None and site.slug == "news" and site.policy.version == 1
@@ -47,7 +47,7 @@ async def test_sites_by_key_and_slug_with_current_policy(
 
 
 async def test_entries_live_for_their_ttl(store: Store, dsn: str, db: asyncpg.Connection) -> None:
-    key = await commands.add_site(dsn, 5, "news")
+    key = await admin.add_site(dsn, 5, "news")
     cache = SiteCache(store, ttl=60)
     first = await cache.by_key(key)
     await new_policy_version(db, "news")
@@ -66,7 +66,7 @@ class CountingStore(Store):
 
 
 async def test_concurrent_misses_share_one_lookup(dsn: str) -> None:
-    key = await commands.add_site(dsn, 5, "news")
+    key = await admin.add_site(dsn, 5, "news")
     async with create_pool(dsn, 1, 2, 5) as pool:
         counting = CountingStore(pool, 5)
         cache = SiteCache(counting, ttl=60)
@@ -80,7 +80,7 @@ async def test_concurrent_misses_share_one_lookup(dsn: str) -> None:
 async def test_a_policy_version_is_parsed_once(
     store: Store, dsn: str, db: asyncpg.Connection
 ) -> None:
-    key = await commands.add_site(dsn, 5, "news")
+    key = await admin.add_site(dsn, 5, "news")
     first = await store.site_by_key(hash_key(key))
     again = await store.site_by_key(hash_key(key))
     assert first is not None and again is not None and again.policy is first.policy
@@ -92,7 +92,7 @@ async def test_a_policy_version_is_parsed_once(
 async def test_the_current_policy_is_read_each_time_and_parsed_once_per_version(
     store: Store, dsn: str, db: asyncpg.Connection
 ) -> None:
-    await commands.add_site(dsn, 5, "news")
+    await admin.add_site(dsn, 5, "news")
     site = await store.site_by_slug("news")
     assert site is not None
     first = await store.current_policy(site.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from ipaddress import ip_network
@@ -16,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from moderation import cli as commands
+from moderation import admin
 from moderation.app import create_app
 from moderation.domain.outbox import Attempt, WebhookEvent
 from moderation.runtime.metrics import Metrics
@@ -51,14 +50,6 @@ class Receiver:
         return [headers["X-Moderation-Event-Id"] for headers, _ in self.calls]
 
 
-def free_port() -> int:
-    """A port nothing listens on (yet)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def listening(receiver: Receiver, port: int) -> AsyncIterator[str]:
     """Serve the receiver on a local port; its URL."""
@@ -83,7 +74,7 @@ def settings(settings: Settings) -> Settings:
 async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     """A receiver listening on a random port, and its URL."""
     found = Receiver()
-    async with listening(found, free_port()) as url:
+    async with listening(found, admin.free_port()) as url:
         yield found, url
 
 
@@ -109,7 +100,7 @@ async def until(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> No
 
 async def hook_site(dsn: str, url: str | None) -> str:
     """Point the "news" site at a URL; its secret."""
-    secret, _ = await commands.site_webhook(dsn, 5, "news", url, rotate=False)
+    secret, _ = await admin.site_webhook(dsn, 5, "news", url, rotate=False)
     return secret
 
 
@@ -192,7 +183,7 @@ async def test_decision_event_carries_the_change(
 async def test_retried_after_the_receiver_was_down(
     client: TestClient, site_key: str, dsn: str, settings: Settings, db: asyncpg.Connection
 ) -> None:
-    port = free_port()
+    port = admin.free_port()
     await hook_site(dsn, f"http://127.0.0.1:{port}/hook")
     await post(client, site_key)
     down = "SELECT count(*) FROM webhook_deliveries WHERE outcome = 'retry' AND error IS NOT NULL"
@@ -295,9 +286,9 @@ async def test_skipped_without_a_webhook_url(
 
 
 async def test_secret_is_kept_until_rotated(site_key: str, dsn: str) -> None:
-    first, _ = await commands.site_webhook(dsn, 5, "news", None, rotate=False)
-    again, _ = await commands.site_webhook(dsn, 5, "news", None, rotate=False)
-    rotated, version = await commands.site_webhook(
+    first, _ = await admin.site_webhook(dsn, 5, "news", None, rotate=False)
+    again, _ = await admin.site_webhook(dsn, 5, "news", None, rotate=False)
+    rotated, version = await admin.site_webhook(
         dsn, 5, "news", "https://example.vn/hook", rotate=True
     )
     assert first == again != rotated and version == 2

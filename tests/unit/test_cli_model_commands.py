@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation.__main__ import main
+from moderation.cli import main
 
 
 @pytest.mark.parametrize("command", ["train", "eval"])

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from moderation import cli as commands
+from moderation import admin
 from moderation.domain.models import Role
 from tests.api.test_queue import held
 from tests.conftest import MakeSite
@@ -46,8 +46,8 @@ def make_person(dsn: str) -> Callable[..., Awaitable[str]]:
     """Factory: a staff member with the test password; their token."""
 
     async def make(name: str, slug: str = "news", role: Role = "moderator") -> str:
-        token = await commands.add_user(dsn, 5, name, slug, role)
-        await commands._set_password(dsn, 5, slug, name, PASSWORD)
+        token = await admin.add_user(dsn, 5, name, slug, role)
+        await admin.set_password(dsn, 5, slug, name, PASSWORD)
         return token
 
     return make

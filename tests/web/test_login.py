@@ -99,10 +99,10 @@ async def test_expired_session_is_sent_to_login(
 async def test_new_password_ends_open_sessions(
     client: TestClient, site_key: str, login: MakeLogin, dsn: str, db: asyncpg.Connection
 ) -> None:
-    from moderation import cli as commands
+    from moderation import admin
 
     await login()
-    await commands._set_password(dsn, 5, "news", "lan", "another long password")
+    await admin.set_password(dsn, 5, "news", "lan", "another long password")
     assert await db.fetchval("SELECT count(*) FROM sessions") == 0
     assert (await client.get("/ui/queue", allow_redirects=False)).status == 303
 

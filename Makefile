@@ -5,7 +5,7 @@ VENV ?= .venv
 install:
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -e '.[dev]'
 lint:
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy && $(VENV)/bin/lint-imports
 test:
 	$(VENV)/bin/pytest
 serve:

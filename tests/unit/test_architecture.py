@@ -1,46 +1,40 @@
-"""The layering STYLE.md asks for, checked on the source."""
+"""What the import-linter contracts in pyproject.toml (run by `lint-imports`) cannot say."""
 
 from __future__ import annotations
 
-import ast
+import tomllib
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
-PACKAGE = Path(__file__).resolve().parents[2] / "moderation"
-
-
-def imports(path: Path) -> set[str]:
-    """Top-level module names a file imports."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-    return found
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "moderation"
 
 
-def modules() -> dict[str, set[str]]:
-    return {str(p.relative_to(PACKAGE)): imports(p) for p in PACKAGE.rglob("*.py")}
+def pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
-def test_only_store_talks_to_the_driver() -> None:
-    users = {name for name, deps in modules().items() if any(d.startswith("asyncpg") for d in deps)}
-    assert users == {"store/queries.py"}
+def subpackages() -> set[str]:
+    """moderation's subpackages in the source tree."""
+    return {
+        "moderation." + ".".join(p.parent.relative_to(PACKAGE).parts)
+        for p in PACKAGE.rglob("__init__.py")
+        if p.parent != PACKAGE
+    }
 
 
-def test_pure_steps_do_no_io() -> None:
-    forbidden = ("aiohttp", "asyncpg", "moderation.store", "moderation.api", "logging")
-    for name in ("domain/privacy.py", "domain/policy.py", "domain/models.py"):
-        deps = modules()[name]
-        assert not [d for d in deps if d.startswith(forbidden)], name
+def test_every_package_is_shipped() -> None:
+    listed = set(pyproject()["tool"]["setuptools"]["packages"])
+    assert subpackages() | {"moderation", "moderation.sql", "classifiers"} == listed
 
 
-def test_domain_errors_know_nothing_of_http() -> None:
-    assert not [d for d in modules()["domain/errors.py"] if d.startswith("aiohttp")]
+def test_every_subpackage_has_its_place_in_the_layers() -> None:
+    [layers] = [c for c in pyproject()["tool"]["importlinter"]["contracts"] if c["id"] == "layers"]
+    placed = {name.strip() for layer in layers["layers"] for name in layer.split("|")}
+    assert subpackages() == placed
 
 
-def test_the_service_reaches_the_model_only_through_the_scorer() -> None:
-    users = {name for name, deps in modules().items() if any("classifiers" in d for d in deps)}
-    # the model is loaded by name (MODERATION_SCORER) in scoring.py; only the CLI hands
-    # `moderation train|eval` to the classifiers' own commands
-    assert users == {"__main__.py"}
+def test_module_names_do_not_collide() -> None:
+    names = Counter(p.stem for p in PACKAGE.rglob("*.py") if not p.stem.startswith("__"))
+    assert not [name for name, n in names.items() if n > 1]

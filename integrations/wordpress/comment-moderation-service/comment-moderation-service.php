@@ -2,7 +2,7 @@
 /**
  * Plugin Name:       Comment Moderation Service
  * Description:       Moderates new comments with the comment moderation service: applies its verdict (approved, held, spam, trash), follows its moderators' decisions through signed webhooks, reports every wp-admin status change back to it, and shows readers its copy of each comment with emails and phone numbers masked.
- * Version:           0.1.0
+ * Version:           0.2.0
  * Requires at least: 6.1
  * Requires PHP:      8.0
  * License:           GPLv2 or later
@@ -17,7 +17,7 @@ namespace CommentModerationService;
 
 defined( 'ABSPATH' ) || exit;
 
-const VERSION = '0.1.0';
+const VERSION = '0.2.0';
 // The plugin's one option (an array, see Settings::DEFAULTS).
 const OPTION = 'cmsvc_settings';
 // Comment meta: the service's id of the comment, its status there, and the time (UTC,

@@ -78,7 +78,7 @@ final class Check {
 			'cmsvc_checked',
 			sprintf(
 				/* translators: %s: the site's name in the service. */
-				__( 'Settings checked: the service accepts the site key, which opens its site “%s”.', 'comment-moderation-service' ),
+				__( 'Settings checked: the service accepts the site key, which opens its site "%s".', 'comment-moderation-service' ),
 				(string) ( $site['name'] ?? $slug )
 			),
 			'success'
@@ -128,12 +128,12 @@ final class Check {
 		if ( $this->secret_typed ) {
 			$saved['webhook_secret'] = $this->saved['webhook_secret'];
 			/* translators: 1: the site's slug, 2: the command that prints the secret. */
-			$text = __( 'The webhook secret was not saved: the service signs the webhooks of “%1$s” with another one (a typo, or a secret replaced since). The previous secret is kept. %2$s prints the right one.', 'comment-moderation-service' );
+			$text = __( 'The webhook secret was not saved: the service signs the webhooks of "%1$s" with another one (a typo, or a secret replaced since). The previous secret is kept. %2$s prints the right one.', 'comment-moderation-service' );
 			notice( 'cmsvc_secret', sprintf( $text, $slug, $command ), 'error' );
 			return;
 		}
 		/* translators: 1: the site's slug, 2: the command that prints the secret. */
-		$text = __( 'The saved webhook secret is not the one the service signs the webhooks of “%1$s” with: WordPress refuses them. %2$s prints the right one.', 'comment-moderation-service' );
+		$text = __( 'The saved webhook secret is not the one the service signs the webhooks of "%1$s" with: WordPress refuses them. %2$s prints the right one.', 'comment-moderation-service' );
 		notice( 'cmsvc_secret', sprintf( $text, $slug, $command ), 'warning' );
 	}
 

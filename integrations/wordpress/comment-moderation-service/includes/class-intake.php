@@ -128,7 +128,7 @@ final class Intake {
 		$name    = trim( (string) ( $data['comment_author'] ?? '' ) );
 		$fields  = array(
 			'thread'          => 'post-' . $post_id,
-			'name'            => '' === $name ? __( 'Anonymous' ) : $name,
+			'name'            => '' === $name ? __( 'Anonymous', 'comment-moderation-service' ) : $name,
 			'email'           => (string) ( $data['comment_author_email'] ?? '' ),
 			'body'            => (string) ( $data['comment_content'] ?? '' ),
 			'parent_id'       => self::service_id( (int) ( $data['comment_parent'] ?? 0 ) ),

@@ -36,7 +36,7 @@ final class Screens {
 		if ( ! current_user_can( 'moderate_comments' ) ) {
 			return;
 		}
-		$settings = '<a href="' . esc_url( admin_url( 'options-general.php?page=comment-moderation-service' ) ) . '">' . esc_html__( 'Settings → Comment moderation', 'comment-moderation-service' ) . '</a>';
+		$settings = '<a href="' . esc_url( admin_url( 'options-general.php?page=comment-moderation-service' ) ) . '">' . esc_html__( 'Settings > Comment moderation', 'comment-moderation-service' ) . '</a>';
 		if ( ! Settings::ready() ) {
 			if ( current_user_can( 'manage_options' ) ) {
 				/* translators: %s: a link to the settings page. */
@@ -239,7 +239,7 @@ final class Screens {
 		$names = array(
 			'published' => __( 'Published by the service', 'comment-moderation-service' ),
 			'pending'   => __( 'Held by the service', 'comment-moderation-service' ),
-			'spam'      => __( 'Spam for the service', 'comment-moderation-service' ),
+			'spam'      => __( 'Marked spam by the service', 'comment-moderation-service' ),
 			'rejected'  => __( 'Rejected by the service', 'comment-moderation-service' ),
 		);
 		return $names[ $status ] ?? $status;

@@ -82,7 +82,7 @@ final class Settings {
 			$lines[] = esc_html(
 				sprintf(
 					/* translators: 1: the site's name in the service, 2: when the settings were checked. */
-					__( 'The site key opens the service\'s site “%1$s” (checked %2$s).', 'comment-moderation-service' ),
+					__( 'The site key opens the service\'s site "%1$s" (checked %2$s).', 'comment-moderation-service' ),
 					(string) ( $site['name'] ?? $site['site'] ?? '' ),
 					wp_date( $format, (int) ( $site['checked_at'] ?? 0 ) )
 				)

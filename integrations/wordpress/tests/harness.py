@@ -68,6 +68,23 @@ def form_body(fields: dict[str, str]) -> bytes:
     return urllib.parse.urlencode(fields).encode()
 
 
+def multipart(fields: dict[str, str], files: dict[str, Path]) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends a form with file inputs; its type."""
+    boundary = "----e2e" + os.urandom(8).hex()
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + value.encode() + b"\r\n")
+    for name, path in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{path.name}"\r\nContent-Type: application/zip\r\n\r\n'
+        )
+        parts.append(head.encode() + path.read_bytes() + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 class FormParser(HTMLParser):
     """The fields of one form (by id, or by action) as a browser would submit them."""
 

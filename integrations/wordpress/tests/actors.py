@@ -192,7 +192,9 @@ class Admin:
             {"Content-Type": "application/x-www-form-urlencoded"},
             self.opener,
         )
-        location = answer.headers.get("Location", "")
+        location = urllib.parse.urljoin(
+            self.wp.url + "/wp-admin/", answer.headers.get("Location", "")
+        )
         page = http("GET", location, opener=self.opener).body.decode() if location else ""
         return answer.status, page
 

@@ -13,8 +13,9 @@ skip() {
 }
 
 # libfaketime: the test moves WordPress' clock minutes off the service's.
-# gettext, zip, make: the plugin's translations and its zip (make -C integrations/wordpress).
-PACKAGES=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl php-mbstring php-intl php-xml postgresql-client libfaketime gettext zip make)
+# gettext, zip, make: the plugin's translations and its zip (make -C integrations/wordpress);
+# wordpress-l10n: WordPress' own Vietnamese (WordPress refuses a site language it does not have).
+PACKAGES=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl php-mbstring php-intl php-xml postgresql-client libfaketime gettext zip make wordpress-l10n)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

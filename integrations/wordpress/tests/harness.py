@@ -94,14 +94,22 @@ class FormParser(HTMLParser):
         self.action = ""
         self.fields: dict[str, str] = {}
         self._in_form = False
+        self._done = False  # the first matching form only
         self._textarea: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Collect inputs and textareas of the form."""
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and (
-            a.get("id") == self.form_id
-            or (self.wanted_action is not None and a.get("action", "").endswith(self.wanted_action))
+        if (
+            tag == "form"
+            and not self._done
+            and (
+                a.get("id") == self.form_id
+                or (
+                    self.wanted_action is not None
+                    and a.get("action", "").endswith(self.wanted_action)
+                )
+            )
         ):
             self._in_form, self.action = True, a.get("action", "")
         elif self._in_form and tag == "input" and a.get("name"):
@@ -114,6 +122,7 @@ class FormParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         """Leave the form or a textarea."""
         if tag == "form":
+            self._done = self._done or self._in_form
             self._in_form = False
         elif tag == "textarea":
             self._textarea = None

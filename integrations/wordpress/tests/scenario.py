@@ -366,7 +366,8 @@ class Scenario:
             ran = self.wp.tool("retry", {"comment_id": self.ids[name]})
             row = self.wp.comment(self.ids[name])
             self.checks.check(f"{name}: a retry was scheduled", ran["scheduled"], ran)
-            self.mapped(f"{name} (retried)", row, {"published"})
+            # offline-open leaves a phone number: the model may hold it (a verdict all the same)
+            self.mapped(f"{name} (retried)", row, {"published", "pending"})
             self.checks.check(f"{name}: nothing left to retry", not row["_cmsvc_error"], row)
         ran = self.wp.tool("retry", {"comment_id": spammed})
         service_id = self.wp.comment(spammed)["_cmsvc_id"]
@@ -596,8 +597,10 @@ class Scenario:
             self.privacy,
         ):
             print(f"- {part.__doc__}", flush=True)
+            started = time.monotonic()
             try:
                 part()
             except Exception as error:  # a crash is a failed check, with its trace
                 traceback.print_exc()
                 self.checks.check(f"{part.__name__} ran to the end", False, repr(error))
+            print(f"  ({part.__name__}: {time.monotonic() - started:.1f} s)", flush=True)

@@ -200,6 +200,13 @@ final class Client {
 		$decoded           = json_decode( wp_remote_retrieve_body( $response ), true );
 		if ( $code < 200 || $code >= 300 || ! is_array( $decoded ) ) {
 			$detail = is_array( $decoded ) ? (string) ( $decoded['detail'] ?? $decoded['title'] ?? '' ) : '';
+			$fields = array();
+			foreach ( is_array( $decoded['errors'] ?? null ) ? $decoded['errors'] : array() as $error ) {
+				if ( is_array( $error ) && isset( $error['field'] ) ) {
+					$fields[] = $error['field'] . ': ' . ( $error['message'] ?? '' );
+				}
+			}
+			$detail .= $fields ? ' (' . implode( '; ', $fields ) . ')' : '';
 			return new WP_Error( 'cmsvc_http_' . $code, trim( "HTTP $code $detail" ), $decoded );
 		}
 		return $decoded;

@@ -204,7 +204,7 @@ final class Display {
 			esc_url( admin_url( 'admin-post.php' ) ),
 			esc_attr( self::REPORT_ACTION ),
 			$comment_id,
-			wp_nonce_field( self::REPORT_ACTION . '_' . $comment_id, '_wpnonce', false, false ),
+			sprintf( '<input type="hidden" name="_wpnonce" value="%s">', esc_attr( wp_create_nonce( self::REPORT_ACTION . '_' . $comment_id ) ) ),
 			$choice,
 			esc_html__( 'Send the report', 'comment-moderation-service' )
 		);

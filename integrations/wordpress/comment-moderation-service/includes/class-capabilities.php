@@ -33,10 +33,13 @@ final class Capabilities {
 	}
 
 	/**
-	 * Reads the description again when it is old (admin pages only: never while a reader
-	 * waits for their comment).
+	 * Reads the description again when it is old (on an administrator's admin page only:
+	 * never while a reader waits, admin-post.php runs admin_init for readers' reports too).
 	 */
 	public function refresh_when_stale(): void {
+		if ( ! current_user_can( 'manage_options' ) || wp_doing_ajax() ) {
+			return;
+		}
 		$known = get_option( self::OPTION );
 		if ( Settings::ready() && ( ! is_array( $known ) || (int) ( $known['at'] ?? 0 ) < time() - self::REFRESH ) ) {
 			self::refresh( new Client() );

@@ -281,7 +281,10 @@ final class Retry {
 		if ( is_wp_error( $answer ) ) {
 			return $answer;
 		}
-		Statuses::remember_own( $comment_id, (string) ( $answer['status'] ?? '' ), $client->answered_at() ?? Clock::now() );
+		$status = (string) ( $answer['status'] ?? '' );
+		Statuses::remember_own( $comment_id, $status, $client->answered_at() ?? Clock::now() );
+		Trace::add( $comment_id, 'wp-admin', array( 'action' => $action, 'actor' => $actor, 'status' => $status ) );
+		$this->feedback->follow( $comment_id, $status ); // As when it was sent at once.
 		return true;
 	}
 

@@ -93,8 +93,12 @@ class OwnerParts:
         saved = self.wp.tool("settings-get")
         said = notice(page, "cmsvc_key")
         self.checks.check(
-            "a wrong site key is refused on save: not saved, a notice names the 401",
-            status == 302 and saved["site_key"] == "" and "401" in said and "not saved" in said,
+            "a wrong site key is refused on save: not saved, a notice names the 401 (once)",
+            status == 302
+            and saved["site_key"] == ""
+            and "401" in said
+            and "not saved" in said
+            and len(re.findall("setting-error-cmsvc_key", page)) == 1,
             (status, said, saved["site_key"]),
         )
         status, page = self.admin.save_settings_page({**values, "webhook_secret": "whsec_typo"})
@@ -185,6 +189,15 @@ class OwnerParts:
         self.checks.check(
             "wp-admin (a user who moderates): the original text",
             CONTACT_EMAIL in staff and CONTACT_PHONE in staff,
+        )
+        edited = CONTACT.replace("khu phố cũ", "khu phố cổ")
+        self.wp.tool("edit-comment", {"comment_id": comment_id, "content": edited})
+        page = unescape(self.wp.page())
+        self.checks.check(
+            "a comment edited in wp-admin: readers get the new text (the service's copy is of "
+            "the old one), still masked",
+            "khu phố cổ" in page and CONTACT_EMAIL not in page and MASKED_EMAIL in page,
+            self.wp.comment(comment_id)["_cmsvc_public"],
         )
 
     def local_mask(self, name: str, phone: str) -> None:

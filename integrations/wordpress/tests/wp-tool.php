@@ -13,6 +13,7 @@
  *   cron-due                                       the cron events due now (hook names)
  *   run-cron {"hook"}                              run a hook's scheduled events now
  *   idempotency-key {"comment_id"}                 the plugin's idempotency key of a comment
+ *   edit-comment {"comment_id","content"}          change a comment's text, as its edit screen does
  *   settings-get                                   the plugin's settings
  *   comments                                       every comment with the plugin's meta
  *   webhook-url                                    the URL the settings page tells to use
@@ -98,6 +99,10 @@ switch ( $command ) {
 			}
 		}
 		done( $ran );
+		break;
+	case 'edit-comment':
+		// As the comment's edit screen saves it (wp_update_comment fires edit_comment).
+		done( wp_update_comment( wp_slash( array( 'comment_ID' => (int) $args['comment_id'], 'comment_content' => $args['content'] ) ) ) );
 		break;
 	case 'idempotency-key':
 		done( \CommentModerationService\Intake::idempotency_key( get_comment( (int) $args['comment_id'] )->to_array() ) );

@@ -32,8 +32,20 @@ final class Display {
 		add_filter( 'get_comment_excerpt', array( $this, 'excerpt' ), 1, 3 );
 		add_filter( 'rest_prepare_comment', array( $this, 'rest' ), 10, 2 );
 		add_filter( 'comment_text', array( $this, 'report_form' ), 99, 2 );
+		add_action( 'edit_comment', array( $this, 'edited' ) );
 		add_action( 'admin_post_' . self::REPORT_ACTION, array( $this, 'report' ) );
 		add_action( 'admin_post_nopriv_' . self::REPORT_ACTION, array( $this, 'report' ) );
+	}
+
+	/**
+	 * A comment edited in WordPress (its text changed by staff): the service's public copy
+	 * is of the old text, so it is dropped; readers get the new text (masked by the plugin
+	 * when it may hold contact details).
+	 *
+	 * @param int|string $comment_id The comment's id.
+	 */
+	public function edited( $comment_id ): void {
+		delete_comment_meta( (int) $comment_id, META_PUBLIC );
 	}
 
 	/**

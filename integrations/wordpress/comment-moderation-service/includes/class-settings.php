@@ -184,7 +184,9 @@ final class Settings {
 		if ( '' !== $cleaned['service_url'] && '' !== $cleaned['site_key'] ) {
 			$cleaned = ( new Check( $saved, $cleaned, '' !== $secret ) )->run();
 		}
-		$done[ $memo ] = $cleaned;
+		// add_option() sanitizes again what update_option() sanitized: the same answer.
+		$done[ $memo ]                                      = $cleaned;
+		$done[ md5( (string) wp_json_encode( $cleaned ) ) ] = $cleaned;
 		return $cleaned;
 	}
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, ops, owners, queue, readers
+from moderation.api import comments, ops, owners, queue, readers, site_info
 from moderation.http import problems, rate_limits
 from moderation.keys import (
     INTAKE,
@@ -102,6 +102,7 @@ def _routes(app: web.Application) -> None:
     app.router.add_post("/v1/comments", comments.post_comment)
     app.router.add_get("/v1/comments/{id}", comments.get_comment)
     app.router.add_post("/v1/authors/erase", comments.erase_author)
+    app.router.add_get("/v1/site", site_info.site_info)
     # A thread id may hold slashes (sites often use the article's path).
     app.router.add_get("/v1/sites/{site}/threads/{thread:.+}/comments", readers.thread_comments)
     app.router.add_get("/v1/sites/{site}/queue", queue.queue)

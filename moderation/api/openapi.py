@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
+from moderation.api import site_info
 from moderation.domain.models import (
     CommentIn,
     CommentOut,
@@ -41,7 +42,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
     BulkDecisionIn, BulkOut, AuditPage, WebhookEvent, Policy, PolicyIn, PreviewOut, StatsOut,
-    ReloadOut,
+    ReloadOut, site_info.SiteInfo,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -235,6 +236,9 @@ def _paths() -> dict[str, Any]:
             "parameters": [slug, thread, *query],
             "responses": _answers({"200": {"description": "OK", **_ref("PublicPage")}},
                                   "304", "404", "422", "503")}},
+        **site_info.openapi_paths(
+            _answers({"200": {"description": "OK", **_ref("SiteInfo")}}, "401", "503"), SITE_KEY
+        ),
         **_moderator_paths(),
         **_owner_paths(),
         "/healthz": {"get": {"summary": "Process is up", "responses": plain}},

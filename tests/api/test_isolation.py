@@ -28,7 +28,7 @@ PUBLIC = {
 }
 # A site key may legitimately use these for its own site (site B posting its own comment, or
 # erasing its own authors: nothing of site A may be touched, which the second test checks).
-OWN_SITE_WRITES = {("POST", "/v1/comments"), ("POST", "/v1/authors/erase")}
+OWN_SITE_WRITES = {("POST", "/v1/comments"), ("POST", "/v1/authors/erase"), ("GET", "/v1/site")}
 EMAIL = "an.nguyen@example.com"  # the author of site A's comment
 
 

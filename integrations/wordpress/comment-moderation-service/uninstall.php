@@ -11,7 +11,12 @@ global $wpdb;
 delete_option( 'cmsvc_settings' );
 delete_option( 'cmsvc_db_version' );
 delete_option( 'cmsvc_clock_offset' );
+foreach ( array( 'cmsvc_health', 'cmsvc_capabilities', 'cmsvc_site', 'cmsvc_configured_at', 'cmsvc_last_webhook', 'cmsvc_orphans' ) as $cmsvc_option ) {
+	delete_option( $cmsvc_option );
+}
+wp_unschedule_hook( 'cmsvc_retry_orphans' );
+wp_unschedule_hook( 'cmsvc_retry' );
 $wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}cmsvc_webhook_events" ); // phpcs:ignore WordPress.DB
-foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_own_after', '_cmsvc_error', '_cmsvc_retry' ) as $cmsvc_key ) {
+foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_own_after', '_cmsvc_error', '_cmsvc_retry', '_cmsvc_scores', '_cmsvc_reasons', '_cmsvc_history', '_cmsvc_public' ) as $cmsvc_key ) {
 	delete_metadata( 'comment', 0, $cmsvc_key, '', true );
 }

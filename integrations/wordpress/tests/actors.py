@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import re
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,7 +16,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
-from harness import FormParser, NoRedirect, Response, form_body, http, run
+from harness import FormParser, NoRedirect, Response, form_body, http, multipart, run
 
 HERE = Path(__file__).resolve().parent
 WP_TOOL = HERE / "wp-tool.php"
@@ -102,6 +103,12 @@ class Service:
     moderator: str
     owner: str
     secret: str
+    db_url: str = ""
+    env: dict[str, str] | None = None
+
+    def cli(self, *args: str) -> str:
+        """Run the service's CLI (`moderation ...`) on its database; its standard output."""
+        return run([str(Path(sys.executable).parent / "moderation"), *args], self.env)
 
     def call(
         self,
@@ -158,13 +165,21 @@ class Admin:
         if answer.status != 302 or "wp-admin" not in answer.headers.get("Location", ""):
             raise AssertionError(f"wp-admin login failed: {answer.status}")
 
+    def get(self, path: str) -> str:
+        """A wp-admin page's HTML (path under /wp-admin/), redirects not followed."""
+        return http("GET", f"{self.wp.url}/wp-admin/{path}", opener=self.opener).body.decode()
+
     def settings_page(self) -> str:
         """The plugin's settings page."""
-        url = f"{self.wp.url}/wp-admin/options-general.php?page=comment-moderation-service"
-        return http("GET", url, opener=self.opener).body.decode()
+        return self.get("options-general.php?page=comment-moderation-service")
 
     def save_settings(self, values: dict[str, str]) -> int:
         """Fill in and submit the settings page as the site owner does; the answer's status."""
+        return self.save_settings_page(values)[0]
+
+    def save_settings_page(self, values: dict[str, str]) -> tuple[int, str]:
+        """Submit the settings page; the answer's status and the page it leads to (with the
+        notices of the save)."""
         form = FormParser(action="options.php")
         form.feed(self.settings_page())
         if not form.fields:
@@ -177,15 +192,36 @@ class Admin:
             {"Content-Type": "application/x-www-form-urlencoded"},
             self.opener,
         )
-        return answer.status
+        location = urllib.parse.urljoin(
+            self.wp.url + "/wp-admin/", answer.headers.get("Location", "")
+        )
+        page = http("GET", location, opener=self.opener).body.decode() if location else ""
+        return answer.status, page
+
+    def upload_plugin(self, zip_path: Path) -> tuple[bool, str]:
+        """Plugins > Add New > Upload Plugin with the zip, then "Activate Plugin"; whether both
+        worked, and what the pages said."""
+        form = FormParser(action="update.php?action=upload-plugin")
+        form.feed(self.get("plugin-install.php?tab=upload"))
+        if "_wpnonce" not in form.fields:
+            return False, "no upload form on plugin-install.php?tab=upload"
+        fields = {k: v for k, v in form.fields.items() if k != "pluginzip"}
+        body, kind = multipart(fields, {"pluginzip": zip_path})
+        url = form.action
+        url = url if url.startswith("http") else f"{self.wp.url}/wp-admin/{url}"
+        page = http("POST", url, body, {"Content-Type": kind}, self.opener).body.decode()
+        found = re.search(r'href="([^"]*plugins\.php\?action=activate[^"]*)"', page)
+        if not found:
+            text = re.sub(r"<[^>]+>", " ", page)
+            return False, " ".join(text.split())[-400:]
+        link = unescape(found.group(1))
+        link = link if link.startswith("http") else f"{self.wp.url}/wp-admin/{link}"
+        answer = http("GET", link, opener=self.opener)
+        return answer.status == 302 and "error" not in answer.headers.get("Location", ""), link
 
     def row_action(self, comment_id: int, action: str, view: str = "all") -> int:
         """Click a row action of edit-comments.php (spamcomment, unspamcomment, ...)."""
-        listing = http(
-            "GET",
-            f"{self.wp.url}/wp-admin/edit-comments.php?comment_status={view}",
-            opener=self.opener,
-        ).body.decode()
+        listing = self.get(f"edit-comments.php?comment_status={view}")
         amp = "&(?:amp;|#038;)"
         pattern = rf"comment\.php\?c={comment_id}{amp}action={action}{amp}_wpnonce=(\w+)"
         found = re.search(pattern, listing)

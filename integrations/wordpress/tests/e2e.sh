@@ -13,7 +13,9 @@ skip() {
 }
 
 # libfaketime: the test moves WordPress' clock minutes off the service's.
-PACKAGES=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl php-mbstring php-intl php-xml postgresql-client libfaketime)
+# gettext, zip, make: the plugin's translations and its zip (make -C integrations/wordpress);
+# wordpress-l10n: WordPress' own Vietnamese (WordPress refuses a site language it does not have).
+PACKAGES=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl php-mbstring php-intl php-xml postgresql-client libfaketime gettext zip make wordpress-l10n)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -35,5 +37,8 @@ fi
 while IFS= read -r -d '' file; do
     php -l "$file" >/dev/null || { echo "FAIL wordpress e2e: php -l $file"; exit 1; }
 done < <(find integrations/wordpress -name '*.php' -print0)
+# Every string names the text domain; the template, the Vietnamese translation and its .mo
+# are complete and current.
+make -s -C integrations/wordpress check >/dev/null || { echo "FAIL wordpress e2e: make check"; exit 1; }
 [[ -x .venv/bin/python ]] || skip "no .venv (install the project first: see README)"
 exec .venv/bin/python integrations/wordpress/tests/e2e.py

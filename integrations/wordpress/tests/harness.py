@@ -68,6 +68,23 @@ def form_body(fields: dict[str, str]) -> bytes:
     return urllib.parse.urlencode(fields).encode()
 
 
+def multipart(fields: dict[str, str], files: dict[str, Path]) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends a form with file inputs; its type."""
+    boundary = "----e2e" + os.urandom(8).hex()
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + value.encode() + b"\r\n")
+    for name, path in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{path.name}"\r\nContent-Type: application/zip\r\n\r\n'
+        )
+        parts.append(head.encode() + path.read_bytes() + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 class FormParser(HTMLParser):
     """The fields of one form (by id, or by action) as a browser would submit them."""
 
@@ -77,14 +94,22 @@ class FormParser(HTMLParser):
         self.action = ""
         self.fields: dict[str, str] = {}
         self._in_form = False
+        self._done = False  # the first matching form only
         self._textarea: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Collect inputs and textareas of the form."""
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and (
-            a.get("id") == self.form_id
-            or (self.wanted_action is not None and a.get("action", "").endswith(self.wanted_action))
+        if (
+            tag == "form"
+            and not self._done
+            and (
+                a.get("id") == self.form_id
+                or (
+                    self.wanted_action is not None
+                    and a.get("action", "").endswith(self.wanted_action)
+                )
+            )
         ):
             self._in_form, self.action = True, a.get("action", "")
         elif self._in_form and tag == "input" and a.get("name"):
@@ -97,6 +122,7 @@ class FormParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         """Leave the form or a textarea."""
         if tag == "form":
+            self._done = self._done or self._in_form
             self._in_form = False
         elif tag == "textarea":
             self._textarea = None

@@ -29,7 +29,9 @@ FAKETIME = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), None)
 
 def write_wordpress(root: Path, db_name: str, log: Path) -> None:
     """Copy Debian's WordPress, configure it, add the plugin and the test's mu-plugin."""
-    shutil.copytree(WP_SOURCE, root, ignore_dangling_symlinks=True)  # symlinks followed
+    shutil.copytree(  # symlinks followed; of WordPress' translations, Vietnamese only
+        WP_SOURCE, root, ignore=_other_languages, ignore_dangling_symlinks=True
+    )
     host, _, port = MARIADB.partition(":")
     config = f"""<?php
 define('DB_NAME', {db_name!r}); define('DB_USER', {MARIADB_USER!r});
@@ -46,7 +48,7 @@ require_once ABSPATH . 'wp-settings.php';
 """
     (root / "wp-config.php").unlink(missing_ok=True)
     (root / "wp-config.php").write_text(config)
-    shutil.copytree(PLUGIN, root / "wp-content/plugins" / PLUGIN.name)
+    # The plugin is not copied: the test installs its zip through Plugins > Add New > Upload.
     mu = root / "wp-content/mu-plugins"
     mu.mkdir(exist_ok=True)
     # The test posts many comments from 127.0.0.1 within seconds: no flood check.
@@ -54,6 +56,29 @@ require_once ABSPATH . 'wp-settings.php';
         "<?php\nadd_filter('comment_flood_filter', '__return_false');\n"
     )
     (mu / "e2e-faults.php").write_text(FAULTS)
+    (mu / "e2e-reports.php").write_text(REPORTS)
+
+
+def build_zip() -> Path:
+    """The plugin's installable zip, built by its Makefile (make -C integrations/wordpress zip)."""
+    out = run(["make", "-s", "-C", str(PLUGIN.parent), "zip"])
+    return PLUGIN.parent / out.strip().splitlines()[-1]
+
+
+def service_sql(db_url: str, query: str) -> list[str]:
+    """Rows of a query on the service's database, one line each (psql -tA)."""
+    out = run(["psql", "-tA", "-v", "ON_ERROR_STOP=1", db_url, "-c", query])
+    return [line for line in out.splitlines() if line]
+
+
+# Readers' reports are offered only when the service describes them (POST
+# /v1/comments/{id}/report, not built yet): the option lets the test offer them anyway, to see
+# the form and the relay (the service then answers 404).
+REPORTS = """<?php
+add_filter( 'cmsvc_reports_enabled', function ( $on ) {
+	return $on || '1' === get_option( 'cmsvc_e2e_reports' );
+} );
+"""
 
 
 # Faults the test injects where the plugin applies a webhook, just before WordPress marks a
@@ -71,6 +96,13 @@ add_action( 'spam_comment', function () {
 	}
 } );
 """
+
+
+def _other_languages(folder: str, names: list[str]) -> set[str]:
+    """copytree's ignore: in wp-content/languages, every translation but Vietnamese."""
+    if not folder.endswith("wp-content/languages"):
+        return set()
+    return {n for n in names if n.endswith((".mo", ".po")) and "vi" not in Path(n).stem.split("-")}
 
 
 def php_clock(clock: Path) -> dict[str, str]:
@@ -123,7 +155,7 @@ def start_service(tmp: Path, db_url: str, wp_webhook: str) -> tuple[Service, dic
     owner = run([cli, "users", "create", "chu", "--site", SLUG, "--role", "owner"], env)
     secret = run([cli, "sites", "webhook", SLUG, "--url", wp_webhook], env).strip()
     url = f"http://127.0.0.1:{env['MODERATION_PORT']}"
-    return Service(url, key, moderator.strip(), owner.strip(), secret), env
+    return Service(url, key, moderator.strip(), owner.strip(), secret, db_url, env), env
 
 
 def watch_term(svc: Service) -> None:
@@ -142,7 +174,7 @@ def watch_term(svc: Service) -> None:
 
 def preflight() -> None:
     """Skip when the tools the test needs are missing."""
-    for tool in ("php", "psql"):
+    for tool in ("php", "psql", "make", "zip"):
         if shutil.which(tool) is None:
             raise Skip(f"{tool} is not installed")
     if not (WP_SOURCE / "wp-settings.php").exists():

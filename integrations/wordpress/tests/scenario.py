@@ -7,11 +7,12 @@ import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from html import unescape
+from pathlib import Path
 from typing import Any
 
 from actors import ADMIN, SLUG, Admin, Service, WordPress, signed
 from harness import Checks, Response, free_port, http, wait_until
+from parts import OwnerParts
 
 CLEAN = "Bài viết rất hay, cảm ơn tác giả! Mong toà soạn có thêm nhiều bài phân tích như thế này."
 ABUSIVE = "Đồ ngu như chó, câm mồm đi thằng óc lợn"
@@ -23,7 +24,11 @@ HELD_APPROVE = "Chính quyền địa phương cần giải thích rõ hơn về
 HELD_REJECT = "Tôi không đồng ý, chính quyền nên lắng nghe người dân hơn."
 BOT = "Chào bạn, bài viết hay lắm, cảm ơn nhé."
 OFFLINE_HOLD = "Cảm ơn phóng viên, thông tin rất hữu ích."
-OFFLINE_OPEN = "Mình đọc lại lần nữa, vẫn thấy bài viết rất có giá trị."
+OFFLINE_PHONE = "0987 654 321"
+OFFLINE_OPEN = (
+    "Mình đọc lại lần nữa, vẫn thấy bài viết rất có giá trị. Bạn nào muốn tham gia nhóm đọc "
+    f"thì nhắn mình số {OFFLINE_PHONE}."
+)
 CRASH = "Cảm ơn tòa soạn đã cập nhật tin tức nhanh chóng và đầy đủ."
 RACE = "Mình rất thích chuyên mục này, mong có thêm nhiều bài viết tương tự."
 LEASED = "Chính quyền xã đã trả lời kiến nghị của bà con chưa vậy?"
@@ -70,34 +75,11 @@ def result(answer: Response) -> str:
 class Scenario:
     """The checks, in order, against one WordPress and one service."""
 
-    def __init__(self, wp: WordPress, svc: Service, checks: Checks) -> None:
+    def __init__(self, wp: WordPress, svc: Service, checks: Checks, plugin_zip: Path) -> None:
         self.wp, self.svc, self.checks = wp, svc, checks
         self.ids: dict[str, int] = {}
         self.admin = Admin(wp)
-
-    def configure(self) -> None:
-        """The site owner fills in Settings → Comment moderation; secrets are never shown."""
-        values = {
-            "service_url": self.svc.url,
-            "site_key": self.svc.key,
-            "webhook_secret": self.svc.secret,
-            "fail_mode": "hold",
-            "timeout": "3",
-        }
-        status = self.admin.save_settings(values)
-        saved = self.wp.tool("settings-get")
-        self.checks.check(
-            "settings page saved the service URL, key, secret, fail mode and timeout",
-            status == 302 and saved == {**values, "timeout": 3},
-            (status, saved),
-        )
-        page = self.admin.settings_page()
-        self.checks.check(
-            "settings page shows the webhook URL, never the key or the secret",
-            self.wp.tool("webhook-url") in unescape(page)
-            and self.svc.key not in page
-            and self.svc.secret not in page,
-        )
+        self.owner = OwnerParts(self, plugin_zip)
 
     def post(
         self, name: str, author: str, email: str, text: str, extra: dict[str, str] | None = None
@@ -341,6 +323,7 @@ class Scenario:
     def service_unreachable(self) -> None:
         """Service down: hold keeps the comment, fail open leaves WordPress' verdict; retried."""
         down = f"http://127.0.0.1:{free_port()}"
+        self.owner.delete_while_unreachable(down)
         # Key and secret left empty: the saved ones stay.
         self.admin.save_settings({"service_url": down, "fail_mode": "hold"})
         row = self.post("offline-hold", "Phạm Minh Đức", "duc@example.com", OFFLINE_HOLD)
@@ -357,6 +340,7 @@ class Scenario:
             row["comment_approved"] == "1" and not row["_cmsvc_id"],
             row,
         )
+        self.owner.local_mask("offline-open", OFFLINE_PHONE)
         # wp-admin marks a comment spam while the service is down: the decision waits.
         spammed = self.ids["held-approve"]
         self.admin.row_action(spammed, "spamcomment")
@@ -372,7 +356,9 @@ class Scenario:
             "settings saved with an empty key and secret keep the saved ones",
             saved["site_key"] == self.svc.key and saved["webhook_secret"] == self.svc.secret,
         )
+        self.owner.orphans_sent()
         self.retries(spammed)
+        self.owner.service_copy_after_retry("offline-open", OFFLINE_PHONE)
 
     def retries(self, spammed: int) -> None:
         """The service is back: WP-Cron's retries send what waited."""
@@ -380,7 +366,8 @@ class Scenario:
             ran = self.wp.tool("retry", {"comment_id": self.ids[name]})
             row = self.wp.comment(self.ids[name])
             self.checks.check(f"{name}: a retry was scheduled", ran["scheduled"], ran)
-            self.mapped(f"{name} (retried)", row, {"published"})
+            # offline-open leaves a phone number: the model may hold it (a verdict all the same)
+            self.mapped(f"{name} (retried)", row, {"published", "pending"})
             self.checks.check(f"{name}: nothing left to retry", not row["_cmsvc_error"], row)
         ran = self.wp.tool("retry", {"comment_id": spammed})
         service_id = self.wp.comment(spammed)["_cmsvc_id"]
@@ -576,12 +563,26 @@ class Scenario:
         )
 
     def run(self) -> None:
-        """Every part; a part that crashes is a failure, the next parts still run."""
+        """Every part; a part that crashes is a failure, the next parts still run (all but
+        the plugin's installation, without which none can)."""
+        owner = self.owner
+        print(f"- {owner.install_plugin.__doc__}", flush=True)
+        try:
+            owner.install_plugin()
+        except Exception as error:
+            traceback.print_exc()
+            self.checks.check("install_plugin ran to the end", False, repr(error))
+            return
         for part in (
-            self.configure,
+            owner.configure,
             self.intake,
+            owner.reader_copy,
+            owner.column_held,
             self.moderator_decides,
+            owner.box_history,
+            owner.webhooks_seen,
             self.admin_decides,
+            owner.admin_actions_in_step,
             self.forged_and_repeated_webhooks,
             self.interrupted_webhooks,
             self.service_unreachable,
@@ -589,11 +590,17 @@ class Scenario:
             self.clock_ahead,
             self.clock_ahead_offline,
             self.clock_behind_offline,
+            owner.key_replaced,
+            owner.context_and_reports,
+            owner.idempotency,
+            owner.vietnamese,
             self.privacy,
         ):
             print(f"- {part.__doc__}", flush=True)
+            started = time.monotonic()
             try:
                 part()
             except Exception as error:  # a crash is a failed check, with its trace
                 traceback.print_exc()
                 self.checks.check(f"{part.__name__} ran to the end", False, repr(error))
+            print(f"  ({part.__name__}: {time.monotonic() - started:.1f} s)", flush=True)

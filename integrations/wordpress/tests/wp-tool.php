@@ -7,7 +7,13 @@
  * Commands:
  *   createdb {"host","user","password","name"}   create the (empty) database
  *   dropdb   {"host","user","password","name"}   drop it
- *   install  {"url","admin","password","plugin"} install WordPress, activate the plugin
+ *   install  {"url","admin","password"}          install WordPress (the plugin comes by upload)
+ *   plugin-active {"plugin"}                       whether a plugin is active
+ *   option   {"name","value"?}                     an option's value, set first when given
+ *   cron-due                                       the cron events due now (hook names)
+ *   run-cron {"hook"}                              run a hook's scheduled events now
+ *   idempotency-key {"comment_id"}                 the plugin's idempotency key of a comment
+ *   edit-comment {"comment_id","content"}          change a comment's text, as its edit screen does
  *   settings-get                                   the plugin's settings
  *   comments                                       every comment with the plugin's meta
  *   webhook-url                                    the URL the settings page tells to use
@@ -70,8 +76,45 @@ switch ( $command ) {
 		foreach ( array( 'comments_notify', 'moderation_notify', 'show_avatars' ) as $off ) {
 			update_option( $off, 0 );
 		}
-		$activated = activate_plugin( $args['plugin'] );
-		done( array( 'activated' => ! is_wp_error( $activated ), 'error' => is_wp_error( $activated ) ? $activated->get_error_message() : null ) );
+		done( array( 'installed' => is_blog_installed() ) );
+		break;
+	case 'plugin-active':
+		require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		done( is_plugin_active( $args['plugin'] ) );
+		break;
+	case 'option':
+		if ( array_key_exists( 'value', $args ) ) {
+			update_option( $args['name'], $args['value'] );
+		}
+		done( get_option( $args['name'] ) );
+		break;
+	case 'run-cron':
+		// A cron event run now, whenever it is due (what WP-Cron does at its time).
+		$ran = 0;
+		foreach ( (array) _get_cron_array() as $at => $hooks ) {
+			foreach ( $hooks[ $args['hook'] ] ?? array() as $event ) {
+				wp_unschedule_event( $at, $args['hook'], $event['args'] );
+				do_action_ref_array( $args['hook'], $event['args'] );
+				++$ran;
+			}
+		}
+		done( $ran );
+		break;
+	case 'edit-comment':
+		// As the comment's edit screen saves it (wp_update_comment fires edit_comment).
+		done( wp_update_comment( wp_slash( array( 'comment_ID' => (int) $args['comment_id'], 'comment_content' => $args['content'] ) ) ) );
+		break;
+	case 'idempotency-key':
+		done( \CommentModerationService\Intake::idempotency_key( get_comment( (int) $args['comment_id'] )->to_array() ) );
+		break;
+	case 'cron-due':
+		$due = array();
+		foreach ( (array) _get_cron_array() as $at => $hooks ) {
+			if ( $at <= time() ) {
+				$due = array_merge( $due, array_keys( $hooks ) );
+			}
+		}
+		done( $due );
 		break;
 	case 'settings-get':
 		done( get_option( 'cmsvc_settings' ) );
@@ -80,14 +123,14 @@ switch ( $command ) {
 		global $wpdb;
 		$rows = $wpdb->get_results( "SELECT comment_ID, comment_post_ID, comment_author, comment_content, comment_approved FROM $wpdb->comments ORDER BY comment_ID", ARRAY_A );
 		foreach ( $rows as &$row ) {
-			foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error', '_cmsvc_retry' ) as $key ) {
+			foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error', '_cmsvc_retry', '_cmsvc_public', '_cmsvc_history' ) as $key ) {
 				$row[ $key ] = get_comment_meta( (int) $row['comment_ID'], $key, true );
 			}
 		}
 		done( $rows );
 		break;
 	case 'webhook-url':
-		done( \CommentModerationService\Settings::webhook_url() );
+		done( rest_url( 'comment-moderation/v1/webhook' ) ); // The plugin may not be there yet.
 		break;
 	case 'erase':
 		$erasers = apply_filters( 'wp_privacy_personal_data_erasers', array() );

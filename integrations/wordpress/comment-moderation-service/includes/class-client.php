@@ -38,10 +38,12 @@ final class Client {
 	private ?string $answered_at = null;
 
 	/**
-	 * Reads the settings once.
+	 * Reads the settings once (or uses those given: the settings page checks new ones).
+	 *
+	 * @param array<string, mixed>|null $settings Settings as Settings::get() returns them.
 	 */
-	public function __construct() {
-		$this->settings = Settings::get();
+	public function __construct( ?array $settings = null ) {
+		$this->settings = $settings ?? Settings::get();
 	}
 
 	/**
@@ -94,6 +96,50 @@ final class Client {
 	}
 
 	/**
+	 * GET /v1/site: which site the key opens, where its webhooks go and a check value of the
+	 * webhook secret ({"site", "name", "webhook_configured", "webhook_url",
+	 * "webhook_secret_check"}).
+	 *
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function site() {
+		// Not counted in Health: a key tried on the settings page is not the one in use.
+		return $this->request( 'GET', '/v1/site', null, false );
+	}
+
+	/**
+	 * GET /v1/comments/{id}: the comment as its site sees it (with public_body, the copy for
+	 * readers: emails and phone numbers masked).
+	 *
+	 * @param string $id The service's comment id.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function comment( string $id ) {
+		return $this->request( 'GET', '/v1/comments/' . rawurlencode( $id ) );
+	}
+
+	/**
+	 * POST /v1/comments/{id}/report: a reader's report relayed (only when the service has it:
+	 * see Capabilities::reports()).
+	 *
+	 * @param string               $id     The service's comment id.
+	 * @param array<string, mixed> $report The fields of the service's report body.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function report( string $id, array $report ) {
+		return $this->post( '/v1/comments/' . rawurlencode( $id ) . '/report', $report );
+	}
+
+	/**
+	 * GET /openapi.json: the service's description of its API (what it accepts).
+	 *
+	 * @return array<string, mixed>|WP_Error
+	 */
+	public function openapi() {
+		return $this->request( 'GET', '/openapi.json', null, false );
+	}
+
+	/**
 	 * One JSON POST; a WP_Error for no answer or an answer other than 2xx.
 	 *
 	 * @param string               $path Path under the service URL.
@@ -101,20 +147,50 @@ final class Client {
 	 * @return array<string, mixed>|WP_Error
 	 */
 	private function post( string $path, array $body ) {
+		return $this->request( 'POST', $path, $body );
+	}
+
+	/**
+	 * One call; a WP_Error for no answer or an answer other than 2xx (its code cmsvc_http_N,
+	 * the service's problem as its data). Every answer is recorded in Health.
+	 *
+	 * @param string                    $method GET or POST.
+	 * @param string                    $path   Path under the service URL.
+	 * @param array<string, mixed>|null $body   The JSON body of a POST.
+	 * @param bool                      $track  Whether the outcome counts in Health.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	private function request( string $method, string $path, ?array $body = null, bool $track = true ) {
 		$this->answered_at = null;
-		$response          = wp_remote_post(
-			$this->settings['service_url'] . $path,
-			array(
-				'timeout'     => (float) $this->settings['timeout'],
-				'redirection' => 0,
-				'headers'     => array(
-					'Authorization' => 'Bearer ' . $this->settings['site_key'],
-					'Content-Type'  => 'application/json; charset=utf-8',
-					'Accept'        => 'application/json',
-				),
-				'body'        => wp_json_encode( $body ),
-			)
+		$headers           = array(
+			'Authorization' => 'Bearer ' . $this->settings['site_key'],
+			'Accept'        => 'application/json',
 		);
+		$args              = array(
+			'method'      => $method,
+			'timeout'     => (float) $this->settings['timeout'],
+			'redirection' => 0,
+			'headers'     => $headers,
+		);
+		if ( null !== $body ) {
+			$args['headers']['Content-Type'] = 'application/json; charset=utf-8';
+			$args['body']                    = wp_json_encode( $body );
+		}
+		$response = wp_remote_request( $this->settings['service_url'] . $path, $args );
+		$answer   = $this->decode( $response );
+		if ( $track ) {
+			Health::record( $answer, $path );
+		}
+		return $answer;
+	}
+
+	/**
+	 * The decoded answer, or the WP_Error of a failed call.
+	 *
+	 * @param array<string, mixed>|WP_Error $response What wp_remote_request returned.
+	 * @return array<string, mixed>|WP_Error
+	 */
+	private function decode( $response ) {
 		if ( is_wp_error( $response ) ) {
 			return $response;
 		}
@@ -124,6 +200,13 @@ final class Client {
 		$decoded           = json_decode( wp_remote_retrieve_body( $response ), true );
 		if ( $code < 200 || $code >= 300 || ! is_array( $decoded ) ) {
 			$detail = is_array( $decoded ) ? (string) ( $decoded['detail'] ?? $decoded['title'] ?? '' ) : '';
+			$fields = array();
+			foreach ( is_array( $decoded['errors'] ?? null ) ? $decoded['errors'] : array() as $error ) {
+				if ( is_array( $error ) && isset( $error['field'] ) ) {
+					$fields[] = $error['field'] . ': ' . ( $error['message'] ?? '' );
+				}
+			}
+			$detail .= $fields ? ' (' . implode( '; ', $fields ) . ')' : '';
 			return new WP_Error( 'cmsvc_http_' . $code, trim( "HTTP $code $detail" ), $decoded );
 		}
 		return $decoded;

@@ -29,6 +29,7 @@ final class Feedback {
 	 */
 	public function register(): void {
 		add_action( 'transition_comment_status', array( $this, 'changed' ), 10, 3 );
+		add_action( 'delete_comment', array( $this, 'deleting' ), 10, 2 );
 	}
 
 	/**
@@ -68,17 +69,63 @@ final class Feedback {
 		$answer = $client->decide( $service_id, $action, $actor );
 		if ( is_wp_error( $answer ) ) {
 			update_comment_meta( $comment_id, META_ERROR, $action . ': ' . $answer->get_error_message() );
+			Trace::add( $comment_id, 'wp-admin', array( 'action' => $action, 'actor' => $actor, 'error' => $answer->get_error_message() ) );
 			error_log( 'comment-moderation-service: decision ' . $action . ' not sent: ' . $answer->get_error_message() ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-			if ( Retry::transient( $answer ) ) {
-				Retry::later( $comment_id, array( 'kind' => 'decision', 'action' => $action, 'actor' => $actor ) );
-			}
+			$job = array(
+				'kind'   => 'decision',
+				'action' => $action,
+				'actor'  => $actor,
+			);
+			Retry::after( $comment_id, $job, $answer, '/v1/comments/{id}/decision' );
 			// A moderator's older decision arriving meanwhile must not undo this one; older and
 			// newer by the service's clock (see Clock), WordPress' may be off.
 			Statuses::attempted( $comment_id, Clock::now() );
 			return;
 		}
 		Retry::done( $comment_id ); // A decision still waiting is older than this one.
-		Statuses::remember_own( $comment_id, (string) ( $answer['status'] ?? '' ), $client->answered_at() ?? Clock::now() );
+		$status = (string) ( $answer['status'] ?? '' );
+		Statuses::remember_own( $comment_id, $status, $client->answered_at() ?? Clock::now() );
+		Trace::add( $comment_id, 'wp-admin', array( 'action' => $action, 'actor' => $actor, 'status' => $status ) );
+		$this->follow( $comment_id, $status );
+	}
+
+	/**
+	 * After a decision the service took, moves WordPress to the service's status when they
+	 * disagree: "Not spam" restores a comment to pending in WordPress, the service publishes
+	 * it, and WordPress then publishes it too.
+	 *
+	 * @param int    $comment_id WordPress' comment id.
+	 * @param string $status     The service's status after the decision.
+	 */
+	public function follow( int $comment_id, string $status ): void {
+		$now = (string) wp_get_comment_status( $comment_id );
+		if ( null !== Statuses::to_wordpress( $status ) && ! Statuses::in_step( $now, $status ) ) {
+			$this->quietly( static fn() => Statuses::apply( $comment_id, $status ) );
+		}
+	}
+
+	/**
+	 * A comment deleted for good in WordPress ("Delete permanently"): unless the service has
+	 * it as spam or rejected already, it is rejected there, so it leaves the service's public
+	 * listing too. The service keeps it for its moderators' history; Tools → Erase Personal
+	 * Data erases an author's comments in the service.
+	 *
+	 * @param int|string      $comment_id WordPress' comment id.
+	 * @param WP_Comment|null $comment    The comment.
+	 */
+	public function deleting( $comment_id, $comment = null ): void {
+		$comment_id = (int) $comment_id;
+		$service_id = (string) get_comment_meta( $comment_id, META_ID, true );
+		$status     = (string) get_comment_meta( $comment_id, META_STATUS, true );
+		if ( $this->quiet > 0 || ! Settings::ready() || '' === $service_id || in_array( $status, array( 'spam', 'rejected' ), true ) ) {
+			return;
+		}
+		$actor  = self::actor();
+		$answer = ( new Client() )->decide( $service_id, 'reject', $actor );
+		if ( is_wp_error( $answer ) ) {
+			// The comment and its meta are going: the decision waits in an option instead.
+			Retry::orphan( $service_id, 'reject', $actor );
+		}
 	}
 
 	/**

@@ -24,7 +24,7 @@ final class Intake {
 	/**
 	 * Answers of this request, by idempotency key, until the comment has an id.
 	 *
-	 * @var array<string, array{id: ?string, status: ?string, error: ?WP_Error}>
+	 * @var array<string, array{id: ?string, status: ?string, answer?: array<string, mixed>, error: ?WP_Error}>
 	 */
 	private array $pending = array();
 
@@ -64,6 +64,7 @@ final class Intake {
 		$this->pending[ $key ] = array(
 			'id'     => (string) $answer['id'],
 			'status' => (string) $answer['status'],
+			'answer' => $answer,
 			'error'  => null,
 		);
 		return $mapped;
@@ -84,15 +85,21 @@ final class Intake {
 		unset( $this->pending[ $key ] );
 		if ( null !== $answer['error'] ) {
 			update_comment_meta( (int) $comment_id, META_ERROR, $answer['error']->get_error_message() );
-			if ( Retry::transient( $answer['error'] ) ) {
-				$held_as = (string) wp_get_comment_status( $comment );
-				Retry::later( (int) $comment_id, array( 'kind' => 'intake', 'held_as' => $held_as ) );
-			}
+			Trace::add( (int) $comment_id, 'error', array( 'error' => $answer['error']->get_error_message() ) );
+			$held_as = (string) wp_get_comment_status( $comment );
+			$job     = array(
+				'kind'    => 'intake',
+				'held_as' => $held_as,
+				'key'     => $key,
+			);
+			Retry::after( (int) $comment_id, $job, $answer['error'], '/v1/comments' );
 			return;
 		}
 		update_comment_meta( (int) $comment_id, META_ID, $answer['id'] );
 		// No META_STATUS_AT: any later moderator decision applies, whatever the clocks say.
 		update_comment_meta( (int) $comment_id, META_STATUS, $answer['status'] );
+		Trace::verdict( (int) $comment_id, (array) $answer['answer'], 'intake' );
+		Trace::fetch_public_copy( (int) $comment_id, new Client(), false );
 	}
 
 	/**
@@ -121,7 +128,7 @@ final class Intake {
 		$name    = trim( (string) ( $data['comment_author'] ?? '' ) );
 		$fields  = array(
 			'thread'          => 'post-' . $post_id,
-			'name'            => '' === $name ? __( 'Anonymous' ) : $name,
+			'name'            => '' === $name ? __( 'Anonymous', 'comment-moderation-service' ) : $name,
 			'email'           => (string) ( $data['comment_author_email'] ?? '' ),
 			'body'            => (string) ( $data['comment_content'] ?? '' ),
 			'parent_id'       => self::service_id( (int) ( $data['comment_parent'] ?? 0 ) ),
@@ -133,6 +140,17 @@ final class Intake {
 			'form_shown_at'   => $form ? self::form_shown_at() : null,
 			'idempotency_key' => $key,
 		);
+		// The article's title and address, for the service's moderators: sent only when the
+		// service says it takes them (it refuses fields it does not know).
+		$context = array(
+			'thread_title' => $post_id ? wp_strip_all_tags( html_entity_decode( get_the_title( $post_id ), ENT_QUOTES, 'UTF-8' ) ) : '',
+			'thread_url'   => (string) get_permalink( $post_id ),
+		);
+		foreach ( $context as $name => $value ) {
+			if ( Capabilities::comment_field( $name ) ) {
+				$fields[ $name ] = mb_substr( $value, 0, 'thread_title' === $name ? 500 : 2000 );
+			}
+		}
 		// The service refuses empty optional fields: leave them out.
 		return array_filter( $fields, static fn( $value ) => null !== $value && '' !== $value );
 	}
@@ -152,12 +170,17 @@ final class Intake {
 	}
 
 	/**
-	 * The same comment posted again (a retry) gets the same key, so the service stores it once.
+	 * The same comment posted again gets the same key, so the service stores it once. An
+	 * HMAC keyed with this site's secret salt (wp-config.php), never a plain hash: the key is
+	 * stored by the service, and a plain hash of the author's email and IP address could be
+	 * reversed by guessing them. A retry uses the key kept in its job (Retry), so a salt
+	 * changed meanwhile does not make the same comment a new one.
 	 *
 	 * @param array<string, mixed> $data The unslashed comment data, or a stored comment.
 	 */
 	public static function idempotency_key( array $data ): string {
 		$parts = array(
+			'cmsvc-idempotency-v2',
 			home_url(),
 			(string) ( $data['comment_post_ID'] ?? '' ),
 			(string) ( $data['comment_parent'] ?? '0' ),
@@ -166,7 +189,7 @@ final class Intake {
 			(string) ( $data['comment_content'] ?? '' ),
 			(string) ( $data['comment_author_IP'] ?? '' ),
 		);
-		return 'wp-' . hash( 'sha256', implode( "\n", $parts ) );
+		return 'wp-' . hash_hmac( 'sha256', implode( "\n", $parts ), wp_salt( 'auth' ) );
 	}
 
 	/**

@@ -50,6 +50,59 @@ final class Settings {
 	}
 
 	/**
+	 * The site the service said the key opens (GET /v1/site), when the settings were last
+	 * checked: site, name, webhook_url, webhook_configured, checked_at; null before.
+	 *
+	 * @return array<string, mixed>|null
+	 */
+	public static function site(): ?array {
+		$site = get_option( Check::SITE );
+		return is_array( $site ) ? $site : null;
+	}
+
+	/**
+	 * The service's command that points the site's webhooks at this WordPress and prints the
+	 * secret to enter here.
+	 */
+	public static function webhook_command(): string {
+		$site = self::site();
+		$slug = is_array( $site ) && is_string( $site['site'] ?? null ) ? $site['site'] : 'SLUG';
+		return 'moderation sites webhook ' . $slug . ' --url ' . self::webhook_url();
+	}
+
+	/**
+	 * The settings page's summary: the site of the key, the webhook URL and the command that
+	 * sets it, when the last webhook came.
+	 */
+	private function status(): void {
+		$site   = self::site();
+		$lines  = array();
+		$format = get_option( 'date_format' ) . ' ' . get_option( 'time_format' );
+		if ( null !== $site ) {
+			$lines[] = esc_html(
+				sprintf(
+					/* translators: 1: the site's name in the service, 2: when the settings were checked. */
+					__( 'The site key opens the service\'s site "%1$s" (checked %2$s).', 'comment-moderation-service' ),
+					(string) ( $site['name'] ?? $site['site'] ?? '' ),
+					wp_date( $format, (int) ( $site['checked_at'] ?? 0 ) )
+				)
+			);
+		}
+		$lines[] = esc_html__( 'Webhook URL to configure in the service:', 'comment-moderation-service' ) . ' <code>' . esc_html( self::webhook_url() ) . '</code>';
+		$lines[] = esc_html__( 'On the service\'s host, this command sets it and prints the webhook secret:', 'comment-moderation-service' ) . ' <code>' . esc_html( self::webhook_command() ) . '</code>';
+		$last  = (int) get_option( Webhook::LAST_RECEIVED, 0 );
+		$since = (int) get_option( Check::CONFIGURED_AT, 0 );
+		if ( $last > 0 ) {
+			/* translators: %s: date and time. */
+			$lines[] = esc_html( sprintf( __( 'Last webhook received: %s.', 'comment-moderation-service' ), wp_date( $format, $last ) ) );
+		} elseif ( $since > 0 ) {
+			/* translators: %s: date and time. */
+			$lines[] = '<strong>' . esc_html( sprintf( __( 'No webhook received since %s.', 'comment-moderation-service' ), wp_date( $format, $since ) ) ) . '</strong> ' . esc_html__( 'Moderators\' decisions in the service reach WordPress only through webhooks: check the URL above in the service, and that the service may call it (MODERATION_WEBHOOK_ALLOWED_NETWORKS when WordPress is on a private network or the same host).', 'comment-moderation-service' );
+		}
+		echo '<div class="cmsvc-status"><p>' . implode( '</p><p>', $lines ) . '</p></div>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped above.
+	}
+
+	/**
 	 * Hooks the page into wp-admin.
 	 */
 	public function register(): void {
@@ -97,12 +150,21 @@ final class Settings {
 	}
 
 	/**
-	 * Cleans what the form sent; an empty key or secret keeps the saved one.
+	 * Cleans what the form sent; an empty key or secret keeps the saved one. The service is
+	 * asked (GET /v1/site) whether the key and the secret are this site's: a key or a secret
+	 * it refuses, or a URL that is not the service's, is not saved (the previous one is
+	 * kept) and a notice says why. A service that cannot be reached leaves them unchecked:
+	 * saved, with a warning.
 	 *
 	 * @param mixed $input The submitted values.
 	 * @return array<string, mixed>
 	 */
 	public function sanitize( $input ): array {
+		static $done = array(); // WordPress calls this twice when the option is first added.
+		$memo = md5( (string) wp_json_encode( $input ) );
+		if ( isset( $done[ $memo ] ) ) {
+			return $done[ $memo ];
+		}
 		$saved = self::get();
 		$input = is_array( $input ) ? wp_unslash( $input ) : array();
 		$url   = esc_url_raw( trim( (string) ( $input['service_url'] ?? '' ) ), array( 'http', 'https' ) );
@@ -110,15 +172,22 @@ final class Settings {
 			add_settings_error( OPTION, 'cmsvc_url', __( 'The service URL must be an http(s) URL.', 'comment-moderation-service' ) );
 			$url = $saved['service_url'];
 		}
-		$key    = trim( (string) ( $input['site_key'] ?? '' ) );
-		$secret = trim( (string) ( $input['webhook_secret'] ?? '' ) );
-		return array(
+		$key     = trim( (string) ( $input['site_key'] ?? '' ) );
+		$secret  = trim( (string) ( $input['webhook_secret'] ?? '' ) );
+		$cleaned = array(
 			'service_url'    => untrailingslashit( $url ),
 			'site_key'       => '' === $key ? $saved['site_key'] : $key,
 			'webhook_secret' => '' === $secret ? $saved['webhook_secret'] : $secret,
 			'fail_mode'      => 'hold' === ( $input['fail_mode'] ?? '' ) ? 'hold' : 'open',
 			'timeout'        => max( 1, min( self::MAX_TIMEOUT, (int) ( $input['timeout'] ?? 3 ) ) ),
 		);
+		if ( '' !== $cleaned['service_url'] && '' !== $cleaned['site_key'] ) {
+			$cleaned = ( new Check( $saved, $cleaned, '' !== $secret ) )->run();
+		}
+		// add_option() sanitizes again what update_option() sanitized: the same answer.
+		$done[ $memo ]                                      = $cleaned;
+		$done[ md5( (string) wp_json_encode( $cleaned ) ) ] = $cleaned;
+		return $cleaned;
 	}
 
 	/**
@@ -141,9 +210,9 @@ final class Settings {
 				printf( '<input type="password" class="regular-text" autocomplete="off" id="%s" name="%s" value="" placeholder="%s">', esc_attr( $id ), esc_attr( $attr ), esc_attr( $set ? __( '(saved; leave empty to keep it)', 'comment-moderation-service' ) : '' ) );
 				if ( 'webhook_secret' === $name ) {
 					printf(
-						'<p class="description">%s <code>moderation sites webhook SLUG --url %s</code></p>',
+						'<p class="description">%s <code>%s</code></p>',
 						esc_html__( 'Printed by', 'comment-moderation-service' ),
-						esc_html( self::webhook_url() )
+						esc_html( self::webhook_command() )
 					);
 				}
 				break;
@@ -170,7 +239,7 @@ final class Settings {
 			return;
 		}
 		echo '<div class="wrap"><h1>' . esc_html( get_admin_page_title() ) . '</h1>';
-		echo '<p>' . esc_html__( 'Webhook URL to configure in the service:', 'comment-moderation-service' ) . ' <code>' . esc_html( self::webhook_url() ) . '</code></p>';
+		$this->status();
 		echo '<form method="post" action="options.php">';
 		settings_fields( self::PAGE );
 		do_settings_sections( self::PAGE );

@@ -47,8 +47,17 @@ final class Statuses {
 	}
 
 	/**
-	 * The service's action for a change made in WordPress; null when there is none to report
-	 * (the service has no "hold" action).
+	 * The service's action for a change made in WordPress; null when there is none to send.
+	 * The table of readme.txt ("Which wp-admin action does what"):
+	 *
+	 * - Spam: spam. Not spam (from Spam to approved or pending): not_spam.
+	 * - Approve (from pending, or restored from the Trash as approved): approve.
+	 * - Trash: reject.
+	 * - Unapprove (from approved to pending): hold when the service has that action, else
+	 *   reject (out of the service's public listing; WordPress keeps it pending).
+	 * - Restore from the Trash as pending: hold when the service has it, else nothing (the
+	 *   service has it rejected already: hidden in both).
+	 * - Delete permanently: see Feedback::deleting().
 	 *
 	 * @param string $new_status WordPress' new status (approved, unapproved, spam, trash).
 	 * @param string $old_status WordPress' previous status.
@@ -58,7 +67,7 @@ final class Statuses {
 			return 'spam';
 		}
 		if ( 'spam' === $old_status && in_array( $new_status, array( 'approved', 'unapproved' ), true ) ) {
-			return 'not_spam'; // Like Akismet's submit-ham: WordPress may still hold it.
+			return 'not_spam'; // The service publishes it, and WordPress follows (Feedback).
 		}
 		if ( 'approved' === $new_status ) {
 			return 'approve';
@@ -66,7 +75,26 @@ final class Statuses {
 		if ( 'trash' === $new_status ) {
 			return 'reject';
 		}
+		if ( 'unapproved' === $new_status ) {
+			if ( Capabilities::decision( 'hold' ) ) {
+				return 'hold';
+			}
+			return 'approved' === $old_status ? 'reject' : null;
+		}
 		return null;
+	}
+
+	/**
+	 * Whether WordPress' status and the service's agree: the same status, or a comment
+	 * pending in WordPress and rejected in the service (hidden from readers in both: the
+	 * service has no action back to pending unless it offers "hold").
+	 *
+	 * @param string $wordpress approved, unapproved, spam or trash.
+	 * @param string $service   published, pending, spam or rejected.
+	 */
+	public static function in_step( string $wordpress, string $service ): bool {
+		return self::wordpress_name( $service ) === $wordpress
+			|| ( 'unapproved' === $wordpress && 'rejected' === $service );
 	}
 
 	/**

@@ -19,6 +19,9 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Webhook {
 
+	// When the last signed delivery came (Unix time), shown on the settings page.
+	public const LAST_RECEIVED = 'cmsvc_last_webhook';
+
 	/**
 	 * Applies changes without reporting them back to the service.
 	 *
@@ -79,6 +82,8 @@ final class Webhook {
 		if ( '' === $id || strlen( $id ) > 64 || ( '' !== $sent && $sent !== $id ) ) {
 			return self::answer( 400, 'no event id, or header and body disagree' );
 		}
+		// A signed delivery: the settings page says when the last one came.
+		update_option( self::LAST_RECEIVED, time(), false );
 		try {
 			return $this->once( $id, $event );
 		} catch ( \Throwable $e ) {
@@ -134,6 +139,7 @@ final class Webhook {
 		$own = str_starts_with( (string) ( $comment['actor'] ?? '' ), 'site:' );
 		if ( $own && Statuses::echoes( $comment_id, $status, $at ) ) {
 			Statuses::remember( $comment_id, $status, $at ); // The exact time of this site's decision.
+			Trace::verdict( $comment_id, $comment, 'webhook', (string) $event['created_at'] );
 			return 'own';
 		}
 		if ( $at <= (string) get_comment_meta( $comment_id, META_STATUS_AT, true ) ) {
@@ -141,12 +147,18 @@ final class Webhook {
 		}
 		if ( $own ) {
 			Statuses::remember( $comment_id, $status, $at ); // This site's own decision.
+			Trace::verdict( $comment_id, $comment, 'webhook', (string) $event['created_at'] );
 			return 'own';
 		}
 		$this->feedback->quietly( static fn() => Statuses::apply( $comment_id, $status ) );
 		Statuses::remember( $comment_id, $status, $at );
+		Trace::verdict( $comment_id, $comment, 'webhook', (string) $event['created_at'] );
 		if ( '' !== get_comment_meta( $comment_id, META_RETRY, true ) ) { // An array when there is one.
 			Retry::done( $comment_id ); // A wp-admin decision still waiting is older than this.
+		}
+		if ( 'published' === $status ) {
+			// Published by a moderator: the public copy may have been redacted meanwhile.
+			Trace::fetch_public_copy( $comment_id, new Client(), true );
 		}
 		return 'applied';
 	}

@@ -25,12 +25,12 @@ import scipy.sparse as sp
 
 from classifiers.datasets import LABELS
 from classifiers.features import Config, Featurizer, Weighting
-from classifiers.normalize import EMAIL, PHONE, URL
+from classifiers.normalize import _EMAIL, _PHONE, _URL
 
 F32 = npt.NDArray[np.float32]
 CURRENT = "CURRENT"  # in a model directory: the name of the version folder to load
 _TOKEN = re.compile(
-    rf"{URL.pattern}|{EMAIL.pattern}|{PHONE.pattern}|[^\W_]+(?:[.\-_*@$][^\W_]+)*|[^\w\s]+",
+    rf"{_URL.pattern}|{_EMAIL.pattern}|{_PHONE.pattern}|[^\W_]+(?:[.\-_*@$][^\W_]+)*|[^\w\s]+",
     re.IGNORECASE,
 )
 

@@ -41,12 +41,12 @@ _TLDS = (
     "|live|bet|win|app|link|click|asia|pro|fun|icu|us|uk|tv|gg"
 )
 _URL_HINT = re.compile(rf"https?:|www\.|\.(?:{_TLDS})\b")
-URL = re.compile(
+_URL = re.compile(
     rf"(?:https?://|www\.)[^\s\x00]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLDS})\b(?:/[^\s\x00]*)?"
 )
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
-PHONE = re.compile(r"[+\d](?:[ .\-()]{0,2}\d){7,13}(?!\w)")
+_PHONE = re.compile(r"[+\d](?:[ .\-()]{0,2}\d){7,13}(?!\w)")
 _DOTTED = re.compile(r"[.\-_*](?<=\b\w[.\-_*])(?=\w\b)")
 _STRETCH = re.compile(r"([^\W\d])\1\1+")
 _LEET_CHARS = "013457@$"
@@ -125,11 +125,11 @@ def _near(s: str, anchor: re.Pattern[str], rewrite_chunk: Callable[[str], str]) 
 
 
 def _contacts(chunk: str) -> str:
-    return _MENTION.sub(" userx ", EMAIL.sub(" emailx ", chunk))
+    return _MENTION.sub(" userx ", _EMAIL.sub(" emailx ", chunk))
 
 
 def _links(chunk: str) -> str:
-    return URL.sub(" urlx ", chunk)
+    return _URL.sub(" urlx ", chunk)
 
 
 def rewrite(joined: str) -> str:
@@ -137,7 +137,7 @@ def rewrite(joined: str) -> str:
     s = _OLD_TONE.sub(lambda m: _TONE_SHIFT[m.group(0)], joined)
     s = _near(s, _AT, _contacts)
     s = _near(s, _URL_HINT, _links)
-    s = PHONE.sub(" phonex ", s)
+    s = _PHONE.sub(" phonex ", s)
     s = _LEET.sub(lambda m: _LEET_MAP[m.group(0)], _DOTTED.sub("", s))
     return _STRETCH.sub(r"\1", s)
 

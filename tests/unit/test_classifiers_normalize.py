@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 
 import pytest
@@ -130,3 +131,15 @@ HOSTILE = {
 def test_hostile_texts_are_normalised_in_linear_time(text: str) -> None:
     marked, _ = normalize_batch([text] * 200)
     assert len(marked) == 200
+
+
+# upper case, and letters that match a-z only when case is ignored (Kelvin sign, long s)
+_TOKEN_PIECES = [*_PIECES, "B", "VN", "HTTP://", "\u212a", "\u017f", "\u0130", "(", "0912", "$"]
+
+
+def test_evidence_tokens_are_what_the_token_pattern_finds() -> None:
+    pattern = re.compile(normalize.TOKEN, re.IGNORECASE)
+    rng = random.Random(6)
+    for _ in range(20_000):
+        text = "".join(rng.choice(_TOKEN_PIECES) for _ in range(rng.randint(1, 40)))
+        assert normalize.token_spans(text) == [m.span() for m in pattern.finditer(text)], text

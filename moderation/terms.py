@@ -210,7 +210,7 @@ class Terms:
     def __init__(self, blocked: Iterable[str] = (), watched: Iterable[str] = ()) -> None:
         self._entries: list[_Entry] = []
         self._chars: dict[str, str] = {}  # syllable key -> its character
-        self._memo: dict[str, tuple[str, ...]] = {}
+        self._memo: dict[str, str] = {}  # comment syllable -> its character(s)
         self._longest = 0  # syllables in the longest term
         patterns: dict[str, list[int]] = {}
         self._term_keys: dict[str, frozenset[str]] = {}  # while compiling: syllables repeat
@@ -243,33 +243,27 @@ class Terms:
             pattern = "".join(chars.setdefault(k, _char(len(chars))) for k in typing)
             patterns.setdefault(pattern, []).append(index)
 
-    def _keys(self, word: str) -> tuple[str, ...]:
-        """Keys of a comment's syllable, remembered (words repeat across comments)."""
-        found = self._memo.get(word)
-        if found is None:
-            found = text_keys(word)
-            if len(word) <= _MEMO_WORD:
-                if len(self._memo) > 50_000:
-                    self._memo.clear()
-                self._memo[word] = found
+    def _reading(self, word: str) -> str:
+        """The character of a comment's syllable (two when it reads as two listed spellings),
+        remembered: words repeat across comments."""
+        chars = self._chars
+        known = dict.fromkeys(chars[k] for k in text_keys(word) if k in chars)
+        found = "".join(known) or _NO_KEY
+        if len(word) <= _MEMO_WORD:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            self._memo[word] = found
         return found
 
     def _line(self, words: list[str]) -> tuple[str, str | None]:
         """The comment as one character per syllable; a second reading when a stretched
         syllable ("gooood") reads as two different terms' syllables ("god", "good")."""
-        chars, memo = self._chars, self._memo
-        line: list[str] = []
-        second: dict[int, str] = {}
-        for word in words:
-            own = memo.get(word) or self._keys(word)
-            known = [chars[k] for k in own if k in chars]
-            if len(known) > 1 and known[1] != known[0]:
-                second[len(line)] = known[1]
-            line.append(known[0] if known else _NO_KEY)
-        if not second:
-            return "".join(line), None
-        other = "".join(second.get(i, c) for i, c in enumerate(line))
-        return "".join(line), other
+        memo = self._memo
+        read = [memo.get(w) or self._reading(w) for w in words]
+        line = "".join(read)
+        if len(line) == len(read):
+            return line, None
+        return "".join(r[0] for r in read), "".join(r[-1] for r in read)
 
     def find(self, text: str) -> list[Hit]:
         """Every term of the lists found in a text (at most MAX_HITS), in text order."""

@@ -60,7 +60,7 @@ async def intake(request: web.Request, site: Site, payload: CommentIn) -> tuple[
         form_seconds=form_seconds(private),
         email_domain=private.email_domain,
         policy=site.policy,
-        terms=request.app[SITES].terms(site),
+        terms=await request.app[SITES].terms(site),
     )
     decision = policy.decide(scores, signals, site.policy)
     row = CommentRow(

@@ -13,11 +13,15 @@ from pydantic import BaseModel
 from moderation.api.context import SETTINGS, SITES, STORE
 from moderation.credentials import bearer_token, hash_key
 from moderation.errors import Forbidden, InvalidField, NotFound, StaffUnauthorized, Unauthorized
+from moderation.limits import RateLimiter
 from moderation.models import Site
 from moderation.review import Staff
 
 M = TypeVar("M", bound=BaseModel)
 JSON = "application/json"
+# Rate limits per credential (moderation.api.limits), by the credential's hash. A credential
+# gets a bucket of its own only once it has proven valid here: a made-up one is no bucket.
+BY_KEY = web.AppKey("limit_by_key", RateLimiter)
 
 
 class UnsupportedMediaType(Exception):
@@ -78,17 +82,20 @@ async def authenticate(request: web.Request) -> Site:
     """The site whose key is in the Authorization header; Unauthorized otherwise."""
     token = bearer_token(request.headers.get("Authorization"))
     site = await request.app[SITES].by_key(token) if token else None
-    if site is None:
+    if site is None or token is None:
         raise Unauthorized("site key")
+    _verified(request, hash_key(token))
     return site
 
 
 async def authenticate_staff(request: web.Request) -> Staff:
     """The moderator or owner whose personal token is in the Authorization header."""
     token = bearer_token(request.headers.get("Authorization"))
-    staff = await request.app[STORE].staff_by_token(hash_key(token)) if token else None
-    if staff is None:
+    digest = hash_key(token) if token else None
+    staff = await request.app[STORE].staff_by_token(digest) if digest else None
+    if staff is None or digest is None:
         raise StaffUnauthorized("staff token")
+    _verified(request, digest)
     return staff
 
 
@@ -96,11 +103,31 @@ async def staff_or_site(request: web.Request) -> Staff | Site:
     """The staff member or the site whose token or key is in the Authorization header."""
     token = bearer_token(request.headers.get("Authorization"))
     if token:
-        staff = await request.app[STORE].staff_by_token(hash_key(token))
+        digest = hash_key(token)
+        staff = await request.app[STORE].staff_by_token(digest)
         found = staff or await request.app[SITES].by_key(token)
         if found is not None:
+            _verified(request, digest)
             return found
     raise StaffUnauthorized("staff token or site key")
+
+
+async def proves_valid(request: web.Request) -> bool:
+    """Whether the Authorization header holds a live staff token or site key (which from then
+    on has a rate-limit bucket of its own)."""
+    try:
+        await staff_or_site(request)
+    except StaffUnauthorized:
+        return False
+    return True
+
+
+def _verified(request: web.Request, digest: bytes) -> None:
+    """The credential with this hash proved valid: from now on the rate limiter counts it on
+    its own instead of against the caller's address."""
+    limiter = request.app.get(BY_KEY)
+    if limiter is not None:
+        limiter.learn(digest)
 
 
 async def staff_of_site(request: web.Request) -> Staff:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import TypeVar
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
 from moderation.api.context import SETTINGS, SITES, STORE
@@ -22,6 +24,13 @@ JSON = "application/json"
 # Rate limits per credential (moderation.api.limits), by the credential's hash. A credential
 # gets a bucket of its own only once it has proven valid here: a made-up one is no bucket.
 BY_KEY = web.AppKey("limit_by_key", RateLimiter)
+# Path parameters: the longest each may be (a thread as long as a comment's may be; a static
+# file's name as long as a file system takes), and what none may hold: control characters (Cc:
+# PostgreSQL refuses NUL), bidirectional overrides and isolates (as comments' fields), lone
+# surrogates.
+PATH_LIMITS: Mapping[str, int] = {"site": 63, "thread": 500, "id": 100, "filename": 255}
+PATH_LIMIT = 1000
+_PATH_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class UnsupportedMediaType(Exception):
@@ -153,3 +162,21 @@ def int_query(request: web.Request, name: str, default: int, top: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
         raise InvalidField(name, f"must be an integer from 1 to {top}")
     return int(raw)
+
+
+def check_path(request: web.Request) -> None:
+    """Every parameter of the matched route's path is sane text of a bounded length; 422
+    naming it otherwise (what it names may still not exist: that is the handler's 404)."""
+    for name, value in request.match_info.items():
+        top = PATH_LIMITS.get(name, PATH_LIMIT)
+        if len(value) > top:
+            raise InvalidField(name, f"must be at most {top} characters")
+        if _PATH_UNSAFE.search(value):
+            raise InvalidField(name, "must not contain control characters")
+
+
+@web.middleware
+async def path_parameters(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Check the path's parameters before any handler (API, pages, static files) reads them."""
+    check_path(request)
+    return await handler(request)

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from moderation import commands
+from moderation import commands, openapi
 from moderation.api.common import PATH_LIMIT, PATH_LIMITS
 from moderation.web.passwords import hash_password
 from tests.conftest import MakeSite, auth, comment
@@ -129,3 +129,15 @@ async def test_sane_parameters_still_reach_the_handlers(client: TestClient, site
     assert (await client.get(thread)).status == 200
     assert (await client.get("/v1/sites/nowhere/threads/x/comments")).status == 404
     assert (await client.get("/v1/sites/news/threads/" + "t" * 500 + "/comments")).status == 200
+
+
+def test_the_api_description_says_path_parameters_may_get_422() -> None:
+    paths = openapi.document()["paths"]
+    checked = [
+        (path, method)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if any(p["in"] == "path" for p in operation.get("parameters", []))
+    ]
+    assert len(checked) >= 14
+    assert [c for c in checked if "422" not in paths[c[0]][c[1]]["responses"]] == []

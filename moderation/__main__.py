@@ -86,6 +86,13 @@ def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
     return commands.rotate_user_token(settings, args.site, args.username)
 
 
+def _users_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Lift a staff member's revocation."""
+    from moderation import commands
+
+    return commands.restore_user(settings, args.site, args.username)
+
+
 def _since_argument(value: str) -> datetime:
     """--since: an ISO 8601 date or time."""
     from moderation.commands import parse_since
@@ -121,7 +128,7 @@ def _credential_commands(
     sites: argparse._SubParsersAction[argparse.ArgumentParser],
     users: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    """sites rotate-key, users revoke, users rotate-token."""
+    """sites rotate-key, users revoke, users restore, users rotate-token."""
     rotate = sites.add_parser("rotate-key", help="give a site a new key; prints it")
     rotate.add_argument("slug")
     rotate.add_argument(
@@ -130,7 +137,8 @@ def _credential_commands(
     )  # fmt: skip
     rotate.set_defaults(func=_sites_rotate_key)
     for name, func, text in (
-        ("revoke", _users_revoke, "revoke a staff member's token at once"),
+        ("revoke", _users_revoke, "revoke a staff member at once; ends their web sessions"),
+        ("restore", _users_restore, "lift a staff member's revocation"),
         ("rotate-token", _users_rotate_token, "give a staff member a new token; prints it"),
     ):
         command = users.add_parser(name, help=text)

@@ -8,7 +8,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, errors, limits, ops, owners, policy, queue, readers, site_info
+from moderation.api import (
+    comments,
+    common,
+    errors,
+    limits,
+    ops,
+    owners,
+    policy,
+    queue,
+    readers,
+    site_info,
+)
 from moderation.api.context import (
     METRICS,
     RELOADS,
@@ -116,7 +127,7 @@ def create_app(settings: Settings, scorer: ScorerFactory | None = None) -> web.A
     factory = scorer or scorer_factory(settings)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[errors.observe, errors.problems, limits.rate_limits],
+        middlewares=[errors.observe, errors.problems, limits.rate_limits, common.path_parameters],
     )
     limits.install(app, settings)
     app[SETTINGS] = settings

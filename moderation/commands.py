@@ -118,34 +118,63 @@ def rotate_site_key(settings: Settings, slug: str, grace_hours: float) -> int:
 
 
 async def _revoke(dsn: str, timeout: float, slug: str, username: str) -> None:
-    """Revoke a staff member's token; NotFound when there is no such active user."""
+    """Revoke a staff member's token and end their web sessions; NotFound when there is no
+    such active user."""
     async with open_store(dsn, timeout) as db:
         if not await db.revoke_user(slug, username):
             raise NotFound(f"no active user {username!r} on {slug!r}")
 
 
 def revoke_user(settings: Settings, slug: str, username: str) -> int:
-    """Revoke a staff member's token at once."""
+    """Revoke a staff member at once: token, password and web sessions."""
     with database_url(settings) as dsn:
         asyncio.run(_revoke(dsn, settings.db_timeout_seconds, slug, username))
-    say(f"{username!r} of {slug!r} revoked; their token no longer works")
+    say(
+        f"{username!r} of {slug!r} revoked; their token and password no longer work and their "
+        "web sessions have ended (`users restore` lifts this)"
+    )
     return 0
 
 
-async def _new_token(dsn: str, timeout: float, slug: str, username: str) -> str:
-    """Give a staff member a new token; NotFound when there is no such user."""
+async def _restore(dsn: str, timeout: float, slug: str, username: str) -> None:
+    """Lift a staff member's revocation; NotFound when there is no such revoked user."""
+    async with open_store(dsn, timeout) as db:
+        if not await db.restore_user(slug, username):
+            raise NotFound(f"no revoked user {username!r} on {slug!r}")
+
+
+def restore_user(settings: Settings, slug: str, username: str) -> int:
+    """Let a revoked staff member in again, with their current token and password."""
+    with database_url(settings) as dsn:
+        asyncio.run(_restore(dsn, settings.db_timeout_seconds, slug, username))
+    say(
+        f"{username!r} of {slug!r} restored; their current token and password work again "
+        "(rotate the token too if it may have leaked)"
+    )
+    return 0
+
+
+async def _new_token(dsn: str, timeout: float, slug: str, username: str) -> tuple[str, bool]:
+    """Give a staff member a new token, ending the web sessions the old one opened; the token
+    and whether the user stays revoked. NotFound when there is no such user."""
     token = new_key("mt")
     async with open_store(dsn, timeout) as db:
-        if not await db.rotate_user_token(slug, username, hash_key(token)):
-            raise NotFound(f"no user {username!r} on {slug!r}")
-    return token
+        revoked = await db.rotate_user_token(slug, username, hash_key(token))
+    if revoked is None:
+        raise NotFound(f"no user {username!r} on {slug!r}")
+    return token, revoked
 
 
 def rotate_user_token(settings: Settings, slug: str, username: str) -> int:
     """Print a staff member's new token alone on standard output."""
     with database_url(settings) as dsn:
-        token = asyncio.run(_new_token(dsn, settings.db_timeout_seconds, slug, username))
-    say(f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void:")
+        token, revoked = asyncio.run(_new_token(dsn, settings.db_timeout_seconds, slug, username))
+    say(
+        f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void "
+        "and the web sessions it opened have ended"
+    )
+    if revoked:
+        say(f"{username!r} stays revoked: the new token works after `users restore`")
     print(token, flush=True)
     return 0
 

@@ -266,12 +266,22 @@ def _webhooks() -> dict[str, Any]:
     }}}  # fmt: skip
 
 
+def _path_checked(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation with a path parameter may answer 422 naming it (api.common.check_path:
+    control characters, too long)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                operation["responses"].setdefault("422", _problem("Invalid fields"))
+    return paths
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "Comment moderation", "version": "1"},
-        "paths": _paths(),
+        "paths": _path_checked(_paths()),
         "webhooks": _webhooks(),
         "components": {
             "schemas": schemas(),

@@ -199,12 +199,19 @@ class Store:
         return await self._fetchrow("rotate_site_key", slug, key_hash, old_until) is not None
 
     async def revoke_user(self, slug: str, username: str) -> bool:
-        """Revoke a staff member's token; False when there is no such active user."""
+        """Revoke a staff member's token and end their web sessions; False when there is no
+        such active user."""
         return await self._fetchrow("revoke_user", slug, username) is not None
 
-    async def rotate_user_token(self, slug: str, username: str, token_hash: bytes) -> bool:
-        """Give a staff member a new token (reinstating a revoked one); False if unknown."""
-        return await self._fetchrow("rotate_user_token", slug, username, token_hash) is not None
+    async def restore_user(self, slug: str, username: str) -> bool:
+        """Lift a staff member's revocation; False when there is no such revoked user."""
+        return await self._fetchrow("restore_user", slug, username) is not None
+
+    async def rotate_user_token(self, slug: str, username: str, token_hash: bytes) -> bool | None:
+        """Give a staff member a new token, ending the web sessions the old one opened; None
+        if unknown, else whether the user stays revoked (rotating never lifts that)."""
+        row = await self._fetchrow("rotate_user_token", slug, username, token_hash)
+        return bool(row["revoked"]) if row else None
 
     async def insert_comment(self, args: CommentRow) -> tuple[CommentOut, bool] | None:
         """Store a comment with its event and outbox row; None when the parent is unknown.
@@ -378,12 +385,14 @@ class Store:
         """Set a staff member's password hash, ending their sessions; False if unknown."""
         return await self._fetchrow("set_password", slug, username, password_hash) is not None
 
-    async def create_session(self, id_hash: bytes, staff: Staff, seconds: float) -> datetime:
-        """Open a web session for a staff member; when it expires."""
-        row = await self._fetchrow("session_create", id_hash, staff.site_id, staff.id, seconds)
-        assert row is not None
-        expires: datetime = row["expires_at"]
-        return expires
+    async def create_session(
+        self, id_hash: bytes, staff: Staff, seconds: float, token_hash: bytes | None
+    ) -> datetime | None:
+        """Open a web session for a staff member, by password or by the token with this hash;
+        when it expires, None when the user was revoked or the token replaced meanwhile."""
+        args = (id_hash, staff.site_id, staff.id, seconds, token_hash)
+        row = await self._fetchrow("session_create", *args)
+        return row["expires_at"] if row else None
 
     async def session_staff(self, id_hash: bytes) -> Staff | None:
         """The staff member of a live session."""

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import TypeVar
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
 from moderation.api.context import SETTINGS, SITES, STORE
 from moderation.credentials import bearer_token, hash_key
 from moderation.errors import Forbidden, InvalidField, NotFound, StaffUnauthorized, Unauthorized
+from moderation.limits import RateLimiter
 from moderation.models import Site
 from moderation.review import Staff
 
 M = TypeVar("M", bound=BaseModel)
 JSON = "application/json"
+# Rate limits per credential (moderation.api.limits), by the credential's hash. A credential
+# gets a bucket of its own only once it has proven valid here: a made-up one is no bucket.
+BY_KEY = web.AppKey("limit_by_key", RateLimiter)
+# Path parameters: the longest each may be (a thread as long as a comment's may be; a static
+# file's name as long as a file system takes), and what none may hold: control characters (Cc:
+# PostgreSQL refuses NUL), bidirectional overrides and isolates (as comments' fields), lone
+# surrogates.
+PATH_LIMITS: Mapping[str, int] = {"site": 63, "thread": 500, "id": 100, "filename": 255}
+PATH_LIMIT = 1000
+_PATH_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class UnsupportedMediaType(Exception):
@@ -78,17 +91,20 @@ async def authenticate(request: web.Request) -> Site:
     """The site whose key is in the Authorization header; Unauthorized otherwise."""
     token = bearer_token(request.headers.get("Authorization"))
     site = await request.app[SITES].by_key(token) if token else None
-    if site is None:
+    if site is None or token is None:
         raise Unauthorized("site key")
+    _verified(request, hash_key(token))
     return site
 
 
 async def authenticate_staff(request: web.Request) -> Staff:
     """The moderator or owner whose personal token is in the Authorization header."""
     token = bearer_token(request.headers.get("Authorization"))
-    staff = await request.app[STORE].staff_by_token(hash_key(token)) if token else None
-    if staff is None:
+    digest = hash_key(token) if token else None
+    staff = await request.app[STORE].staff_by_token(digest) if digest else None
+    if staff is None or digest is None:
         raise StaffUnauthorized("staff token")
+    _verified(request, digest)
     return staff
 
 
@@ -96,11 +112,31 @@ async def staff_or_site(request: web.Request) -> Staff | Site:
     """The staff member or the site whose token or key is in the Authorization header."""
     token = bearer_token(request.headers.get("Authorization"))
     if token:
-        staff = await request.app[STORE].staff_by_token(hash_key(token))
+        digest = hash_key(token)
+        staff = await request.app[STORE].staff_by_token(digest)
         found = staff or await request.app[SITES].by_key(token)
         if found is not None:
+            _verified(request, digest)
             return found
     raise StaffUnauthorized("staff token or site key")
+
+
+async def proves_valid(request: web.Request) -> bool:
+    """Whether the Authorization header holds a live staff token or site key (which from then
+    on has a rate-limit bucket of its own)."""
+    try:
+        await staff_or_site(request)
+    except StaffUnauthorized:
+        return False
+    return True
+
+
+def _verified(request: web.Request, digest: bytes) -> None:
+    """The credential with this hash proved valid: from now on the rate limiter counts it on
+    its own instead of against the caller's address."""
+    limiter = request.app.get(BY_KEY)
+    if limiter is not None:
+        limiter.learn(digest)
 
 
 async def staff_of_site(request: web.Request) -> Staff:
@@ -126,3 +162,21 @@ def int_query(request: web.Request, name: str, default: int, top: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
         raise InvalidField(name, f"must be an integer from 1 to {top}")
     return int(raw)
+
+
+def check_path(request: web.Request) -> None:
+    """Every parameter of the matched route's path is sane text of a bounded length; 422
+    naming it otherwise (what it names may still not exist: that is the handler's 404)."""
+    for name, value in request.match_info.items():
+        top = PATH_LIMITS.get(name, PATH_LIMIT)
+        if len(value) > top:
+            raise InvalidField(name, f"must be at most {top} characters")
+        if _PATH_UNSAFE.search(value):
+            raise InvalidField(name, "must not contain control characters")
+
+
+@web.middleware
+async def path_parameters(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Check the path's parameters before any handler (API, pages, static files) reads them."""
+    check_path(request)
+    return await handler(request)

@@ -1,4 +1,4 @@
-"""Per-process rate limits: by credential when the caller sends one, else by client address."""
+"""Per-process rate limits: by credential once it has proven valid, else by client address."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import math
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from moderation.api.common import BY_KEY, proves_valid
 from moderation.api.context import SETTINGS
 from moderation.api.errors import problem
 from moderation.credentials import bearer_token, hash_key
 from moderation.limits import RateLimiter
 from moderation.settings import Settings
 
-BY_KEY = web.AppKey("limit_by_key", RateLimiter)
 BY_ADDRESS = web.AppKey("limit_by_address", RateLimiter)
+# Look-ups of unknown credentials sent from an address over its limit, limited alike.
+CHECKS_BY_ADDRESS = web.AppKey("limit_checks_by_address", RateLimiter)
 # Probes and scrapers must always get through.
 UNLIMITED = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -22,9 +24,10 @@ UNLIMITED = frozenset({"/healthz", "/readyz", "/metrics"})
 def install(app: web.Application, settings: Settings) -> None:
     """Create the limiters the middleware uses."""
     app[BY_KEY] = RateLimiter(settings.rate_limit_per_key, settings.rate_limit_per_key_burst)
-    app[BY_ADDRESS] = RateLimiter(
-        settings.rate_limit_per_address, settings.rate_limit_per_address_burst
-    )
+    for key in (BY_ADDRESS, CHECKS_BY_ADDRESS):
+        app[key] = RateLimiter(
+            settings.rate_limit_per_address, settings.rate_limit_per_address_burst
+        )
 
 
 def client_address(request: web.Request) -> str:
@@ -41,14 +44,34 @@ async def rate_limits(request: web.Request, handler: Handler) -> web.StreamRespo
     """429 with Retry-After when a caller goes over its rate."""
     if request.path in UNLIMITED:
         return await handler(request)
-    token = bearer_token(request.headers.get("Authorization"))
-    if token:
-        # the site's server posts for all its readers: limit it by its key, never by address
-        wait = request.app[BY_KEY].acquire(hash_key(token))
-    else:
-        wait = request.app[BY_ADDRESS].acquire(client_address(request))
+    wait = await _wait(request, bearer_token(request.headers.get("Authorization")))
     if wait > 0:
         seconds = str(max(1, math.ceil(wait)))
         detail = "Too many requests from this caller; retry after the given seconds."
         return problem(429, "Too Many Requests", detail, headers={"Retry-After": seconds})
     return await handler(request)
+
+
+async def _wait(request: web.Request, token: str | None) -> float:
+    """0 when the request may go ahead, else the seconds its caller must wait."""
+    by_key = request.app[BY_KEY]
+    digest = hash_key(token) if token else None
+    if digest is not None and digest in by_key:
+        # the site's server posts for all its readers: limit it by its key, never by address
+        return by_key.acquire(digest)
+    # No credential, or one not yet found valid (api.common adds those it checks): a made-up
+    # token counts against its address and adds nothing to the key table.
+    address = client_address(request)
+    wait = request.app[BY_ADDRESS].acquire(address)
+    if wait > 0 and digest is not None and await _valid_after_all(request, address):
+        return 0.0  # a real credential's first request in this process, from a busy address
+    return wait
+
+
+async def _valid_after_all(request: web.Request, address: str) -> bool:
+    """Whether an unknown credential refused by its address's limit is a real one (so that a
+    website's server is never held back by its address); these look-ups are limited per
+    address too, so that made-up tokens cannot make every refusal cost a query."""
+    if request.app[CHECKS_BY_ADDRESS].acquire(address) > 0:
+        return False
+    return await proves_valid(request)

@@ -34,7 +34,9 @@ EXPECTED = {
         "id", "event_id", "site_id", "comment_id", "event", "payload", "attempts",
         "next_attempt_at", "delivered_at", "last_error", "created_at", "state",
     },
-    "sessions": {"id_hash", "site_id", "user_id", "created_at", "expires_at"},
+    "sessions": {
+        "id_hash", "site_id", "user_id", "created_at", "expires_at", "credential", "token_hash",
+    },
     "login_failures": {"id", "site_id", "account_hash", "address_hash", "created_at"},
     "webhook_deliveries": {
         "id", "site_id", "outbox_id", "event_id", "attempt", "outcome", "http_status", "error",

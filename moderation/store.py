@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from moderation.review import (
     QueueItem,
     Staff,
 )
+from moderation.targets import Network
 from moderation.web.models import LoginCandidate, LoginFailures, StaffRow, ThreadComment
 
 INSERT_PARAMS = 31  # $1..$31 of insert_comment (CommentRow.params)
@@ -331,6 +332,20 @@ class Store:
         if row is None:
             raise NotFound(f"no site {slug!r}")
         return int(row["id"]), str(row["webhook_secret"])
+
+    async def site_webhook_networks(self, site_id: int) -> tuple[Network, ...]:
+        """The networks the operator allowed this site's webhooks to reach."""
+        row = await self._fetchrow("site_webhook_networks", site_id)
+        return tuple(row["webhook_networks"]) if row else ()
+
+    async def set_site_webhook_networks(
+        self, slug: str, clear: bool, add: Sequence[Network]
+    ) -> tuple[Network, ...]:
+        """Empty (when clear) then extend a site's webhook networks; the list now held."""
+        row = await self._fetchrow("set_site_webhook_networks", slug, clear, list(add))
+        if row is None:
+            raise NotFound(f"no site {slug!r}")
+        return tuple(row["webhook_networks"])
 
     async def set_webhook_url(self, site_id: int, url: str, by: str) -> int:
         """Write a policy version with a new webhook_url; the version number."""

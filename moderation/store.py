@@ -17,6 +17,7 @@ import orjson
 from moderation import sql
 from moderation.errors import AlreadyExists, DatabaseUnavailable, Flooded, NotFound
 from moderation.models import (
+    STORED,
     CommentOut,
     CommentView,
     Decision,
@@ -183,7 +184,7 @@ class Store:
         when that version is the one held)."""
         policy = self._policies.get(site_id)
         if policy is None or policy.version != version:
-            policy = Policy.model_validate({**(body or {}), "version": version})
+            policy = Policy.model_validate({**(body or {}), "version": version}, context=STORED)
             if len(self._policies) >= 10_000:
                 self._policies.clear()
             self._policies[site_id] = policy
@@ -530,7 +531,7 @@ def _site(row: asyncpg.Record | None) -> Site | None:
     if row is None:
         return None
     body = dict(row["policy"] or {})
-    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0})
+    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0}, context=STORED)
     return Site(id=row["id"], slug=row["slug"], policy=policy)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from moderation import commands
@@ -248,3 +249,38 @@ async def test_an_http_error_is_counted_by_its_class(
     (record,) = [r for r in caplog.records if r.getMessage() == "webhook delivery failed"]
     assert record.__dict__["reason"] == "http_5xx" and record.__dict__["http_status"] == 503
     assert 'moderation_webhook_failures_total{reason="http_5xx"} 1.0' in metrics.render().decode()
+
+
+async def test_a_redirect_is_never_followed(
+    client: TestClient,
+    site_key: str,
+    dsn: str,
+    settings: Settings,
+    db: asyncpg.Connection,
+    listener: tuple[Listener, int],
+) -> None:
+    seen, port = listener
+    app = web.Application()
+
+    async def moved(request: web.Request) -> web.Response:
+        return web.Response(status=307, headers={"Location": f"http://127.0.0.1:{port}/x"})
+
+    app.router.add_post("/hook", moved)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        mover = runner.addresses[0][1]
+        await store_url(db, "news", f"http://127.0.0.1:{mover}/hook")
+        await post(client, site_key)
+        loopback = settings.model_copy(
+            update={"webhook_allowed_networks": [ip_network("127.0.0.0/8")]}
+        )
+        async with worker(dsn, loopback, background=False) as one:
+            assert await one.run_once() == 1
+    finally:
+        await runner.cleanup()
+    assert seen.connections == 0  # the target of the redirect, allowed as an address
+    attempt = await last_attempt(db)
+    assert (attempt["outcome"], attempt["http_status"]) == ("retry", 307)

@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from types import TracebackType
 
 import aiohttp
-from aiohappyeyeballs import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.client_reqrep import ClientRequest
-from aiohttp.connector import Connection
+from aiohttp.connector import AddrInfoType, Connection
 from aiohttp.resolver import ThreadedResolver
 from aiohttp.tracing import Trace
 
@@ -121,7 +120,7 @@ class Clients:
             await session.close()
 
 
-def refusal(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
     """The reason class of a failed request, for metrics and logs (never the URL)."""
     if isinstance(exc, TimeoutError):  # aiohttp's timeouts are TimeoutErrors too
         return "timeout"

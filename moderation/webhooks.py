@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-from moderation.egress import Clients, check_url, refusal, refused_message
+from moderation.egress import Clients, check_url, failure_reason, refused_message
 from moderation.errors import DatabaseUnavailable, InvalidField
 from moderation.metrics import Metrics
 from moderation.outbox import Attempt, OutboxItem, backoff
@@ -132,7 +132,7 @@ class WebhookWorker:
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             kind = type(exc).__name__
-            return _failed(started, refusal(exc), f"{kind}: {exc}"[:500], kind)
+            return _failed(started, failure_reason(exc), f"{kind}: {exc}"[:500], kind)
         seconds = time.perf_counter() - started
         self._metrics.webhook_seconds.observe(seconds)
         if 200 <= status < 300:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from moderation import commands
 from moderation.__main__ import main
-from moderation.egress import Clients, GuardedConnector, refusal
+from moderation.egress import Clients, GuardedConnector, failure_reason
 from moderation.settings import Settings
 from moderation.targets import Network
 from tests.conftest import MakeSite, MakeStaff, auth
@@ -124,7 +124,7 @@ async def test_the_client_refuses_literals_and_names_it_was_not_allowed(
         for url in (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/"):
             with pytest.raises(aiohttp.ClientConnectorError) as caught:
                 await clients.session(()).post(url, data=b"{}")
-            assert refusal(caught.value) == "refused"
+            assert failure_reason(caught.value) == "refused"
         async with clients.session([ip_network("127.0.0.0/8")]).post(f"http://127.0.0.1:{port}/"):
             pass
     assert seen.connections == 1
@@ -139,5 +139,5 @@ async def test_a_pooled_connection_is_checked_by_its_peer(listener: tuple[Listen
         connector._allowed = ()
         with pytest.raises(aiohttp.ClientConnectorError) as caught:
             await session.post(f"http://127.0.0.1:{port}/")
-        assert refusal(caught.value) == "refused"
+        assert failure_reason(caught.value) == "refused"
     assert len(seen.heads) == 1

@@ -141,3 +141,15 @@ async def test_a_pooled_connection_is_checked_by_its_peer(listener: tuple[Listen
             await session.post(f"http://127.0.0.1:{port}/")
         assert failure_reason(caught.value) == "refused"
     assert len(seen.heads) == 1
+
+
+async def test_the_operator_url_is_checked_and_normalised_too(
+    dsn: str, make_site: MakeSite, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_site("news")
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    hook = ["sites", "webhook", "news", "--url"]
+    assert await asyncio.to_thread(main, [*hook, "http://:secret@example.vn/hook"]) == 2
+    assert await asyncio.to_thread(main, [*hook, UNICODE[0].format(port=8080)]) == 0
+    stored = await db.fetchval("SELECT body ->> 'webhook_url' FROM policies WHERE version = 2")
+    assert stored == "http://127.0.0.1:8080/hook"  # what delivery checks against the lists

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from moderation import logs
@@ -42,7 +43,16 @@ def _sites_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Print a site's webhook secret; set its URL or rotate the secret."""
     from moderation import commands
 
-    return commands.webhook(settings, args.slug, args.url, args.rotate)
+    allow = args.allow_network or ()
+    return commands.webhook(settings, args.slug, args.url, args.rotate, allow, args.clear_networks)
+
+
+def _network(text: str) -> IPv4Network | IPv6Network:
+    """An IP network such as 127.0.0.1/32 or fd00::/8 (host bits dropped)."""
+    try:
+        return ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IP network: {text!r}") from None
 
 
 def _users_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -165,6 +175,15 @@ def parser() -> argparse.ArgumentParser:
     hook.add_argument("slug")
     hook.add_argument("--url", help="set webhook_url (in a new policy version)")
     hook.add_argument("--rotate", action="store_true", help="replace the secret first")
+    hook.add_argument(
+        "--allow-network", action="append", type=_network, metavar="CIDR",
+        help="let this site's webhooks reach a non-public network too (e.g. 127.0.0.1/32 for"
+        " its WordPress on this host); repeatable; only the operator can set this",
+    )  # fmt: skip
+    hook.add_argument(
+        "--clear-networks", action="store_true",
+        help="forget the site's allowed networks first (public addresses only)",
+    )  # fmt: skip
     hook.set_defaults(func=_sites_webhook)
     for name, text in (
         ("train", "retrain the model (python -m classifiers.train)"),

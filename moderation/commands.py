@@ -6,12 +6,12 @@ import argparse
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from moderation import store
+from moderation import store, targets
 from moderation.credentials import hash_key, new_key
 from moderation.embedded import database_url
 from moderation.errors import AlreadyExists, NotFound
@@ -19,6 +19,7 @@ from moderation.labels import Format, Label, label, render
 from moderation.models import Policy, Role
 from moderation.outbox import new_secret
 from moderation.settings import Settings
+from moderation.targets import Network
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -189,13 +190,36 @@ async def site_webhook(
     return secret, version
 
 
-def webhook(settings: Settings, slug: str, url: str | None, rotate: bool) -> int:
-    """Print a site's webhook signing secret alone on standard output; maybe set its URL."""
-    if url is not None and not url.startswith(("https://", "http://")):
-        say("moderation: --url must be an http:// or https:// address")
-        return 2
+async def site_networks(
+    dsn: str, timeout: float, slug: str, clear: bool, add: Sequence[Network]
+) -> tuple[Network, ...]:
+    """Change the networks one site's webhooks may reach (the operator's alone); the list."""
+    async with open_store(dsn, timeout) as db:
+        return await db.set_site_webhook_networks(slug, clear, add)
+
+
+def webhook(
+    settings: Settings,
+    slug: str,
+    url: str | None,
+    rotate: bool,
+    allow: Sequence[Network] = (),
+    clear: bool = False,
+) -> int:
+    """Print a site's webhook signing secret alone on standard output; maybe set its URL and
+    the networks its webhooks may reach besides public addresses."""
+    if url is not None:
+        try:
+            url = str(targets.parse(url))
+        except targets.UnsafeTarget as exc:
+            say(f"moderation: --url {exc}")
+            return 2
     with database_url(settings) as dsn:
         timeout = settings.db_timeout_seconds
+        if allow or clear:
+            held = asyncio.run(site_networks(dsn, timeout, slug, clear, allow))
+            listed = ", ".join(map(str, held)) or "none (public addresses only)"
+            say(f"networks the webhooks of {slug!r} may reach: {listed}")
         secret, version = asyncio.run(site_webhook(dsn, timeout, slug, url, rotate))
     if version is not None:
         say(f"webhook_url of {slug!r} set in policy version {version}")

@@ -120,7 +120,8 @@ def _owner_paths() -> dict[str, Any]:
     policy = {"description": "The policy", "headers": etag, **_ref("Policy")}
     return {
         "/v1/sites/{site}/policy": {
-            "get": {"summary": "The site's current policy, with its ETag", "security": STAFF,
+            "get": {"summary": "The site's current policy, with its ETag (owners; 403 for "
+                               "moderators)", "security": STAFF,
                     "parameters": [slug],
                     "responses": _answers({"200": policy}, "401", "403", "404", "503")},
             "put": {"summary": "Change the policy: fields left out keep their values; a new "

@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_batch: int = Field(default=20, ge=1, le=500)
     # Webhooks go to public addresses only (a site owner's URL must not reach this network:
-    # SSRF); networks listed here are allowed too, e.g. ["127.0.0.0/8"] for a WordPress on
-    # the same host, or the private range the sites live in.
+    # SSRF); networks listed here are allowed too, for EVERY site, e.g. the private range all
+    # the sites live in. For one site (its WordPress on this host) prefer the per-site list:
+    # `moderation sites webhook SLUG --allow-network 127.0.0.1/32`.
     webhook_allowed_networks: tuple[IPvAnyNetwork, ...] = ()
     # Web pages (/ui/): session lifetime, login throttling (counted in the database, so all
     # processes and hosts share it), and whether a proxy's X-Forwarded-Proto says TLS.

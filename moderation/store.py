@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ import orjson
 from moderation import sql
 from moderation.errors import AlreadyExists, DatabaseUnavailable, Flooded, NotFound
 from moderation.models import (
+    STORED,
     CommentOut,
     CommentView,
     Decision,
@@ -38,6 +39,7 @@ from moderation.review import (
     QueueItem,
     Staff,
 )
+from moderation.targets import Network
 from moderation.web.models import LoginCandidate, LoginFailures, StaffRow, ThreadComment
 
 INSERT_PARAMS = 31  # $1..$31 of insert_comment (CommentRow.params)
@@ -182,7 +184,7 @@ class Store:
         when that version is the one held)."""
         policy = self._policies.get(site_id)
         if policy is None or policy.version != version:
-            policy = Policy.model_validate({**(body or {}), "version": version})
+            policy = Policy.model_validate({**(body or {}), "version": version}, context=STORED)
             if len(self._policies) >= 10_000:
                 self._policies.clear()
             self._policies[site_id] = policy
@@ -338,6 +340,20 @@ class Store:
         if row is None:
             raise NotFound(f"no site {slug!r}")
         return int(row["id"]), str(row["webhook_secret"])
+
+    async def site_webhook_networks(self, site_id: int) -> tuple[Network, ...]:
+        """The networks the operator allowed this site's webhooks to reach."""
+        row = await self._fetchrow("site_webhook_networks", site_id)
+        return tuple(row["webhook_networks"]) if row else ()
+
+    async def set_site_webhook_networks(
+        self, slug: str, clear: bool, add: Sequence[Network]
+    ) -> tuple[Network, ...]:
+        """Empty (when clear) then extend a site's webhook networks; the list now held."""
+        row = await self._fetchrow("set_site_webhook_networks", slug, clear, list(add))
+        if row is None:
+            raise NotFound(f"no site {slug!r}")
+        return tuple(row["webhook_networks"])
 
     async def set_webhook_url(self, site_id: int, url: str, by: str) -> int:
         """Write a policy version with a new webhook_url; the version number."""
@@ -524,7 +540,7 @@ def _site(row: asyncpg.Record | None) -> Site | None:
     if row is None:
         return None
     body = dict(row["policy"] or {})
-    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0})
+    policy = Policy.model_validate({**body, "version": row["policy_version"] or 0}, context=STORED)
     return Site(id=row["id"], slug=row["slug"], policy=policy)
 
 

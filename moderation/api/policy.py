@@ -17,10 +17,11 @@ from moderation.api.common import (
     owner_of_site,
     read_body,
 )
-from moderation.api.context import STORE
+from moderation.api.context import SETTINGS, STORE
 from moderation.errors import StaleVersion, VersionRequired
 from moderation.models import Policy
 from moderation.review import Staff
+from moderation.webhooks import check_webhook_url
 
 # Two lists of 5,000 terms of up to 100 characters fit; comments keep their own, smaller cap.
 MAX_POLICY_BYTES = 4 * 1024 * 1024
@@ -69,6 +70,8 @@ async def put_policy(request: web.Request) -> web.Response:
     diff = preview.changes(current, candidate)
     if not diff:
         return policy_response(current)
+    if "webhook_url" in diff:
+        await check_webhook_url(store, request.app[SETTINGS], owner.site_id, candidate.webhook_url)
     version = await store.save_policy(
         owner.site_id, current.version, candidate, diff, _actor(owner)
     )

@@ -403,7 +403,8 @@ SELECT id, revoked_at IS NOT NULL AS revoked FROM target;
 -- Due events of every site (the worker serves them all), locked with SKIP LOCKED so
 -- concurrent workers take different rows, and leased by pushing next_attempt_at past the
 -- attempt's timeout: a crashed worker's rows come due again. With each: the site's slug,
--- secret and current webhook_url, and the comment's creation time and permalink.
+-- secret, current webhook_url and allowed networks, and the comment's creation time and
+-- permalink.
 WITH due AS (
     SELECT id FROM outbox
     WHERE state = 'pending' AND next_attempt_at <= now()
@@ -419,7 +420,7 @@ WITH due AS (
 )
 SELECT l.id, l.site_id, l.event_id, l.event, l.payload, l.attempts, l.created_at,
        s.slug AS site, s.webhook_secret AS secret, p.body ->> 'webhook_url' AS url,
-       c.created_at AS comment_created_at, c.permalink
+       s.webhook_networks AS networks, c.created_at AS comment_created_at, c.permalink
 FROM leased l
 JOIN sites s ON s.id = l.site_id
 LEFT JOIN LATERAL (
@@ -715,3 +716,18 @@ WITH target AS (
     DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
 )
 SELECT id FROM target;
+
+-- Webhook networks one site may reach (moderation.egress; set by the operator only).
+
+-- name: site_webhook_networks
+SELECT webhook_networks FROM sites WHERE id = $1;
+
+-- name: set_site_webhook_networks
+-- Site $1 (by slug): its networks emptied first when $2, then $3 added (each once).
+UPDATE sites SET webhook_networks = ARRAY(
+    SELECT DISTINCT n FROM unnest(
+        CASE WHEN $2 THEN '{}'::cidr[] ELSE webhook_networks END || $3::cidr[]
+    ) AS n ORDER BY n
+)
+WHERE slug = $1
+RETURNING id, webhook_networks;

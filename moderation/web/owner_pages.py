@@ -10,7 +10,7 @@ from aiohttp import web
 
 from moderation import preview
 from moderation.api.common import int_query, json_response, read_json
-from moderation.api.context import STORE
+from moderation.api.context import SETTINGS, STORE
 from moderation.api.owners import decode_cursor, encode_cursor
 from moderation.api.policy import MAX_POLICY_BYTES
 from moderation.errors import StaleVersion
@@ -22,6 +22,7 @@ from moderation.web.i18n import language, translate
 from moderation.web.models import PolicySaveIn
 from moderation.web.render import fragment, render
 from moderation.web.sessions import changing_staff, page_staff, require_owner
+from moderation.webhooks import check_webhook_url
 
 PREVIEW_COMMENTS = 1000
 PREVIEW_EXAMPLES = 5
@@ -83,6 +84,8 @@ async def save_policy(request: web.Request) -> web.Response:
     diff = preview.changes(current, candidate)
     if not diff:
         return json_response({"version": current.version, "changed": False})
+    if "webhook_url" in diff:
+        await check_webhook_url(store, request.app[SETTINGS], owner.site_id, candidate.webhook_url)
     version = await store.save_policy(
         owner.site_id, current.version, candidate, diff, owner.username
     )

@@ -19,7 +19,7 @@ EXPECTED = {
     "schema_migrations": {"version", "name", "applied_at"},
     "sites": {
         "id", "slug", "key_hash", "created_at", "previous_key_hash", "previous_key_expires_at",
-        "webhook_secret",
+        "webhook_secret", "webhook_networks",
     },
     "users": {
         "id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at",

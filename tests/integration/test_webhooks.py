@@ -22,7 +22,8 @@ from moderation.metrics import Metrics
 from moderation.outbox import Attempt, WebhookEvent
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
-from moderation.webhooks import WebhookWorker, refused_address, running
+from moderation.targets import refused_address
+from moderation.webhooks import WebhookWorker, running
 from tests.conftest import MakeStaff, auth, comment
 from tests.standin import KeywordScorer
 

@@ -234,9 +234,17 @@ def _paths() -> dict[str, Any]:
                                   "304", "404", "422", "503")}},
         **_moderator_paths(),
         **_owner_paths(),
-        "/healthz": {"get": {"summary": "Process is up", "responses": plain}},
-        "/readyz": {"get": {"summary": "Database and model ready; model_version: the model "
-                                       "in use", "responses": plain}},
+        "/healthz": {"get": {"summary": "Liveness: the process is up (never the database)",
+                             "responses": plain}},
+        "/readyz": {"get": {"summary": "Readiness: the model is loaded; database: the role "
+                                       "of the server reached (primary, read-only) or "
+                                       "unavailable, reported but not required; "
+                                       "model_version: the model in use",
+                            "responses": {**plain, "503": {"description": "Not ready"}}}},
+        "/readyz/primary": {"get": {"summary": "Ready and attached to a writable primary",
+                                    "responses": {**plain, "503": {
+                                        "description": "Not ready, or the database is not a "
+                                                       "writable primary; Retry-After"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
         "/openapi.json": {"get": {"summary": "This document", "responses": plain}},
     }  # fmt: skip

@@ -1,7 +1,9 @@
 -- Named statements used by moderation.store. Each starts at a "-- name: x" line.
 
--- name: ping
-SELECT 1;
+-- name: database_role
+-- Whether the server reached takes writes: a standby or a read-only default does not.
+SELECT pg_is_in_recovery() AS standby,
+       current_setting('transaction_read_only') = 'on' AS read_only;
 
 -- name: create_site
 -- A site and its first policy version, in one statement.

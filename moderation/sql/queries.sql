@@ -682,3 +682,6 @@ ORDER BY l.decided_at, l.body;
 -- name: notify
 -- Tell every service process (each LISTENs on channel $1) about a change, e.g. a new model.
 SELECT pg_notify($1, $2);
+
+-- name: migrations_table_exists
+SELECT to_regclass('schema_migrations') IS NOT NULL;

@@ -129,6 +129,14 @@ class Server:
         """Stop; "immediate" is a crash as far as clients can tell."""
         self.run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
+    def crash(self) -> None:
+        """kill -9 the server and all its processes at once, as if its machine died."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        for pid in (postmaster, *map(int, children)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
     def promote(self) -> None:
         """Make the standby a primary; returns once it takes writes."""
         self.run("pg_ctl", "-D", str(self.data), "-w", "promote")
@@ -167,11 +175,12 @@ async def lag_bytes(primary: Server) -> int:
         await conn.close()
 
 
-async def receiver_pid(standby: Server) -> int:
-    """The standby's WAL receiver process."""
-    conn = await asyncpg.connect(standby.dsn)
+async def sender_pid(primary: Server) -> int:
+    """The primary's WAL sender process (pausing the standby's receiver would not do: the
+    sender keeps filling the socket's buffers, megabytes on loopback)."""
+    conn = await asyncpg.connect(primary.dsn)
     try:
-        return int(await conn.fetchval("SELECT pid FROM pg_stat_wal_receiver"))
+        return int(await conn.fetchval("SELECT pid FROM pg_stat_replication"))
     finally:
         await conn.close()
 
@@ -327,16 +336,16 @@ async def run_mode(bindir: Path, folder: Path, sync: bool, args: argparse.Namesp
         await services[0].wait_ready()
         host_back = time.monotonic() - killed
         await asyncio.sleep(args.between)
-        stalled = await receiver_pid(standby) if args.stall else None
-        if stalled is not None:  # the standby falls behind: the network to it is slow
-            os.kill(stalled, signal.SIGSTOP)
+        if args.stall:  # the standby falls behind, as over a slow or broken network
+            os.kill(await sender_pid(primary), signal.SIGSTOP)
             await asyncio.sleep(args.stall)
         lag = await lag_bytes(primary)
         stopped = time.monotonic()
-        primary.stop("immediate")
+        if args.stall:
+            primary.crash()  # the paused sender must not send what it holds
+        else:
+            primary.stop("immediate")
         await asyncio.sleep(args.detect)  # a failover manager's detection time
-        if stalled is not None:
-            os.kill(stalled, signal.SIGCONT)  # nothing more to receive: the primary is gone
         standby.promote()
         promoted = time.monotonic()
         await asyncio.sleep(args.after)
@@ -421,8 +430,8 @@ if __name__ == "__main__":
         type=float,
         default=0,
         help="seconds the standby's WAL receiver is paused "
-        "(SIGSTOP) just before the primary stops: what a lagging standby loses (async) or "
-        "holds up (sync)",
+        "(SIGSTOP of the primary's WAL sender) before the primary is killed (-9): what a "
+        "lagging standby loses (async) or holds up (sync)",
     )
     parser.add_argument("--webhook-timeout", type=float, default=10, help="seconds (leases)")
     parser.add_argument("--no-fsync", dest="fsync", action="store_false", help="fsync = off")

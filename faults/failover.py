@@ -249,7 +249,7 @@ async def drive(
 
 async def standby_host(standby: Server, site_key: str) -> tuple[dict[str, str], bool]:
     """A host pointed at the standby alone: what it answered, and whether every write was
-    503 with Retry-After and /readyz/primary 503 (not ready for writes)."""
+    503 with Retry-After and /readyz?require=primary 503 (not ready for writes)."""
     service = Service(standby.dsn, 1, host="127.0.0.4")
     readiness: dict[str, str] = {}
     try:
@@ -259,7 +259,7 @@ async def standby_host(standby: Server, site_key: str) -> tuple[dict[str, str], 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
             for _ in range(5):
                 await post(session, service.url, site_key, uuid.uuid4().hex, ledger)
-            for path in ("/readyz", "/readyz/primary"):
+            for path in ("/readyz", "/readyz?require=primary"):
                 async with session.get(f"{service.url}{path}") as answer:
                     role = (await answer.json())["database"]["role"]
                     readiness[path] = f"{answer.status}, role {role}"
@@ -267,7 +267,7 @@ async def standby_host(standby: Server, site_key: str) -> tuple[dict[str, str], 
         service.stop()
     waits = ",".join(sorted(ledger.retry_after))
     held = set(ledger.statuses) == {"503"} and not ledger.no_retry_after
-    held &= readiness["/readyz/primary"].startswith("503")
+    held &= readiness["/readyz?require=primary"].startswith("503")
     return {"writes": str(dict(ledger.statuses)), "Retry-After": waits, **readiness}, held
 
 

@@ -105,7 +105,6 @@ def _routes(app: web.Application) -> None:
     app.router.add_post("/v1/sites/{site}/model/reload", owners.reload_model)
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
-    app.router.add_get("/readyz/primary", ops.readyz_primary)
     app.router.add_get("/metrics", ops.metrics)
     app.router.add_get("/openapi.json", ops.openapi_json)
 

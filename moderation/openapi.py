@@ -236,15 +236,16 @@ def _paths() -> dict[str, Any]:
         **_owner_paths(),
         "/healthz": {"get": {"summary": "Liveness: the process is up (never the database)",
                              "responses": plain}},
-        "/readyz": {"get": {"summary": "Readiness: the model is loaded; database: the role "
-                                       "of the server reached (primary, read-only) or "
-                                       "unavailable, reported but not required; "
-                                       "model_version: the model in use",
-                            "responses": {**plain, "503": {"description": "Not ready"}}}},
-        "/readyz/primary": {"get": {"summary": "Ready and attached to a writable primary",
-                                    "responses": {**plain, "503": {
-                                        "description": "Not ready, or the database is not a "
-                                                       "writable primary; Retry-After"}}}},
+        "/readyz": {"get": {
+            "summary": "Readiness: the model is loaded; database: the role of the server "
+                       "reached (primary, read-only) or unavailable, reported but required only "
+                       "with require=primary; model_version: the model in use",
+            "parameters": [{"name": "require", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["primary"]},
+                            "description": "also require a writable primary"}],
+            "responses": {**plain,
+                          "422": {"description": "require is not primary"},
+                          "503": {"description": "Not ready; Retry-After"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
         "/openapi.json": {"get": {"summary": "This document", "responses": plain}},
     }  # fmt: skip

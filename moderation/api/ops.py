@@ -4,8 +4,9 @@
 /readyz is readiness: the process can serve, the model loaded. It reports the database (its
 role, or why it is unavailable) without failing on it: the database is shared by every host,
 so failing would take them all out of a balancer at once, which then answers with its own
-errors instead of the service's 503 + Retry-After. /readyz/primary also needs this host's
-pool to reach a writable primary (docs/deployment.md says which to use for what).
+errors instead of the service's 503 + Retry-After. /readyz?require=primary also needs this
+host's pool to reach a writable primary (docs/deployment.md says which to use for what; a
+query, not a path of its own, so that it stays one of the probes never rate-limited).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from moderation import openapi
 from moderation.api.common import json_response
 from moderation.api.context import METRICS, SCORER, STORE
-from moderation.errors import DatabaseUnavailable
+from moderation.errors import DatabaseUnavailable, InvalidField
 
 # /readyz waits this long at most for the database: a balancer's check must not time out
 # because the pool is busy.
@@ -57,13 +58,12 @@ async def _readiness(request: web.Request, need_primary: bool) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready to serve (the model loaded); the database reported, not required."""
-    return await _readiness(request, need_primary=False)
-
-
-async def readyz_primary(request: web.Request) -> web.Response:
-    """Ready to serve and attached to a writable primary; 503 otherwise."""
-    return await _readiness(request, need_primary=True)
+    """Ready to serve (the model loaded), the database reported; with ?require=primary, also
+    attached to a writable primary. 503 otherwise."""
+    require = request.query.get("require")
+    if require not in (None, "primary"):
+        raise InvalidField("require", "must be primary (or absent)")
+    return await _readiness(request, need_primary=require == "primary")
 
 
 async def metrics(request: web.Request) -> web.Response:

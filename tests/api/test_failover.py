@@ -70,7 +70,7 @@ async def test_writes_to_a_read_only_server_are_503_with_retry_after_never_500(
     body = await ready.json()
     assert body["database"] == {"role": "read-only"}
     assert body["checks"]["database"] is False
-    primary = await client.get("/readyz/primary")
+    primary = await client.get("/readyz?require=primary")
     assert (primary.status, primary.headers["Retry-After"]) == (503, "1")
 
 
@@ -125,7 +125,7 @@ async def test_a_host_list_with_read_write_writes_to_the_writable_server(
     client = await _app(settings, scorer, aiohttp_client, database_url=url)
     answer = await client.post("/v1/comments", json=comment(), headers=auth(site_key))
     assert answer.status == 201
-    assert (await client.get("/readyz/primary")).status == 200
+    assert (await client.get("/readyz?require=primary")).status == 200
 
 
 async def test_a_busy_database_asks_for_the_longer_retry_after(
@@ -187,3 +187,20 @@ async def test_an_outage_logs_one_warning_and_one_recovery_line_without_tracebac
     ]
     assert not [line for line in lines if line[0].startswith("asyncpg")]
     assert not any(r.exc_info for r in caplog.records)
+
+
+async def test_readiness_probes_are_never_rate_limited(
+    settings: Settings, scorer: KeywordScorer, aiohttp_client: MakeClient
+) -> None:
+    """A balancer probes from one address, often: it must never get a 429."""
+    client = await _app(
+        settings, scorer, aiohttp_client, rate_limit_per_address=1, rate_limit_per_address_burst=1
+    )
+    for _ in range(5):
+        assert (await client.get("/readyz?require=primary")).status == 200
+
+
+async def test_readiness_refuses_an_unknown_requirement(client: TestClient) -> None:
+    answer = await client.get("/readyz?require=replica")
+    assert answer.status == 422
+    assert (await answer.json())["errors"][0]["field"] == "require"

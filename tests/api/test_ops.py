@@ -28,7 +28,7 @@ async def test_healthz_and_readyz(client: TestClient) -> None:
         "database": {"role": "primary"},
         "model_version": "standin-keywords-1",
     }
-    assert (await client.get("/readyz/primary")).status == 200
+    assert (await client.get("/readyz?require=primary")).status == 200
 
 
 async def test_metrics_count_requests_decisions_and_scoring(
@@ -105,7 +105,7 @@ async def test_database_outage_503_then_recovers(
         ready = await client.get("/readyz")
         assert ready.status == 200
         assert (await ready.json())["database"]["role"] == "unavailable"
-        primary = await client.get("/readyz/primary")
+        primary = await client.get("/readyz?require=primary")
         assert (primary.status, primary.headers["Retry-After"]) == (503, "1")
         await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
     finally:
@@ -136,7 +136,7 @@ async def test_unreachable_server_503(
         "cause": "connection",
         "seconds_down": ANY,
     }
-    assert (await client.get("/readyz/primary")).status == 503
+    assert (await client.get("/readyz?require=primary")).status == 503
     assert (await client.get("/healthz")).status == 200
 
 

@@ -94,7 +94,7 @@ async def test_an_up_to_date_read_only_database_needs_no_write(
     empty_dsn: str, admin_dsn: str
 ) -> None:
     """A host can start (it migrates first) on a standby or a read-only server: writes then
-    answer 503 and /readyz/primary says why, instead of the host failing to start."""
+    answer 503 and /readyz?require=primary says why, instead of the host failing to start."""
     await migrate_dsn(empty_dsn)
     name = empty_dsn.rpartition("/")[2]
     admin = await asyncpg.connect(admin_dsn)

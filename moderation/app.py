@@ -31,6 +31,7 @@ from moderation.api.context import (
     WEBHOOKS,
 )
 from moderation.credentials import deployment_secret
+from moderation.dbstate import DatabaseState
 from moderation.metrics import Metrics
 from moderation.reloads import ModelReloads
 from moderation.scoring import BatchScorer, Scorer, scorer_factory
@@ -49,8 +50,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if not settings.database_url:
         raise ValueError("create_app needs settings.database_url")
     pool_args = (settings.pool_min_size, settings.pool_max_size, settings.db_timeout_seconds)
-    async with create_pool(settings.database_url, *pool_args) as pool:
-        app[STORE] = Store(pool, settings.db_timeout_seconds)
+    state = DatabaseState(settings.retry_after_seconds)
+    cache = settings.statement_cache_size
+    async with create_pool(settings.database_url, *pool_args, state, cache) as pool:
+        app[STORE] = Store(pool, settings.db_timeout_seconds, state)
         app[SITES] = SiteCache(app[STORE], settings.site_cache_seconds)
         yield
 

@@ -239,9 +239,18 @@ def _paths() -> dict[str, Any]:
         ),
         **_moderator_paths(),
         **_owner_paths(),
-        "/healthz": {"get": {"summary": "Process is up", "responses": plain}},
-        "/readyz": {"get": {"summary": "Database and model ready; model_version: the model "
-                                       "in use", "responses": plain}},
+        "/healthz": {"get": {"summary": "Liveness: the process is up (never the database)",
+                             "responses": plain}},
+        "/readyz": {"get": {
+            "summary": "Readiness: the model is loaded; database: the role of the server "
+                       "reached (primary, read-only) or unavailable, reported but required only "
+                       "with require=primary; model_version: the model in use",
+            "parameters": [{"name": "require", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["primary"]},
+                            "description": "also require a writable primary"}],
+            "responses": {**plain,
+                          "422": {"description": "require is not primary"},
+                          "503": {"description": "Not ready; Retry-After"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
         "/openapi.json": {"get": {"summary": "This document", "responses": plain}},
     }  # fmt: skip

@@ -35,7 +35,12 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Retry-After when the database is busy or has been down for a while; a fresh connection
+    # loss (a failover) answers 1 s (dbstate.py).
     retry_after_seconds: int = Field(default=5, ge=1)
+    # asyncpg's prepared statements per connection; 0 behind PgBouncer in transaction mode
+    # older than 1.21 (or without max_prepared_statements). docs/deployment.md says more.
+    statement_cache_size: int = Field(default=100, ge=0)
     site_cache_seconds: float = Field(default=1.0, ge=0)
     scoring_threads: int = Field(default=1, ge=1, le=16)
     scoring_max_batch: int = Field(default=64, ge=1)

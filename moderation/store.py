@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
 import orjson
 
 from moderation import sql
-from moderation.errors import AlreadyExists, DatabaseUnavailable, Flooded, NotFound
+from moderation.dbstate import DatabaseState
+from moderation.errors import AlreadyExists, Cause, DatabaseUnavailable, Flooded, NotFound
 from moderation.models import (
     STORED,
     CommentOut,
@@ -43,15 +45,45 @@ from moderation.targets import Network
 from moderation.web.models import LoginCandidate, LoginFailures, StaffRow, ThreadComment
 
 INSERT_PARAMS = 31  # $1..$31 of insert_comment (CommentRow.params)
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
+# Failures that a retry can outlast. Connection-class first: the server restarts, fails over
+# or refuses (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx);
+# TargetServerAttributeNotMatched (an InternalClientError) is "no listed host is writable".
+_CONNECTION: tuple[type[BaseException], ...] = (
     OSError,
-    TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,  # a query on a connection the server just killed
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.DatabaseDroppedError,
 )
+# 25006: a write reached a standby or a server with default_transaction_read_only on.
+_READ_ONLY: tuple[type[BaseException], ...] = (asyncpg.exceptions.ReadOnlySQLTransactionError,)
+# The database is there but too busy: a timeout (pool exhausted, slow statement), 53xxx
+# (too many connections, out of memory or disk), 57014 (statement timeout) and other 57xxx.
+_OVERLOAD: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+_UNAVAILABLE = _CONNECTION + _READ_ONLY + _OVERLOAD
+
+
+def unavailable(exc: BaseException, retry_after: int | None = None) -> DatabaseUnavailable | None:
+    """The domain error for a driver or network failure a retry can outlast, else None."""
+    cause: Cause
+    if isinstance(exc, TimeoutError):  # before OSError, its base class
+        cause = "overload"
+    elif isinstance(exc, _CONNECTION):
+        cause = "connection"
+    elif isinstance(exc, _READ_ONLY):
+        cause = "read-only"
+    elif isinstance(exc, _OVERLOAD):
+        cause = "overload"
+    else:
+        return None
+    return DatabaseUnavailable(type(exc).__name__, cause, retry_after)
 
 
 @contextmanager
@@ -62,7 +94,19 @@ def translate_errors() -> Iterator[None]:
     except asyncpg.UniqueViolationError as exc:
         raise AlreadyExists(exc.constraint_name or "unique") from None
     except _UNAVAILABLE as exc:
-        raise DatabaseUnavailable(type(exc).__name__) from None
+        error = unavailable(exc)
+        assert error is not None
+        raise error from None
+
+
+def writable(conn: asyncpg.Connection) -> bool:
+    """Whether the server, as it reported itself (PostgreSQL 14+), takes writes: neither a hot
+    standby nor read-only by default. Older servers report neither: taken as writable."""
+    reported = conn.get_settings()
+    return "on" not in (
+        getattr(reported, "in_hot_standby", "off"),
+        getattr(reported, "default_transaction_read_only", "off"),
+    )
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -85,11 +129,55 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
     """
 
 
+class _QuietFloor(logging.Filter):
+    """Drop asyncpg's "Failed to restore the pool connection floor" warnings: each carries a
+    traceback and comes every few seconds of an outage; DatabaseState logs one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every other record."""
+        return not str(record.msg).startswith("Failed to restore the pool connection floor")
+
+
+def _quiet_asyncpg() -> None:
+    """Install the filter on asyncpg's pool logger, once."""
+    logger = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, _QuietFloor) for f in logger.filters):
+        logger.addFilter(_QuietFloor())
+
+
+def _observed(state: DatabaseState) -> Callable[..., Awaitable[asyncpg.Connection]]:
+    """asyncpg.connect, telling `state` of each new connection and each failure to make one
+    (the pool reconnects in the background too, where no caller sees the error)."""
+
+    async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        try:
+            conn = await asyncpg.connect(*args, **kwargs)
+        except Exception as exc:
+            error = unavailable(exc)
+            if error is not None:
+                state.failed(error.cause, error.args[0])
+            raise
+        state.succeeded(writable(conn))
+        return conn
+
+    return connect
+
+
 @asynccontextmanager
 async def create_pool(
-    dsn: str, min_size: int, max_size: int, wait_seconds: float
+    dsn: str,
+    min_size: int,
+    max_size: int,
+    wait_seconds: float,
+    state: DatabaseState | None = None,
+    statement_cache_size: int = 100,
 ) -> AsyncIterator[asyncpg.Pool]:
-    """A connection pool whose connections speak orjson; closed on exit."""
+    """A connection pool whose connections speak orjson; closed on exit.
+
+    `state` hears of every connection made or failed; `statement_cache_size` 0 turns off
+    asyncpg's named prepared statements (for PgBouncer in transaction mode before 1.21).
+    """
+    _quiet_asyncpg()
     with translate_errors():
         pool = await asyncpg.create_pool(
             dsn,
@@ -99,6 +187,8 @@ async def create_pool(
             command_timeout=wait_seconds,
             init=_init_connection,
             reset=_no_reset,
+            connect=_observed(state or DatabaseState(1)),
+            statement_cache_size=statement_cache_size,
             # JIT compiling costs more than these short statements ever run. Generic plans:
             # insert_comment's rules are guarded by parameters, so custom plans (planned on
             # every call, 0.5 ms) would keep winning PostgreSQL's estimate and never be reused.
@@ -113,9 +203,12 @@ async def create_pool(
 class Store:
     """Named queries over a pool; every method filters by site."""
 
-    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, timeout: float, state: DatabaseState | None = None
+    ) -> None:
         self._pool = pool
         self._timeout = timeout
+        self.state = state or DatabaseState(1)
         self._queries = sql.load_queries()
         # insert_comment with the history rules' locks: a function migrate() installs
         name = locked_insert_name(insert_text(self._queries))
@@ -130,16 +223,35 @@ class Store:
         return self._queries[name]
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; any failure to get one means the database is unavailable."""
+    async def _connection(self, timeout: float | None = None) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; a failure a retry can outlast, getting it or using it, becomes
+        DatabaseUnavailable carrying the Retry-After that DatabaseState derives."""
+        wait = timeout or self._timeout
         try:
-            conn = await self._pool.acquire(timeout=self._timeout)
+            conn = await self._pool.acquire(timeout=wait)
         except (asyncpg.PostgresError, *_UNAVAILABLE) as exc:
-            raise DatabaseUnavailable(type(exc).__name__) from None
+            raise self._failed(exc, acquiring=True) from None
         try:
             yield conn
+        except _UNAVAILABLE as exc:
+            error = self._failed(exc, acquiring=False)
+            if error.cause == "read-only" and self.state.reresolve_due():
+                # the next connections look for a writable host (target_session_attrs)
+                await self._pool.expire_connections()
+            raise error from None
+        else:
+            self.state.succeeded(writable(conn))
         finally:
             await self._pool.release(conn)
+
+    def _failed(self, exc: BaseException, acquiring: bool) -> DatabaseUnavailable:
+        """The domain error for a failure, told to DatabaseState. A timeout getting a
+        connection is the pool exhausted (overload) unless the database is already down."""
+        error = unavailable(exc) or DatabaseUnavailable(type(exc).__name__)
+        if acquiring and isinstance(exc, TimeoutError) and self.state.down_since is not None:
+            error.cause = "connection"
+        error.retry_after = self.state.failed(error.cause, error.args[0])
+        return error
 
     async def _fetch(self, name: str, *args: object) -> list[asyncpg.Record]:
         """Run a named query and return its rows."""
@@ -153,9 +265,14 @@ class Store:
         rows = await self._fetch(name, *args)
         return rows[0] if rows else None
 
-    async def ping(self) -> None:
-        """Raise DatabaseUnavailable unless the database answers."""
-        await self._fetch("ping")
+    async def database_role(self, timeout: float | None = None) -> Literal["primary", "read-only"]:
+        """Whether the server this pool reaches takes writes; DatabaseUnavailable when none
+        answers within `timeout` (default the pool's)."""
+        with translate_errors():
+            async with self._connection(timeout) as conn:
+                row = await conn.fetchrow(self.query("database_role"), timeout=timeout)
+        assert row is not None
+        return "read-only" if row["standby"] or row["read_only"] else "primary"
 
     async def create_site(self, slug: str, key_hash: bytes, policy: Policy) -> int:
         """Create a site with its first policy version; AlreadyExists when the slug is taken."""
@@ -567,6 +684,8 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
     queries = sql.load_queries()
     applied: list[int] = []
     with translate_errors():
+        if await _up_to_date(conn, queries):
+            return applied  # no write at all: a host can start on a read-only server
         async with conn.transaction():
             await conn.execute(queries["migration_lock"])
             await conn.execute(queries["migration_table"])
@@ -578,6 +697,16 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
                     applied.append(migration.version)
             await install_locked_insert(conn, queries)
     return applied
+
+
+async def _up_to_date(conn: asyncpg.Connection, queries: Mapping[str, str]) -> bool:
+    """Every shipped migration applied and this version's locked insert installed (reads only)."""
+    if not await conn.fetchval(queries["migrations_table_exists"]):
+        return False
+    done = {r["version"] for r in await conn.fetch(queries["applied_migrations"])}
+    shipped = {m.version for m in sql.load_migrations()}
+    name = locked_insert_name(insert_text(queries))
+    return shipped <= done and bool(await conn.fetchval(queries["function_exists"], name))
 
 
 LOCKED_INSERT = "moderation_insert_comment_"

@@ -1,7 +1,9 @@
 -- Named statements used by moderation.store. Each starts at a "-- name: x" line.
 
--- name: ping
-SELECT 1;
+-- name: database_role
+-- Whether the server reached takes writes: a standby or a read-only default does not.
+SELECT pg_is_in_recovery() AS standby,
+       current_setting('transaction_read_only') = 'on' AS read_only;
 
 -- name: create_site
 -- A site and its first policy version, in one statement.
@@ -731,3 +733,6 @@ UPDATE sites SET webhook_networks = ARRAY(
 )
 WHERE slug = $1
 RETURNING id, webhook_networks;
+
+-- name: migrations_table_exists
+SELECT to_regclass('schema_migrations') IS NOT NULL;

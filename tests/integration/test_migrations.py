@@ -92,6 +92,21 @@ async def test_second_run_applies_nothing(empty_dsn: str) -> None:
     assert await migrate_dsn(empty_dsn) == []
 
 
+async def test_an_up_to_date_read_only_database_needs_no_write(
+    empty_dsn: str, admin_dsn: str
+) -> None:
+    """A host can start (it migrates first) on a standby or a read-only server: writes then
+    answer 503 and /readyz?require=primary says why, instead of the host failing to start."""
+    await migrate_dsn(empty_dsn)
+    name = empty_dsn.rpartition("/")[2]
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+        assert await migrate_dsn(empty_dsn) == []
+    finally:
+        await admin.close()
+
+
 async def test_concurrent_runs_apply_once(empty_dsn: str) -> None:
     results = await asyncio.gather(*(migrate_dsn(empty_dsn) for _ in range(4)))
     assert sorted(len(r) for r in results) == [0, 0, 0, len(sql.load_migrations())]

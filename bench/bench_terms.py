@@ -1,20 +1,29 @@
 """Cost of matching a site's word lists against one comment (moderation.terms), one core.
 
-Run: ``python bench/bench_terms.py [--terms 5000] [--data ../shared/data]``.  Comments are the
-dev splits of the Vietnamese and English sets when the data folder is there, otherwise
-generated sentences. Terms are rarer words and two- and three-syllable phrases from the same
-texts (see term_lists), half blocked, half watched. Prints the compile time, the
+Run: ``python bench/bench_terms.py [--terms 5000] [--data ../shared/data] [--hostile]``.
+Comments are the dev splits of the Vietnamese and English sets when the data folder is there,
+otherwise generated sentences. Terms are rarer words and two- and three-syllable phrases from
+the same texts (see term_lists), half blocked, half watched. Prints the compile time, the
 mean and p99 per comment with the syllable memo warm (steady state) and cold (every comment
 seen through a fresh memo), and the hit rate.
+
+``--hostile`` instead times the lists of a hostile review against a normal list of the same
+size, each on a hostile body and on normal comments joined to the same 10,000 characters
+(CPU ms, best of 5): 2 x 5,000 phrases sharing their first two words ("mua ban x0001", ...)
+with the body "mua ban " * 1250, and 200 realistic phrases starting "mua bán" with the body
+"mua bán " * 1250. The ratio is the worst hostile time over the normal list on normal text:
+the target is 5 or less.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from moderation.domain.terms import Terms, syllables
@@ -69,13 +78,76 @@ def per_comment(terms: Terms, texts: list[str], cold: bool) -> list[float]:
     return out
 
 
+_GOODS = ["nhà", "đất", "chung", "cư", "căn", "hộ", "giá", "rẻ", "quận", "huyện", "xe", "máy",
+          "điện", "thoại", "sim", "số", "đẹp", "vàng", "bạc", "ô", "tô", "đồng", "hồ"]  # fmt: skip
+
+
+def hostile_lists() -> dict[str, tuple[list[str], list[str], str]]:
+    """The hostile review's lists, each with the body that made it stall."""
+    rng = random.Random(3)
+    phrases: set[str] = set()
+    while len(phrases) < 200:
+        phrases.add("mua bán " + " ".join(rng.sample(_GOODS, rng.randint(1, 3))))
+    shared = (
+        [f"mua ban x{i:04d}" for i in range(5000)],
+        [f"mua ban y{i:04d}" for i in range(5000)],
+        "mua ban " * 1250,
+    )
+    return {
+        "2 x 5,000 sharing 'mua ban'": shared,
+        "200 starting 'mua bán'": (sorted(phrases), [], "mua bán " * 1250),
+    }
+
+
+def best_ms(step: Callable[[], object], repeat: int = 5) -> float:
+    """Best CPU milliseconds of `repeat` runs."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        step()
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
+def timed_list(lists: tuple[list[str], list[str]], bodies: list[str]) -> list[float]:
+    """Compile CPU ms, then find() CPU ms on each body."""
+    start = time.process_time()
+    terms = Terms(*lists)
+    out = [(time.process_time() - start) * 1000]
+    for body in bodies:
+        out.append(best_ms(functools.partial(terms.find, body)))
+    return out
+
+
+def hostile_report(texts: list[str]) -> None:
+    """The hostile lists and bodies beside normal lists and text of the same sizes."""
+    rng = random.Random(4)
+    normal_body = ""
+    while len(normal_body) < 10_000:
+        normal_body += rng.choice(texts) + " "
+    normal_body = normal_body[:10_000]
+    print("list                          terms  compile ms  hostile body  normal body  ratio")
+    for name, (blocked, watched, body) in hostile_lists().items():
+        size = len(blocked) + len(watched)
+        normal = timed_list(term_lists(texts, size), [body, normal_body])
+        hostile = timed_list((blocked, watched), [body, normal_body])
+        for label, row in ((name, hostile), ("  normal list, same size", normal)):
+            ratio = max(row[1:]) / normal[2]
+            cells = f"{row[0]:12.0f}{row[1]:14.2f}{row[2]:13.2f}{ratio:7.1f}"
+            print(f"{label:28s}{size:7d}{cells}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--terms", type=int, default=5000)
     parser.add_argument("--comments", type=int, default=20000)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--hostile", action="store_true")
     args = parser.parse_args()
     texts = comments(args.data, args.comments)
+    if args.hostile:
+        hostile_report(texts)
+        return
     blocked, watched = term_lists(texts, args.terms)
     start = time.perf_counter()
     terms = Terms(blocked, watched)

@@ -25,16 +25,10 @@ import scipy.sparse as sp
 
 from classifiers.datasets import LABELS
 from classifiers.features import Config, Featurizer, Weighting
-from classifiers.normalize import _EMAIL, _PHONE, _URL
+from classifiers.normalize import token_spans
 
 F32 = npt.NDArray[np.float32]
 CURRENT = "CURRENT"  # in a model directory: the name of the version folder to load
-_TOKEN = re.compile(
-    rf"{_URL.pattern}|{_EMAIL.pattern}|{_PHONE.pattern}|[^\W_]+(?:[.\-_*@$][^\W_]+)*|[^\w\s]+",
-    re.IGNORECASE,
-)
-
-
 _WORDISH = re.compile(r"[^\W_]")
 
 
@@ -153,11 +147,8 @@ class Model:
     def explain(self, text: str, top: int = 5) -> dict[str, list[Evidence]]:
         """The words and phrases of ``text`` (after NFC) that raised each label's score most."""
         text = unicodedata.normalize("NFC", text if isinstance(text, str) else str(text))
-        spans = [
-            (m.start(), m.end())
-            for m in _TOKEN.finditer(text[:20_000])
-            if _WORDISH.search(m.group())
-        ][:2000]
+        head = text[:20_000]
+        spans = [(a, b) for a, b in token_spans(head) if _WORDISH.search(head, a, b)][:2000]
         if not spans:
             return {label: [] for label in self.labels}
         pairs = [(a[0], b[1]) for a, b in pairwise(spans)]

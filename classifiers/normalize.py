@@ -14,6 +14,7 @@ Teencode ("ko", "dc", "vl") is folded at the word level by ``features``.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Callable
@@ -97,13 +98,19 @@ def join(texts: list[str]) -> str:
 
 _AT = re.compile("@")
 _BOUNDS = (" ", "\n", "\t", "\r", SEP)
+_BLANK = re.compile("[" + "".join(_BOUNDS) + "]")
 
 
-def _chunk(s: str, i: int, j: int) -> tuple[int, int]:
-    """The run of non-blank characters around s[i:j] (blank: space, tab, newline, NUL)."""
-    start = max(s.rfind(c, 0, i) for c in _BOUNDS) + 1
-    ends = [k for k in (s.find(c, j) for c in _BOUNDS) if k >= 0]
-    return start, min(ends, default=len(s))
+def _chunk(s: str, i: int, j: int, after: int) -> tuple[int, int]:
+    """The run of non-blank characters around s[i:j] (blank: space, tab, newline, NUL).
+
+    Only s[after:i] is searched backwards (s[after] is the blank that ended the previous run)
+    and only up to the next blank forwards, so each run is read once: a search to either end
+    of the string for each hit was quadratic in a batch with many hits ("a@a@...").
+    """
+    start = max(max(s.rfind(c, after, i) for c in _BOUNDS) + 1, after)
+    blank = _BLANK.search(s, j)
+    return start, blank.start() if blank else len(s)
 
 
 def _near(s: str, anchor: re.Pattern[str], rewrite_chunk: Callable[[str], str]) -> str:
@@ -117,19 +124,239 @@ def _near(s: str, anchor: re.Pattern[str], rewrite_chunk: Callable[[str], str]) 
     for m in anchor.finditer(s):
         if m.start() < pos:
             continue
-        start, end = _chunk(s, m.start(), m.end())
+        start, end = _chunk(s, m.start(), m.end(), pos)
         out += (s[pos:start], rewrite_chunk(s[start:end]))
         pos = end
     out.append(s[pos:])
     return "".join(out)
 
 
+# _EMAIL.sub and _URL.sub, found without rescanning: searching for _EMAIL tries every start
+# in a long run of word characters and reads the whole run each time (quadratic: 50 ms for a
+# 4,000-character chunk "aaa...@", 290 ms for "1-1-...-1-www." with _URL). The scans below
+# call the same patterns only where they are known to match, with the same results.
+_EMAIL_LOCAL = re.compile(r"[\w.+-]*")
+_EMAIL_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+_URL_PREFIXED = re.compile(r"(?:https?://|www\.)[^\s\x00]")  # where _URL's first branch matches
+_HOST_CHAIN = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+_TLD_DOT = re.compile(rf"\.(?:{_TLDS})\b")
+_HOST_START = re.compile(r"\b[a-z0-9-]")
+# A chunk this short costs the patterns little even when they rescan it, and most chunks (one
+# address, one link) are: they keep the one C call.
+_SHORT = 128
+
+
+def _email_spans(s: str) -> list[tuple[int, int]]:
+    """The spans _EMAIL.finditer(s) gives: from each "@", the local run before it (back to
+    the previous "@" or match) and one anchored domain match after it."""
+    spans: list[tuple[int, int]] = []
+    end = after_at = 0
+    at = s.find("@")
+    while at >= 0:
+        local = _EMAIL_LOCAL.match(s[max(end, after_at) : at][::-1])
+        size = local.end() if local else 0
+        domain = _EMAIL_DOMAIN.match(s, at + 1) if size else None
+        if domain:
+            end = domain.end()
+            spans.append((at - size, end))
+        after_at = at + 1
+        at = s.find("@", after_at)
+    return spans
+
+
+def _host_ends(s: str) -> list[tuple[int, int]]:
+    """(chain start, last top-level-domain dot) of each host-like chain holding such a dot.
+
+    _URL's second branch matches at a word edge inside a chain exactly when a dot followed
+    by a listed top-level domain comes later in the same chain.
+    """
+    dots = [m.start() for m in _TLD_DOT.finditer(s)]
+    out: list[tuple[int, int]] = []
+    k = 0
+    for chain in _HOST_CHAIN.finditer(s):
+        last = -1
+        while k < len(dots) and dots[k] < chain.end():
+            if dots[k] >= chain.start():
+                last = dots[k]
+            k += 1
+        if last > chain.start():
+            out.append((chain.start(), last))
+    return out
+
+
+def _url_spans(s: str) -> list[tuple[int, int]]:
+    """The spans _URL.finditer(s) gives, _URL only tried where it matches (linear time)."""
+    spans: list[tuple[int, int]] = []
+    hosts = _host_ends(s)
+    h = pos = 0
+    prefixed = host = -1  # the next start of either kind at or after pos (len(s): none)
+    while True:
+        if prefixed < pos:
+            found = _URL_PREFIXED.search(s, pos)
+            prefixed = found.start() if found else len(s)
+        if host < pos:
+            host, h = _next_host(s, hosts, h, pos)
+        start = min(prefixed, host)
+        if start >= len(s):
+            return spans
+        match = _URL.match(s, start)
+        if match is None:  # cannot happen: both kinds of start are matches
+            pos = start + 1
+            continue
+        spans.append(match.span())
+        pos = match.end()
+
+
+def _next_host(s: str, hosts: list[tuple[int, int]], h: int, pos: int) -> tuple[int, int]:
+    """The first start of _URL's second branch at or after pos, and the chain it is in."""
+    while h < len(hosts):
+        first, last_dot = hosts[h]
+        if last_dot > pos:
+            found = _HOST_START.search(s, max(pos, first), last_dot)
+            if found:
+                return found.start(), h
+        h += 1
+    return len(s), h
+
+
+# The tokens evidence spans are cut from (classifiers.model): TOKEN's finditer, ignoring case.
+_WORD_CHAIN = r"[^\W_]+(?:[.\-_*@$][^\W_]+)*"
+TOKEN = rf"{_URL.pattern}|{_EMAIL.pattern}|{_PHONE.pattern}|{_WORD_CHAIN}|[^\w\s]+"
+_I = re.IGNORECASE
+_URL_I = re.compile(_URL.pattern, _I)
+_URL_PREFIXED_I = re.compile(_URL_PREFIXED.pattern, _I)
+_URL_PREFIXED_AT_I = re.compile(rf"(?={_URL_PREFIXED.pattern})", _I)
+_HOST_CHAIN_I = re.compile(_HOST_CHAIN.pattern, _I)
+_TLD_DOT_I = re.compile(_TLD_DOT.pattern, _I)
+_HOST_START_I = re.compile(_HOST_START.pattern, _I)
+_EMAIL_I = re.compile(_EMAIL.pattern, _I)
+_REST_I = re.compile(rf"{_PHONE.pattern}|{_WORD_CHAIN}|[^\w\s]+", _I)  # never rescans
+
+
+def token_spans(s: str) -> list[tuple[int, int]]:
+    """The spans re.compile(TOKEN, re.IGNORECASE).finditer(s) gives, in linear time.
+
+    TOKEN tries a link, then an address at every start, and each failed try reads to the end
+    of a long run (quadratic: 300 ms for "+8+8..." of 10,000 characters). Here the rest of
+    TOKEN (phone, word, punctuation: no rescans) runs as one finditer, interrupted only at
+    the starts where a link or an address is known to match (the tests of _url_spans and
+    _email_spans, for every start rather than the leftmost).
+    """
+    special = _Special(s)
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(s):
+        at = special.next(pos)
+        for m in _REST_I.finditer(s, pos):
+            if m.start() >= at:
+                break
+            spans.append(m.span())
+            pos = m.end()
+            if pos > at:
+                at = special.next(pos)
+        else:
+            if at >= len(s):
+                return spans
+        found = special.token(at)
+        spans.append(found)
+        pos = found[1]
+    return spans
+
+
+class _Special:
+    """Where TOKEN's link or address branch matches in a text, found on demand."""
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+        self.prefixed = [m.start() for m in _URL_PREFIXED_AT_I.finditer(s)]
+        self.chains = _chains_with_tld(s)
+        self.ats = [a for a in _address_starts(s) if a[2] and a[1] < a[0]]
+
+    def next(self, pos: int) -> int:
+        """The first start at or after pos where a link or an address matches (len(s): none)."""
+        s = self.s
+        best = len(s)
+        k = bisect.bisect_left(self.prefixed, pos)
+        if k < len(self.prefixed):
+            best = self.prefixed[k]
+        k = bisect.bisect_right(self.chains, (pos, len(s) + 1, 0)) - 1
+        for first, end, last_dot in self.chains[max(k, 0) :]:
+            if first >= best:
+                break
+            if end > pos and last_dot > pos:
+                found = _HOST_START_I.search(s, max(pos, first), min(last_dot, best))
+                if found:
+                    best = found.start()
+                    break
+        k = bisect.bisect_right(self.ats, (pos, len(s) + 1, True))
+        if k < len(self.ats):
+            best = min(best, max(pos, self.ats[k][1]))
+        return best
+
+    def token(self, at: int) -> tuple[int, int]:
+        """TOKEN's match at a start next() returned: the link branch first, as in TOKEN.
+
+        A failed link try reads at most the host chain from `at`, which ends at the "@" of
+        the address that matches instead."""
+        found = _URL_I.match(self.s, at) or _EMAIL_I.match(self.s, at)
+        assert found is not None, "next() returns only starts where a branch matches"
+        return found.span()
+
+
+def _chains_with_tld(s: str) -> list[tuple[int, int, int]]:
+    """(start, end, last top-level-domain dot) of each host chain holding such a dot."""
+    dots = [m.start() for m in _TLD_DOT_I.finditer(s)]
+    out: list[tuple[int, int, int]] = []
+    k = 0
+    for chain in _HOST_CHAIN_I.finditer(s):
+        last = -1
+        while k < len(dots) and dots[k] < chain.end():
+            if dots[k] >= chain.start():
+                last = dots[k]
+            k += 1
+        if last > chain.start():
+            out.append((chain.start(), chain.end(), last))
+    return out
+
+
+def _address_starts(s: str) -> list[tuple[int, int, bool]]:
+    """For each "@": its position, where the run of local characters before it starts, and
+    whether a domain follows it."""
+    out: list[tuple[int, int, bool]] = []
+    after_at = 0
+    at = s.find("@")
+    while at >= 0:
+        local = _EMAIL_LOCAL.match(s[after_at:at][::-1])
+        size = local.end() if local else 0
+        out.append((at, at - size, _EMAIL_DOMAIN.match(s, at + 1) is not None))
+        after_at = at + 1
+        at = s.find("@", after_at)
+    return out
+
+
+def _sub_spans(s: str, spans: list[tuple[int, int]], word: str) -> str:
+    """s with each span replaced by word."""
+    if not spans:
+        return s
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        out += (s[pos:start], word)
+        pos = end
+    out.append(s[pos:])
+    return "".join(out)
+
+
 def _contacts(chunk: str) -> str:
-    return _MENTION.sub(" userx ", _EMAIL.sub(" emailx ", chunk))
+    if len(chunk) <= _SHORT:
+        return _MENTION.sub(" userx ", _EMAIL.sub(" emailx ", chunk))
+    return _MENTION.sub(" userx ", _sub_spans(chunk, _email_spans(chunk), " emailx "))
 
 
 def _links(chunk: str) -> str:
-    return _URL.sub(" urlx ", chunk)
+    if len(chunk) <= _SHORT:
+        return _URL.sub(" urlx ", chunk)
+    return _sub_spans(chunk, _url_spans(chunk), " urlx ")
 
 
 def rewrite(joined: str) -> str:

@@ -100,11 +100,14 @@ def comment(key: str) -> dict[str, str]:
 class Service:
     """`moderation serve` in its own process group, restartable."""
 
-    def __init__(self, dsn: str, workers: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, dsn: str, workers: int, env: dict[str, str] | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.dsn = dsn
         self.workers = workers
+        self.host = host
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.env = {
             **os.environ,
             "DATABASE_URL": dsn,
@@ -121,7 +124,7 @@ class Service:
     def start(self) -> None:
         """Start the service (returns at once; see wait_ready)."""
         command = [sys.executable, "-m", "moderation", "serve", "--port", str(self.port)]
-        command += ["--workers", str(self.workers)]
+        command += ["--host", self.host, "--workers", str(self.workers)]
         self.process = subprocess.Popen(
             command, env=self.env, stdout=self.log, stderr=self.log, start_new_session=True
         )
@@ -179,6 +182,7 @@ class Ledger:
     statuses: collections.Counter[str] = field(default_factory=collections.Counter)
     false_success: int = 0
     no_retry_after: int = 0
+    retry_after: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def record(self, key: str, status: int | str, body: dict[str, object] | None) -> None:
         """Remember one answer; a 2xx must carry an id, and a retried key the same one."""
@@ -195,17 +199,21 @@ class Ledger:
 
 async def post(
     session: aiohttp.ClientSession, url: str, site_key: str, key: str, ledger: Ledger
-) -> None:
-    """Post one comment and record the answer (connection errors included)."""
+) -> int | str:
+    """Post one comment and record the answer (connection errors included); its status."""
     headers = {"Authorization": f"Bearer {site_key}"}
     try:
         async with session.post(f"{url}/v1/comments", json=comment(key), headers=headers) as answer:
             body = await answer.json(content_type=None) if answer.status < 300 else None
             ledger.record(key, answer.status, body)
-            if answer.status == 503 and not answer.headers.get("Retry-After", "").isdigit():
-                ledger.no_retry_after += 1
+            if answer.status == 503:
+                wait = answer.headers.get("Retry-After", "")
+                ledger.retry_after[wait] += 1
+                ledger.no_retry_after += not wait.isdigit()
+            return answer.status
     except (TimeoutError, aiohttp.ClientError) as exc:
         ledger.record(key, type(exc).__name__, None)
+        return type(exc).__name__
 
 
 async def load(

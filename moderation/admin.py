@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +16,7 @@ from moderation.domain.errors import AlreadyExists, NotFound
 from moderation.domain.labels import Label, label
 from moderation.domain.models import Policy, Role
 from moderation.domain.outbox import new_secret
+from moderation.domain.targets import Network
 
 
 def say(message: str) -> None:
@@ -66,19 +67,29 @@ async def rotate_key(dsn: str, timeout: float, slug: str, grace: timedelta) -> s
 
 
 async def revoke(dsn: str, timeout: float, slug: str, username: str) -> None:
-    """Revoke a staff member's token; NotFound when there is no such active user."""
+    """Revoke a staff member's token and end their web sessions; NotFound when there is no
+    such active user."""
     async with open_store(dsn, timeout) as db:
         if not await db.revoke_user(slug, username):
             raise NotFound(f"no active user {username!r} on {slug!r}")
 
 
-async def new_token(dsn: str, timeout: float, slug: str, username: str) -> str:
-    """Give a staff member a new token; NotFound when there is no such user."""
+async def restore(dsn: str, timeout: float, slug: str, username: str) -> None:
+    """Lift a staff member's revocation; NotFound when there is no such revoked user."""
+    async with open_store(dsn, timeout) as db:
+        if not await db.restore_user(slug, username):
+            raise NotFound(f"no revoked user {username!r} on {slug!r}")
+
+
+async def new_token(dsn: str, timeout: float, slug: str, username: str) -> tuple[str, bool]:
+    """Give a staff member a new token, ending the web sessions the old one opened; the token
+    and whether the user stays revoked. NotFound when there is no such user."""
     token = new_key("mt")
     async with open_store(dsn, timeout) as db:
-        if not await db.rotate_user_token(slug, username, hash_key(token)):
-            raise NotFound(f"no user {username!r} on {slug!r}")
-    return token
+        revoked = await db.rotate_user_token(slug, username, hash_key(token))
+    if revoked is None:
+        raise NotFound(f"no user {username!r} on {slug!r}")
+    return token, revoked
 
 
 async def site_webhook(
@@ -89,6 +100,14 @@ async def site_webhook(
         site_id, secret = await db.webhook_secret(slug, new_secret() if rotate else None)
         version = await db.set_webhook_url(site_id, url, "operator") if url else None
     return secret, version
+
+
+async def site_networks(
+    dsn: str, timeout: float, slug: str, clear: bool, add: Sequence[Network]
+) -> tuple[Network, ...]:
+    """Change the networks one site's webhooks may reach (the operator's alone); the list."""
+    async with open_store(dsn, timeout) as db:
+        return await db.set_site_webhook_networks(slug, clear, add)
 
 
 async def set_password(dsn: str, timeout: float, slug: str, username: str, password: str) -> None:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from moderation.api import comments, ops, owners, queue, readers, site_info
-from moderation.http import problems, rate_limits
+from moderation.http import params, problems, rate_limits
 from moderation.keys import (
     INTAKE,
     METRICS,
@@ -31,6 +31,7 @@ from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import running
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
+from moderation.store.dbstate import DatabaseState
 from moderation.usecases.intake import Intake
 from moderation.usecases.owning import Owning
 from moderation.usecases.reviewing import Reviewing
@@ -45,8 +46,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if not settings.database_url:
         raise ValueError("create_app needs settings.database_url")
     pool_args = (settings.pool_min_size, settings.pool_max_size, settings.db_timeout_seconds)
-    async with create_pool(settings.database_url, *pool_args) as pool:
-        app[STORE] = Store(pool, settings.db_timeout_seconds)
+    state = DatabaseState(settings.retry_after_seconds)
+    cache = settings.statement_cache_size
+    async with create_pool(settings.database_url, *pool_args, state, cache) as pool:
+        app[STORE] = Store(pool, settings.db_timeout_seconds, state)
         app[SITES] = SiteCache(app[STORE], settings.site_cache_seconds)
         yield
 
@@ -93,7 +96,7 @@ async def _usecases(app: web.Application) -> AsyncIterator[None]:
     store, scorer, webhooks = app[STORE], app[SCORER], app[WEBHOOKS]
     app[INTAKE] = Intake(store, scorer, app[SITES], app[SECRET], app[METRICS], webhooks)
     app[REVIEWING] = Reviewing(store, scorer, webhooks, app[SETTINGS].claim_lease_seconds)
-    app[OWNING] = Owning(store, app[RELOADS])
+    app[OWNING] = Owning(store, app[RELOADS], app[SETTINGS])
     yield
 
 
@@ -132,7 +135,12 @@ def create_app(settings: Settings, scorer: ScorerFactory | None = None) -> web.A
     factory = scorer or scorer_factory(settings)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[problems.observe, problems.problems, rate_limits.rate_limits],
+        middlewares=[
+            problems.observe,
+            problems.problems,
+            rate_limits.rate_limits,
+            params.path_parameters,
+        ],
     )
     rate_limits.install(app, settings)
     app[SETTINGS] = settings

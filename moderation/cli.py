@@ -9,11 +9,13 @@ import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
 
 from moderation import admin, store
 from moderation.admin import say
+from moderation.domain import targets
 from moderation.domain.errors import AlreadyExists, DatabaseUnavailable, NotFound
 from moderation.domain.labels import Format, format_of, render
 from moderation.runtime import logs
@@ -59,14 +61,25 @@ def _sites_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _sites_webhook(settings: Settings, args: argparse.Namespace) -> int:
-    """Print a site's webhook signing secret alone on standard output; maybe set its URL."""
+    """Print a site's webhook signing secret alone on standard output; maybe set its URL and
+    the networks its webhooks may reach besides public addresses."""
     slug, url, rotate = args.slug, args.url, args.rotate
-    if url is not None and not url.startswith(("https://", "http://")):
-        say("moderation: --url must be an http:// or https:// address")
-        return 2
-    secret, version = on_database(
-        settings, lambda dsn, timeout: admin.site_webhook(dsn, timeout, slug, url, rotate)
-    )
+    allow, clear = args.allow_network or (), args.clear_networks
+    if url is not None:
+        try:
+            url = str(targets.parse(url))
+        except targets.UnsafeTarget as exc:
+            say(f"moderation: --url {exc}")
+            return 2
+
+    async def change(dsn: str, timeout: float) -> tuple[str, int | None]:
+        if allow or clear:
+            held = await admin.site_networks(dsn, timeout, slug, clear, allow)
+            listed = ", ".join(map(str, held)) or "none (public addresses only)"
+            say(f"networks the webhooks of {slug!r} may reach: {listed}")
+        return await admin.site_webhook(dsn, timeout, slug, url, rotate)
+
+    secret, version = on_database(settings, change)
     if version is not None:
         say(f"webhook_url of {slug!r} set in policy version {version}")
     say("the new signing secret (the old one no longer verifies):" if rotate else "signing secret:")
@@ -120,21 +133,48 @@ def _users_password(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _network(text: str) -> IPv4Network | IPv6Network:
+    """An IP network such as 127.0.0.1/32 or fd00::/8 (host bits dropped)."""
+    try:
+        return ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IP network: {text!r}") from None
+
+
 def _users_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    """Revoke a staff member's token at once."""
+    """Revoke a staff member at once: token, password and web sessions."""
     slug, username = args.site, args.username
     on_database(settings, lambda dsn, timeout: admin.revoke(dsn, timeout, slug, username))
-    say(f"{username!r} of {slug!r} revoked; their token no longer works")
+    say(
+        f"{username!r} of {slug!r} revoked; their token and password no longer work and their "
+        "web sessions have ended (`users restore` lifts this)"
+    )
+    return 0
+
+
+def _users_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Let a revoked staff member in again, with their current token and password."""
+    slug, username = args.site, args.username
+    on_database(settings, lambda dsn, timeout: admin.restore(dsn, timeout, slug, username))
+    say(
+        f"{username!r} of {slug!r} restored; their current token and password work again "
+        "(rotate the token too if it may have leaked)"
+    )
     return 0
 
 
 def _users_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
     """Print a staff member's new token alone on standard output."""
     slug, username = args.site, args.username
-    token = on_database(
+    token, revoked = on_database(
         settings, lambda dsn, timeout: admin.new_token(dsn, timeout, slug, username)
     )
-    say(f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void:")
+    say(
+        f"{username!r} of {slug!r} has a new token (shown only this once); the old one is void "
+        "and the web sessions it opened have ended"
+    )
+    if revoked:
+        say(f"{username!r} stays revoked: the new token works after `users restore`")
     print(token, flush=True)
     return 0
 
@@ -236,7 +276,7 @@ def _credential_commands(
     sites: argparse._SubParsersAction[argparse.ArgumentParser],
     users: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    """sites rotate-key, users revoke, users rotate-token."""
+    """sites rotate-key, users revoke, users restore, users rotate-token."""
     rotate = sites.add_parser("rotate-key", help="give a site a new key; prints it")
     rotate.add_argument("slug")
     rotate.add_argument(
@@ -245,7 +285,8 @@ def _credential_commands(
     )  # fmt: skip
     rotate.set_defaults(func=_sites_rotate_key)
     for name, func, text in (
-        ("revoke", _users_revoke, "revoke a staff member's token at once"),
+        ("revoke", _users_revoke, "revoke a staff member at once; ends their web sessions"),
+        ("restore", _users_restore, "lift a staff member's revocation"),
         ("rotate-token", _users_rotate_token, "give a staff member a new token; prints it"),
     ):
         command = users.add_parser(name, help=text)
@@ -272,6 +313,15 @@ def parser() -> argparse.ArgumentParser:
     hook.add_argument("slug")
     hook.add_argument("--url", help="set webhook_url (in a new policy version)")
     hook.add_argument("--rotate", action="store_true", help="replace the secret first")
+    hook.add_argument(
+        "--allow-network", action="append", type=_network, metavar="CIDR",
+        help="let this site's webhooks reach a non-public network too (e.g. 127.0.0.1/32 for"
+        " its WordPress on this host); repeatable; only the operator can set this",
+    )  # fmt: skip
+    hook.add_argument(
+        "--clear-networks", action="store_true",
+        help="forget the site's allowed networks first (public addresses only)",
+    )  # fmt: skip
     hook.set_defaults(func=_sites_webhook)
     for name, text in (
         ("train", "retrain the model (python -m classifiers.train)"),

@@ -30,8 +30,12 @@ SITES: web.AppKey[SiteCache] = web.AppKey("sites")
 SCORER: web.AppKey[BatchScorer] = web.AppKey("scorer")
 WEBHOOKS: web.AppKey[WebhookWorker] = web.AppKey("webhooks")
 RELOADS: web.AppKey[ModelReloads] = web.AppKey("reloads")
+# Rate limits per credential, by the credential's hash. A credential gets a bucket of its own
+# only once it has proven valid (http.callers): a made-up one is no bucket.
 LIMIT_BY_KEY: web.AppKey[RateLimiter] = web.AppKey("limit_by_key")
 LIMIT_BY_ADDRESS: web.AppKey[RateLimiter] = web.AppKey("limit_by_address")
+# Look-ups of unknown credentials sent from an address over its limit, limited alike.
+LIMIT_CHECKS_BY_ADDRESS: web.AppKey[RateLimiter] = web.AppKey("limit_checks_by_address")
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
 INTAKE: web.AppKey[Intake] = web.AppKey("intake")
 REVIEWING: web.AppKey[Reviewing] = web.AppKey("reviewing")

@@ -18,6 +18,7 @@ from moderation.admin import add_site, say
 from moderation.app import ScorerFactory, create_app
 from moderation.domain.errors import AlreadyExists
 from moderation.keys import RELOADS
+from moderation.runtime.metrics import process_exited, shared_by_processes
 from moderation.runtime.scoring import scorer_factory
 from moderation.settings import Settings
 from moderation.store import migrate_dsn
@@ -96,6 +97,14 @@ def run_workers(settings: Settings, scorer: ScorerFactory) -> None:
     if settings.workers == 1:
         run_worker(settings, scorer, reuse_port=False)
         return
+    # before the first fork: every worker counts into the same directory, so /metrics sums
+    # all of them whichever one a scrape reaches; removed once they have all stopped
+    with shared_by_processes():
+        _supervise(settings, scorer)
+
+
+def _supervise(settings: Settings, scorer: ScorerFactory) -> None:
+    """Start the workers and replace any that dies, until Ctrl-C or SIGTERM stops them all."""
     context = multiprocessing.get_context("fork")
 
     def spawn(i: int) -> multiprocessing.process.BaseProcess:
@@ -122,11 +131,18 @@ def run_workers(settings: Settings, scorer: ScorerFactory) -> None:
             for i, worker in enumerate(workers):
                 if not worker.is_alive():
                     say(f"worker-{i} exited with {worker.exitcode}; starting a new one")
+                    _exited(worker)
                     workers[i] = spawn(i)
     except KeyboardInterrupt:
         pass
     finally:
         _stop(workers)
+
+
+def _exited(worker: multiprocessing.process.BaseProcess) -> None:
+    """Bookkeeping for a worker that is gone (its counts stay in /metrics)."""
+    if worker.pid is not None:
+        process_exited(worker.pid)
 
 
 def _stop(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
@@ -136,6 +152,7 @@ def _stop(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
             worker.terminate()
     for worker in workers:
         worker.join(15)
+        _exited(worker)
 
 
 def serve(settings: Settings) -> int:

@@ -35,7 +35,12 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(default=2, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Retry-After when the database is busy or has been down for a while; a fresh connection
+    # loss (a failover) answers 1 s (dbstate.py).
     retry_after_seconds: int = Field(default=5, ge=1)
+    # asyncpg's prepared statements per connection; 0 behind PgBouncer in transaction mode
+    # older than 1.21 (or without max_prepared_statements). docs/deployment.md says more.
+    statement_cache_size: int = Field(default=100, ge=0)
     site_cache_seconds: float = Field(default=1.0, ge=0)
     scoring_threads: int = Field(default=1, ge=1, le=16)
     scoring_max_batch: int = Field(default=64, ge=1)
@@ -63,8 +68,9 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_batch: int = Field(default=20, ge=1, le=500)
     # Webhooks go to public addresses only (a site owner's URL must not reach this network:
-    # SSRF); networks listed here are allowed too, e.g. ["127.0.0.0/8"] for a WordPress on
-    # the same host, or the private range the sites live in.
+    # SSRF); networks listed here are allowed too, for EVERY site, e.g. the private range all
+    # the sites live in. For one site (its WordPress on this host) prefer the per-site list:
+    # `moderation sites webhook SLUG --allow-network 127.0.0.1/32`.
     webhook_allowed_networks: tuple[IPvAnyNetwork, ...] = ()
     # Web pages (/ui/): session lifetime, login throttling (counted in the database, so all
     # processes and hosts share it), and whether a proxy's X-Forwarded-Proto says TLS.

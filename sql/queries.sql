@@ -1,7 +1,9 @@
 -- Named statements used by moderation.store. Each starts at a "-- name: x" line.
 
--- name: ping
-SELECT 1;
+-- name: database_role
+-- Whether the server reached takes writes: a standby or a read-only default does not.
+SELECT pg_is_in_recovery() AS standby,
+       current_setting('transaction_read_only') = 'on' AS read_only;
 
 -- name: create_site
 -- A site and its first policy version, in one statement.
@@ -377,19 +379,34 @@ WHERE slug = $1
 RETURNING id;
 
 -- name: revoke_user
-UPDATE users SET revoked_at = now()
-WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2 AND revoked_at IS NULL
-RETURNING id;
+-- Revoke a staff member: their token stops at once and every web session of theirs ends.
+WITH target AS (
+    UPDATE users SET revoked_at = now()
+    WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2 AND revoked_at IS NULL
+    RETURNING id, site_id
+), ended AS (
+    DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+)
+SELECT id FROM target;
 
 -- name: rotate_user_token
-UPDATE users SET token_hash = $3, revoked_at = NULL
-WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
-RETURNING id;
+-- A new token for a staff member. It never lifts a revocation (restore_user does). The web
+-- sessions the old token opened end (and those of unknown origin); password sessions stay.
+WITH target AS (
+    UPDATE users SET token_hash = $3
+    WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
+    RETURNING id, site_id, revoked_at
+), ended AS (
+    DELETE FROM sessions x USING target t
+    WHERE x.site_id = t.site_id AND x.user_id = t.id AND x.credential <> 'password'
+)
+SELECT id, revoked_at IS NOT NULL AS revoked FROM target;
 -- name: outbox_lease
 -- Due events of every site (the worker serves them all), locked with SKIP LOCKED so
 -- concurrent workers take different rows, and leased by pushing next_attempt_at past the
 -- attempt's timeout: a crashed worker's rows come due again. With each: the site's slug,
--- secret and current webhook_url, and the comment's creation time and permalink.
+-- secret, current webhook_url and allowed networks, and the comment's creation time and
+-- permalink.
 WITH due AS (
     SELECT id FROM outbox
     WHERE state = 'pending' AND next_attempt_at <= now()
@@ -405,7 +422,7 @@ WITH due AS (
 )
 SELECT l.id, l.site_id, l.event_id, l.event, l.payload, l.attempts, l.created_at,
        s.slug AS site, s.webhook_secret AS secret, p.body ->> 'webhook_url' AS url,
-       c.created_at AS comment_created_at, c.permalink
+       s.webhook_networks AS networks, c.created_at AS comment_created_at, c.permalink
 FROM leased l
 JOIN sites s ON s.id = l.site_id
 LEFT JOIN LATERAL (
@@ -542,21 +559,29 @@ WITH target AS (
 SELECT id FROM target;
 
 -- name: session_create
--- A web session ($1 is the hash of its id), dropping the user's expired ones.
+-- A web session ($1 is the hash of its id) opened by a password ($5 null) or by the token
+-- whose hash is $5, dropping the user's expired ones. No row when the user was revoked, or
+-- the token replaced, since the credentials were checked.
 WITH pruned AS (
     DELETE FROM sessions WHERE site_id = $2 AND user_id = $3 AND expires_at <= now()
 )
-INSERT INTO sessions (id_hash, site_id, user_id, expires_at)
-VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+INSERT INTO sessions (id_hash, site_id, user_id, expires_at, credential, token_hash)
+SELECT $1, u.site_id, u.id, now() + make_interval(secs => $4),
+       CASE WHEN $5::bytea IS NULL THEN 'password' ELSE 'token' END, $5::bytea
+FROM users u
+WHERE u.site_id = $2 AND u.id = $3 AND u.revoked_at IS NULL
+  AND ($5::bytea IS NULL OR u.token_hash = $5::bytea)
 RETURNING expires_at;
 
 -- name: session_staff
--- The staff member of a live session; a revoked user's sessions count as ended.
+-- The staff member of a live session; a revoked user's sessions count as ended, and so does
+-- a session opened by a token that is no longer the user's (even if rotating missed it).
 SELECT u.id, u.site_id, s.slug AS site_slug, u.username, u.role
 FROM sessions x
 JOIN users u ON u.site_id = x.site_id AND u.id = x.user_id
 JOIN sites s ON s.id = x.site_id
-WHERE x.id_hash = $1 AND x.expires_at > now() AND u.revoked_at IS NULL;
+WHERE x.id_hash = $1 AND x.expires_at > now() AND u.revoked_at IS NULL
+  AND (x.credential <> 'token' OR x.token_hash = u.token_hash);
 
 -- name: session_delete
 DELETE FROM sessions WHERE site_id = $1 AND id_hash = $2;
@@ -680,3 +705,34 @@ ORDER BY l.decided_at, l.body;
 -- name: notify
 -- Tell every service process (each LISTENs on channel $1) about a change, e.g. a new model.
 SELECT pg_notify($1, $2);
+
+-- name: restore_user
+-- Lift a staff member's revocation: their current token works again. Sessions open when they
+-- were revoked ended then; any a login racing the revocation opened end now.
+WITH target AS (
+    UPDATE users SET revoked_at = NULL
+    WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
+      AND revoked_at IS NOT NULL
+    RETURNING id, site_id
+), ended AS (
+    DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+)
+SELECT id FROM target;
+
+-- Webhook networks one site may reach (moderation.egress; set by the operator only).
+
+-- name: site_webhook_networks
+SELECT webhook_networks FROM sites WHERE id = $1;
+
+-- name: set_site_webhook_networks
+-- Site $1 (by slug): its networks emptied first when $2, then $3 added (each once).
+UPDATE sites SET webhook_networks = ARRAY(
+    SELECT DISTINCT n FROM unnest(
+        CASE WHEN $2 THEN '{}'::cidr[] ELSE webhook_networks END || $3::cidr[]
+    ) AS n ORDER BY n
+)
+WHERE slug = $1
+RETURNING id, webhook_networks;
+
+-- name: migrations_table_exists
+SELECT to_regclass('schema_migrations') IS NOT NULL;

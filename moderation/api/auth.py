@@ -8,6 +8,7 @@ from moderation.domain.credentials import bearer_token, hash_key
 from moderation.domain.errors import Forbidden, NotFound, StaffUnauthorized, Unauthorized
 from moderation.domain.models import Site
 from moderation.domain.review import Staff
+from moderation.http.callers import holder, verified
 from moderation.keys import SITES, STORE
 
 
@@ -15,29 +16,30 @@ async def authenticate(request: web.Request) -> Site:
     """The site whose key is in the Authorization header; Unauthorized otherwise."""
     token = bearer_token(request.headers.get("Authorization"))
     site = await request.app[SITES].by_key(token) if token else None
-    if site is None:
+    if site is None or token is None:
         raise Unauthorized("site key")
+    verified(request, hash_key(token))
     return site
 
 
 async def authenticate_staff(request: web.Request) -> Staff:
     """The moderator or owner whose personal token is in the Authorization header."""
     token = bearer_token(request.headers.get("Authorization"))
-    staff = await request.app[STORE].staff_by_token(hash_key(token)) if token else None
-    if staff is None:
+    digest = hash_key(token) if token else None
+    staff = await request.app[STORE].staff_by_token(digest) if digest else None
+    if staff is None or digest is None:
         raise StaffUnauthorized("staff token")
+    verified(request, digest)
     return staff
 
 
 async def staff_or_site(request: web.Request) -> Staff | Site:
     """The staff member or the site whose token or key is in the Authorization header."""
-    token = bearer_token(request.headers.get("Authorization"))
-    if token:
-        staff = await request.app[STORE].staff_by_token(hash_key(token))
-        found = staff or await request.app[SITES].by_key(token)
-        if found is not None:
-            return found
-    raise StaffUnauthorized("staff token or site key")
+    found = await holder(request)
+    if found is None:
+        raise StaffUnauthorized("staff token or site key")
+    verified(request, found[0])
+    return found[1]
 
 
 async def staff_of_site(request: web.Request) -> Staff:

@@ -123,7 +123,8 @@ def _owner_paths() -> dict[str, Any]:
     policy = {"description": "The policy", "headers": etag, **_ref("Policy")}
     return {
         "/v1/sites/{site}/policy": {
-            "get": {"summary": "The site's current policy, with its ETag", "security": STAFF,
+            "get": {"summary": "The site's current policy, with its ETag (owners; 403 for "
+                               "moderators)", "security": STAFF,
                     "parameters": [slug],
                     "responses": _answers({"200": policy}, "401", "403", "404", "503")},
             "put": {"summary": "Change the policy: fields left out keep their values; a new "
@@ -241,9 +242,18 @@ def _paths() -> dict[str, Any]:
         ),
         **_moderator_paths(),
         **_owner_paths(),
-        "/healthz": {"get": {"summary": "Process is up", "responses": plain}},
-        "/readyz": {"get": {"summary": "Database and model ready; model_version: the model "
-                                       "in use", "responses": plain}},
+        "/healthz": {"get": {"summary": "Liveness: the process is up (never the database)",
+                             "responses": plain}},
+        "/readyz": {"get": {
+            "summary": "Readiness: the model is loaded; database: the role of the server "
+                       "reached (primary, read-only) or unavailable, reported but required only "
+                       "with require=primary; model_version: the model in use",
+            "parameters": [{"name": "require", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["primary"]},
+                            "description": "also require a writable primary"}],
+            "responses": {**plain,
+                          "422": {"description": "require is not primary"},
+                          "503": {"description": "Not ready; Retry-After"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
         "/openapi.json": {"get": {"summary": "This document", "responses": plain}},
     }  # fmt: skip
@@ -269,12 +279,22 @@ def _webhooks() -> dict[str, Any]:
     }}}  # fmt: skip
 
 
+def _path_checked(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation with a path parameter may answer 422 naming it (api.common.check_path:
+    control characters, too long)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                operation["responses"].setdefault("422", _problem("Invalid fields"))
+    return paths
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "Comment moderation", "version": "1"},
-        "paths": _paths(),
+        "paths": _path_checked(_paths()),
         "webhooks": _webhooks(),
         "components": {
             "schemas": schemas(),

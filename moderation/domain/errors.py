@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class DomainError(Exception):
     """Base of every error the service expects."""
@@ -40,8 +42,25 @@ class InvalidField(DomainError):
         self.message = message
 
 
+# Why a database call failed: the connection is lost or refused (a restart, a failover), the
+# server reached is not a writable primary, or the database is too busy (pool exhausted,
+# max_connections reached, a statement timed out).
+Cause = Literal["connection", "read-only", "overload"]
+
+
 class DatabaseUnavailable(DomainError):
-    """The database cannot be reached right now; the caller may retry."""
+    """The database cannot be reached right now, is not a writable primary, or is too busy;
+    the caller may retry (after `retry_after` seconds when the store knows better)."""
+
+    def __init__(
+        self,
+        error: str,
+        cause: Cause = "connection",
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.cause = cause
+        self.retry_after = retry_after
 
 
 class Flooded(DomainError):

@@ -7,6 +7,7 @@ import hmac
 import random
 import secrets
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any, Literal
 from uuid import UUID
 
@@ -54,6 +55,7 @@ class OutboxItem(BaseModel):
     url: str | None
     comment_created_at: datetime | None
     permalink: str | None
+    networks: tuple[IPv4Network | IPv6Network, ...] = ()  # the site's own allow-list
 
     def body(self) -> bytes:
         """The JSON body, built now from the payload plus the event id, site and comment."""
@@ -93,8 +95,12 @@ class Attempt(BaseModel):
 
     outcome: Outcome
     http_status: int | None = None
-    error: str | None = None
+    error: str | None = None  # stored in webhook_deliveries
     duration_ms: float = 0.0
+    # Why it failed, for /metrics and the log: refused, invalid_url, dns, connection,
+    # timeout, error, http_4xx ... None when delivered or skipped.
+    reason: str | None = None
+    error_type: str | None = None  # the exception's class name, logged in place of `error`
 
 
 class WebhookComment(BaseModel):

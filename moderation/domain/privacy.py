@@ -6,11 +6,21 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from collections.abc import Callable, Iterator
+
+import idna
 
 from moderation.domain.models import CommentIn, ProtectedComment
 
-_EMAIL_IN_TEXT = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
-_ANY_EMAIL = re.compile(r"[\w.+%*-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+# An address is a run of local characters, "@", then dot-separated labels ending in a label
+# that starts with two letters. Searching for the whole pattern tries every start inside a long
+# run of word characters and rescans the run each time (quadratic); instead each "@" is the
+# anchor: the local part is the run of local characters just before it (read on the reversed
+# slice back to the previous "@" or address), the domain one anchored match after it. Both
+# stop at the next "@", so the whole text is read a bounded number of times.
+_LOCAL_RUN = re.compile(r"[\w.+%-]*")
+_ANY_LOCAL_RUN = re.compile(r"[\w.+%*-]*")  # masked addresses too: ng***@gmail.com
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _SEP = r"[ .\-]?"
 _PHONE_PATTERNS = (
     # Vietnamese: 0912345678, 0912 345 678, 0912.345.678, +84 912 345 678, 84912345678
@@ -56,21 +66,84 @@ def mask_phone(phone: str) -> str:
     return "".join(out)
 
 
+def email_spans(text: str, local_run: re.Pattern[str] = _LOCAL_RUN) -> Iterator[tuple[int, int]]:
+    """Where addresses are in a text, as finditer of local+@+domain would find them, in linear time.
+
+    A match holds exactly one "@", and whether a start inside the local run before an "@"
+    matches depends only on the domain after it, so the leftmost match for that "@" starts
+    where the run starts (or where the previous address ended, if that is later).
+    """
+    end = 0  # where the previous address ended
+    after_at = 0  # just past the previous "@"
+    at = text.find("@")
+    while at >= 0:
+        low = max(end, after_at)
+        run = local_run.match(text[low:at][::-1])
+        size = run.end() if run else 0
+        if size:
+            domain = _DOMAIN.match(text, at + 1)
+            if domain:
+                end = domain.end()
+                yield at - size, end
+        after_at = at + 1
+        at = text.find("@", after_at)
+
+
+def _replace(text: str, spans: Iterator[tuple[int, int]], new: Callable[[str], str]) -> str:
+    """The text with each span replaced by new(span's text)."""
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        out += (text[pos:start], new(text[start:end]))
+        pos = end
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def mask_text(text: str) -> str:
     """Mask email addresses and phone numbers inside free text."""
-    masked = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
+    masked = _replace(text, email_spans(text), mask_email)
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), masked)
 
 
-def without_address(text: str, email: str) -> str:
-    """Replace one address (any case) by its masked form; other text is kept as typed.
+def address_forms(email: str) -> tuple[str, ...]:
+    """An address as typed and with its domain in the other IDNA form (ASCII or Unicode).
 
-    A text without "@" cannot hold it (no character folds to "@"), and most do not: they
-    skip compiling a pattern for this one address (each is new, so re's cache never helps).
+    Validation stores "an@xn--bcher-kva.example" as "an@bücher.example"; a reader may type
+    either form in the text.
+    """
+    local, _, domain = email.rpartition("@")
+    forms = [email]
+    for convert in (idna.encode, idna.decode):
+        try:
+            other = convert(domain, uts46=True)
+        except (idna.IDNAError, UnicodeError, ValueError):
+            continue
+        text = other.decode("ascii") if isinstance(other, bytes) else other
+        forms.append(f"{local}@{text}")
+    return tuple(dict.fromkeys(forms))
+
+
+def without_address(text: str, email: str) -> str:
+    """Replace one address (any case, either IDNA form of its domain) by its masked form.
+
+    Other text is kept as typed. A text without "@" cannot hold it (no character folds to
+    "@"), and most do not: they skip compiling a pattern for this one address (each is new,
+    so re's cache never helps).
     """
     if "@" not in text:
         return text
-    return re.sub(re.escape(email), mask_email(email), text, flags=re.IGNORECASE)
+    forms = sorted(address_forms(email), key=len, reverse=True)
+    pattern = "|".join(re.escape(f) for f in forms)
+    return re.sub(pattern, lambda m: _masked_form(m.group(0), forms), text, flags=re.IGNORECASE)
+
+
+def _masked_form(found: str, forms: list[str]) -> str:
+    """The masked address in the form (ASCII or Unicode domain) the text used."""
+    folded = found.casefold()
+    return mask_email(next((f for f in forms if f.casefold() == folded), forms[0]))
 
 
 def redact_contacts(text: str) -> str:
@@ -79,7 +152,8 @@ def redact_contacts(text: str) -> str:
     The words are the placeholders the classifiers' features put in their place, so a text
     exported for training keeps what the model sees and loses the contact details.
     """
-    return _PHONE_IN_TEXT.sub(" phonex ", _ANY_EMAIL.sub(" emailx ", text))
+    no_email = _replace(text, email_spans(text, _ANY_LOCAL_RUN), lambda _: " emailx ")
+    return _PHONE_IN_TEXT.sub(" phonex ", no_email)
 
 
 def truncate_ip(address: str) -> str:

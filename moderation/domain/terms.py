@@ -14,8 +14,15 @@ gets keys:
 
 Before that, letters split by separators join again ("đ.ồ n.g.u", "f u c k") and letters
 stretched three times or more shrink ("nguuu" -> "ngu", "gooood" -> "good" or "god").
-A list is compiled once per policy version; matching a comment is a few dict look-ups per
-syllable.
+A list is compiled once per policy version (off the event loop: see sites.py) into one
+Aho-Corasick automaton (pyahocorasick) over syllable keys, each key standing as one character:
+a term becomes one string per way of typing it (each syllable with diacritics typed with or
+without them), a comment the string of its syllables' keys. Matching is then one pass over the
+comment whatever the lists hold: terms sharing their first words, or thousands of them, no
+longer cost a look at each term for each syllable. Two limits keep the automaton small: a term
+of more than five syllables is caught typed fully with its diacritics or fully without (not a
+mix), and a comment whose stretched syllables read as two listed spellings ("gooood": "god",
+"good") is read once each way, not in every mix.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ import hashlib
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
+
+import ahocorasick
 
 ListName = Literal["blocked", "watched"]
 
@@ -49,6 +58,13 @@ _TEENCODE = {
     "bik": "biet", "j": "gi", "w": "qua", "z": "vay", "dz": "vay",
 }  # fmt: skip
 MAX_HITS = 20
+# A term typed with some syllables' diacritics and not others is caught while its ways of being
+# typed share at most this many prefixes (every term of up to five syllables does); a longer
+# one is caught typed fully with its diacritics or fully without. This bounds the automaton at
+# about 100 nodes a term, whatever an owner's 2 x 5,000 terms hold.
+MAX_VARIANT_PREFIXES = 64
+_MEMO_WORD = 40  # longer words are not remembered: a flood of unique long words is no memo
+_NO_KEY = " "  # the character of a comment's syllable no term holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +82,6 @@ class Hit:
 class _Entry:
     term: str
     list: ListName
-    rest: tuple[frozenset[str], ...]
 
 
 def _onset(word: str) -> str:
@@ -169,46 +184,86 @@ def _join_spelled(text: str, found: list[tuple[int, int, str]]) -> list[tuple[in
     return out
 
 
+def _typings(keys: list[frozenset[str]]) -> Iterator[tuple[str, ...]]:
+    """The key sequences a term is caught by: every mix of syllables typed with or without
+    diacritics, or for a long term only all with them ("t" keys) or all without ("s")."""
+    count = prefixes = 1
+    for own in keys:
+        count *= len(own)
+        prefixes += count
+    if prefixes <= MAX_VARIANT_PREFIXES + 1:
+        yield from itertools.product(*(sorted(own) for own in keys))
+        return
+    for kind in ("t", "s"):
+        yield tuple(min(own, key=lambda k: (k[0] != kind, k)) for own in keys)
+
+
+def _char(index: int) -> str:
+    """The character standing for key number `index` (code points from U+0100, no surrogates)."""
+    point = 0x100 + index
+    return chr(point + 0x800 if point >= 0xD800 else point)
+
+
 class Terms:
     """Blocked and watched terms of one policy version, compiled for matching."""
 
     def __init__(self, blocked: Iterable[str] = (), watched: Iterable[str] = ()) -> None:
-        self._one: dict[str, list[_Entry]] = {}
-        self._two: dict[tuple[str, str], list[_Entry]] = {}
-        self._starts: set[str] = set()  # first-syllable keys of every term
-        self._phrase_starts: set[str] = set()
-        self._memo: dict[str, tuple[str, ...]] = {}
-        self.size = 0
-        for term in blocked:
-            self._add(term, "blocked")
-        for term in watched:
-            self._add(term, "watched")
+        self._entries: list[_Entry] = []
+        self._chars: dict[str, str] = {}  # syllable key -> its character
+        self._memo: dict[str, str] = {}  # comment syllable -> its character(s)
+        self._longest = 0  # syllables in the longest term
+        patterns: dict[str, list[int]] = {}
+        self._term_keys: dict[str, frozenset[str]] = {}  # while compiling: syllables repeat
+        lists: tuple[tuple[ListName, Iterable[str]], ...] = (
+            ("blocked", blocked),
+            ("watched", watched),
+        )
+        for name, terms in lists:
+            for term in terms:
+                self._add(term, name, patterns)
+        self.size = len(self._entries)
+        del self._term_keys
+        self._automaton = ahocorasick.Automaton()
+        for pattern, found in patterns.items():
+            self._automaton.add_word(pattern, (len(pattern), tuple(found)))
+        if patterns:
+            self._automaton.make_automaton()
 
-    def _add(self, term: str, name: ListName) -> None:
-        """Index a word by its keys, a phrase by the keys of its first two syllables."""
-        keys = [term_keys(word) for _, _, word in syllables(term)]
+    def _add(self, term: str, name: ListName, patterns: dict[str, list[int]]) -> None:
+        """Index a term under the string of each way of typing it."""
+        cache = self._term_keys
+        keys = [cache.get(w) or cache.setdefault(w, term_keys(w)) for _, _, w in syllables(term)]
         if not keys:
             return
-        self.size += 1
-        if len(keys) == 1:
-            self._starts |= keys[0]
-            for key in keys[0]:
-                self._one.setdefault(key, []).append(_Entry(term, name, ()))
-            return
-        entry = _Entry(term, name, tuple(keys[2:]))
-        self._starts |= keys[0]
-        self._phrase_starts |= keys[0]
-        for pair in itertools.product(keys[0], keys[1]):
-            self._two.setdefault(pair, []).append(entry)
+        index = len(self._entries)
+        self._entries.append(_Entry(term, name))
+        self._longest = max(self._longest, len(keys))
+        chars = self._chars
+        for typing in _typings(keys):
+            pattern = "".join(chars.setdefault(k, _char(len(chars))) for k in typing)
+            patterns.setdefault(pattern, []).append(index)
 
-    def _keys(self, word: str) -> tuple[str, ...]:
-        """Keys of a comment's syllable, remembered (words repeat across comments)."""
-        found = self._memo.get(word)
-        if found is None:
+    def _reading(self, word: str) -> str:
+        """The character of a comment's syllable (two when it reads as two listed spellings),
+        remembered: words repeat across comments."""
+        chars = self._chars
+        known = dict.fromkeys(chars[k] for k in text_keys(word) if k in chars)
+        found = "".join(known) or _NO_KEY
+        if len(word) <= _MEMO_WORD:
             if len(self._memo) > 50_000:
                 self._memo.clear()
-            found = self._memo[word] = text_keys(word)
+            self._memo[word] = found
         return found
+
+    def _line(self, words: list[str]) -> tuple[str, str | None]:
+        """The comment as one character per syllable; a second reading when a stretched
+        syllable ("gooood") reads as two different terms' syllables ("god", "good")."""
+        memo = self._memo
+        read = [memo.get(w) or self._reading(w) for w in words]
+        line = "".join(read)
+        if len(line) == len(read):
+            return line, None
+        return "".join(r[0] for r in read), "".join(r[-1] for r in read)
 
     def find(self, text: str) -> list[Hit]:
         """Every term of the lists found in a text (at most MAX_HITS), in text order."""
@@ -216,47 +271,50 @@ class Terms:
             return []
         split = _SPLIT_LETTERS.search(text) is not None
         words = [w for _, _, w in syllables(text)] if split else _TOKEN.findall(text)
-        memo = self._memo
-        keys = [memo.get(w) or self._keys(w) for w in words]
-        if self._starts.isdisjoint(itertools.chain.from_iterable(keys)):
+        line, second = self._line(words)
+        if not line or line.count(_NO_KEY) == len(line):
             return []
-        found: list[tuple[int, int, _Entry]] = []
-        one, two = self._one, self._two
-        starts = self._starts
-        for i, own in enumerate(keys):
-            if starts.isdisjoint(own):
-                continue
-            for key in own:
-                found.extend((i, i, e) for e in one.get(key, ()))
-            if i + 1 < len(keys) and not self._phrase_starts.isdisjoint(own):
-                for pair in itertools.product(own, keys[i + 1]):
-                    for e in two.get(pair, ()):
-                        if _rest_matches(e.rest, keys, i + 2):
-                            found.append((i, i + 1 + len(e.rest), e))
-            if len(found) >= MAX_HITS:
-                break
+        found = self._matches(line)
+        if second is not None:
+            found = sorted(set(found) | set(self._matches(second)))
         if not found:
             return []
         # the spans of the very pieces matched, whichever path cut them
         spans = (
             syllables(text) if split else [(m.start(), m.end(), "") for m in _TOKEN.finditer(text)]
         )
-        return [_hit(text, spans, *f) for f in found[:MAX_HITS]]
+        hits: list[Hit] = []
+        seen: set[tuple[int, int]] = set()
+        for first, _, index, size in found:
+            if (first, index) not in seen:
+                seen.add((first, index))
+                hits.append(_hit(text, spans, first, first + size - 1, self._entries[index]))
+        return hits[:MAX_HITS]
+
+    def _matches(self, line: str) -> list[tuple[int, bool, int, int]]:
+        """(first syllable, is a phrase, term number, syllables) of the first MAX_HITS terms
+        found in text order (words before phrases at one syllable, then list order).
+
+        Matches come out by where they end; once MAX_HITS are in, every match starting at or
+        before the last of them ends within the longest term's length, so the scan stops there.
+        """
+        found: list[tuple[int, bool, int, int]] = []
+        stop: int | None = None
+        for end, (size, indexes) in self._automaton.iter(line):
+            if stop is not None and end >= stop:
+                break
+            first = end - size + 1
+            found.extend((first, size > 1, i, size) for i in indexes[:MAX_HITS])
+            if stop is None and len(found) >= MAX_HITS:
+                stop = end + self._longest
+        found.sort()
+        return found[:MAX_HITS]
 
 
 def _hit(text: str, spans: list[tuple[int, int, str]], first: int, last: int, e: _Entry) -> Hit:
     """A found term with its span in the text."""
     start, end = spans[first][0], spans[last][1]
     return Hit(e.term, e.list, start, end, text[start:end])
-
-
-def _rest_matches(
-    rest: tuple[frozenset[str], ...], keys: Sequence[tuple[str, ...]], at: int
-) -> bool:
-    """Whether the syllables from `at` on carry the rest of a phrase."""
-    if at + len(rest) > len(keys):
-        return False
-    return all(any(k in wanted for k in keys[at + j]) for j, wanted in enumerate(rest))
 
 
 def fingerprint(text: str, min_length: int) -> bytes | None:

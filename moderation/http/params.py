@@ -1,14 +1,26 @@
-"""Query parameters, checked: integers in a range, choices, free text, the queue's filters."""
+"""Path and query parameters, checked: path parameters' length and text, integers in a range,
+choices, free text, the queue's filters."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import get_args
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from moderation.domain.errors import InvalidField
 from moderation.domain.models import Status
 from moderation.domain.review import QueueFilter, Sort
+
+# Path parameters: the longest each may be (a thread as long as a comment's may be; a static
+# file's name as long as a file system takes), and what none may hold: control characters (Cc:
+# PostgreSQL refuses NUL), bidirectional overrides and isolates (as comments' fields), lone
+# surrogates.
+PATH_LIMITS: Mapping[str, int] = {"site": 63, "thread": 500, "id": 100, "filename": 255}
+PATH_LIMIT = 1000
+_PATH_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def int_query(request: web.Request, name: str, default: int, top: int) -> int:
@@ -44,3 +56,21 @@ def queue_filter(request: web.Request) -> QueueFilter:
         thread=text_query(request, "thread"),
         reason=text_query(request, "reason"),
     )
+
+
+def check_path(request: web.Request) -> None:
+    """Every parameter of the matched route's path is sane text of a bounded length; 422
+    naming it otherwise (what it names may still not exist: that is the handler's 404)."""
+    for name, value in request.match_info.items():
+        top = PATH_LIMITS.get(name, PATH_LIMIT)
+        if len(value) > top:
+            raise InvalidField(name, f"must be at most {top} characters")
+        if _PATH_UNSAFE.search(value):
+            raise InvalidField(name, "must not contain control characters")
+
+
+@web.middleware
+async def path_parameters(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Check the path's parameters before any handler (API, pages, static files) reads them."""
+    check_path(request)
+    return await handler(request)

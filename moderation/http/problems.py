@@ -61,7 +61,7 @@ _DETAIL: Mapping[type[Exception], str] = {
     StaffUnauthorized: "A valid staff token is required: Authorization: Bearer <token>.",
     Forbidden: "Only an owner of this site may do this.",
     LeaseHeld: "Another moderator holds a live claim on this comment.",
-    DatabaseUnavailable: "The database is unreachable; nothing was stored. Retry later.",
+    DatabaseUnavailable: "The database is unavailable; nothing was stored. Retry later.",
     UnsupportedMediaType: "Send the body as application/json.",
     PayloadTooLarge: "The request body is too large.",
     BodyTimeout: "The request body did not arrive in time.",
@@ -116,7 +116,7 @@ def domain_problem(exc: Exception, retry_after: int) -> web.Response:
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, DatabaseUnavailable):
-        headers["Retry-After"] = str(retry_after)
+        headers["Retry-After"] = str(exc.retry_after or retry_after)
     if isinstance(exc, Flooded):
         headers["Retry-After"] = str(exc.retry_after)
     return problem(status, title, _DETAIL.get(type(exc)), errors, headers)

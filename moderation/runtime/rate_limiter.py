@@ -34,6 +34,21 @@ class RateLimiter:
         """Whether any limit applies."""
         return self._interval > 0
 
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._tat
+
+    def __len__(self) -> int:
+        return len(self._tat)
+
+    def learn(self, key: Hashable) -> None:
+        """Start counting a key, this request charged to it; also when the limit is off, so
+        that `key in limiter` still says the key is known."""
+        if key in self._tat:
+            return
+        self._tat[key] = self._clock() + self._interval
+        if len(self._tat) > self._max_keys:
+            self._tat.popitem(last=False)
+
     def acquire(self, key: Hashable) -> float:
         """0 when the request may go ahead, else the seconds to wait before retrying."""
         if not self.enabled:

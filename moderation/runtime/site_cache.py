@@ -2,7 +2,8 @@
 
 A site (with its latest policy) is trusted for `ttl` seconds (MODERATION_SITE_CACHE_SECONDS,
 1 s by default): that bounds how long a policy change takes to reach every process. Word
-lists are compiled once per (site, policy version) and kept while that version is current.
+lists are compiled once per (site, policy version), in a worker thread so a long list does not
+hold the event loop, and kept while that version is current.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class SiteCache:
         self._by_key: dict[bytes, tuple[float, Site]] = {}
         self._by_slug: dict[str, tuple[float, Site]] = {}
         self._terms: dict[int, tuple[int, Terms]] = {}
+        self._compiling: dict[tuple[int, int], asyncio.Future[Terms]] = {}
         # Requests that miss at once share one look-up (at 1,000 comments/s every expiry
         # would otherwise send dozens of identical queries).
         self._loading: dict[object, asyncio.Future[Site | None]] = {}
@@ -71,16 +73,30 @@ class SiteCache:
         if not task.cancelled():
             task.exception()  # marks it retrieved even when every caller left
 
-    def terms(self, site: Site) -> Terms:
-        """The site's word lists compiled, once per policy version."""
+    async def terms(self, site: Site) -> Terms:
+        """The site's word lists compiled, once per policy version, off the event loop.
+
+        Requests that need a version being compiled wait for that one compilation."""
+        policy = site.policy
         entry = self._terms.get(site.id)
-        if entry is not None and entry[0] == site.policy.version:
+        if entry is not None and entry[0] == policy.version:
             return entry[1]
+        if not policy.blocked_terms and not policy.watched_terms:
+            compiled = Terms()
+        else:
+            key = (site.id, policy.version)
+            task = self._compiling.get(key)
+            if task is None:
+                lists = (policy.blocked_terms, policy.watched_terms)
+                task = asyncio.get_running_loop().run_in_executor(None, Terms, *lists)
+                self._compiling[key] = task
+                task.add_done_callback(lambda _: self._compiling.pop(key, None))
+            compiled = await asyncio.shield(task)
         if len(self._terms) >= _MAX_ENTRIES:
             self._terms.clear()
-        policy = site.policy
-        compiled = Terms(policy.blocked_terms, policy.watched_terms)
-        self._terms[site.id] = (policy.version, compiled)
+        current = self._terms.get(site.id)
+        if current is None or current[0] <= policy.version:
+            self._terms[site.id] = (policy.version, compiled)
         return compiled
 
     def _fresh(self, entry: tuple[float, Site] | None) -> Site | None:

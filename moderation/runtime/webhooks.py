@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
-import socket
 import time
-from collections.abc import AsyncIterator, Sequence
-from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
 
-from moderation.domain.errors import DatabaseUnavailable
+from moderation.domain.errors import DatabaseUnavailable, InvalidField
 from moderation.domain.outbox import Attempt, OutboxItem, backoff
+from moderation.domain.targets import UnsafeTarget, literal, parse, refused_address
+from moderation.runtime.egress import Clients, check_url, failure_reason, refused_message
 from moderation.runtime.metrics import Metrics
 from moderation.settings import Settings
 from moderation.store import Store
@@ -29,12 +25,12 @@ class WebhookWorker:
     """Delivers outbox events of every site; any number may run in any number of processes."""
 
     def __init__(
-        self, store: Store, settings: Settings, metrics: Metrics, session: aiohttp.ClientSession
+        self, store: Store, settings: Settings, metrics: Metrics, clients: Clients
     ) -> None:
         self._store = store
         self._settings = settings
         self._metrics = metrics
-        self._session = session
+        self._clients = clients
         self._wake = asyncio.Event()
         # longer than one attempt can take, so a live worker never loses its lease
         self._lease = 3 * settings.webhook_timeout_seconds + 5
@@ -79,7 +75,7 @@ class WebhookWorker:
         self._wake.clear()
 
     async def _deliver(self, item: OutboxItem) -> None:
-        """One attempt at one event, then its outcome recorded."""
+        """One attempt at one event, then its outcome recorded (and a failure logged)."""
         attempt = await self._post(item) if item.url else Attempt(outcome="skipped")
         s = self._settings
         retry_in = backoff(item.attempts, s.webhook_backoff_seconds, s.webhook_backoff_cap_seconds)
@@ -88,80 +84,73 @@ class WebhookWorker:
                 item, attempt, retry_in, s.webhook_max_age_seconds
             )
         except DatabaseUnavailable:
-            return  # the lease runs out and the event is tried again
+            outcome = None  # the lease runs out and the event is tried again
         if outcome is not None:
             self._metrics.webhooks.labels(outcome).inc()
+        if attempt.reason is not None:
+            self._failed(item, attempt, outcome)
+
+    def _failed(self, item: OutboxItem, attempt: Attempt, outcome: str | None) -> None:
+        """One log line and one count per failed attempt: ids and a reason, never the URL."""
+        assert attempt.reason is not None
+        self._metrics.webhook_failures.labels(attempt.reason).inc()
+        log.warning(
+            "webhook delivery failed",
+            extra={
+                "site": item.site,
+                "event_id": str(item.event_id),
+                "attempt": item.attempts,
+                "reason": attempt.reason,
+                "http_status": attempt.http_status,
+                "error_type": attempt.error_type,
+                "next": outcome or "unrecorded",
+            },
+        )
 
     async def _post(self, item: OutboxItem) -> Attempt:
         """POST the signed body; any 2xx acknowledges, anything else is retried."""
         assert item.url is not None
-        body = item.body()
         started = time.perf_counter()
-        host = urlsplit(item.url).hostname or ""
-        try:  # an IP literal never reaches the resolver, so it is checked here
-            refused = refused_address(host, self._settings.webhook_allowed_networks)
-        except ValueError:
-            refused = False  # a name: PublicResolver checks what it resolves to
-        if refused:
-            return _failed(started, f"{host} is an address webhooks may not reach")
+        allowed = (*self._settings.webhook_allowed_networks, *item.networks)
+        try:  # the URL as stored may predate today's checks: parse it as aiohttp will
+            url = parse(item.url)
+        except UnsafeTarget as exc:
+            return _failed(started, "invalid_url", f"webhook_url {exc}")
+        address = literal(url.raw_host or "")
+        if address is not None and refused_address(address, allowed):
+            return _failed(started, "refused", refused_message(address))
+        body = item.body()
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_seconds)
         try:
-            async with self._session.post(
-                item.url,
+            async with self._clients.session(allowed).post(
+                url,
                 data=body,
                 headers=item.headers(body),
                 timeout=timeout,
                 allow_redirects=False,
             ) as response:
                 status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            return _failed(started, f"{type(exc).__name__}: {exc}"[:500])
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            kind = type(exc).__name__
+            return _failed(started, failure_reason(exc), f"{kind}: {exc}"[:500], kind)
         seconds = time.perf_counter() - started
         self._metrics.webhook_seconds.observe(seconds)
-        outcome = "delivered" if 200 <= status < 300 else "retry"
-        return Attempt(outcome=outcome, http_status=status, duration_ms=seconds * 1000)
+        if 200 <= status < 300:
+            return Attempt(outcome="delivered", http_status=status, duration_ms=seconds * 1000)
+        return Attempt(
+            outcome="retry",
+            http_status=status,
+            duration_ms=seconds * 1000,
+            reason=f"http_{status // 100}xx",
+        )
 
 
-Network = IPv4Network | IPv6Network
-
-
-def refused_address(address: str, allowed: Sequence[Network]) -> bool:
-    """Whether a webhook may not connect to this IP address: anything not public (loopback,
-    private, link-local such as cloud metadata, shared, reserved, multicast), unless it is in
-    an allowed network. ValueError when it is not an IP address."""
-    ip = ip_address(address.split("%", 1)[0])  # no IPv6 zone
-    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in net for net in allowed):
-        return False
-    return not ip.is_global or ip.is_multicast
-
-
-class PublicResolver(AbstractResolver):
-    """Resolves webhook hosts and refuses them when any address is not public: the connection
-    is made to exactly the addresses checked here, so DNS rebinding cannot slip past."""
-
-    def __init__(self, allowed: Sequence[Network]) -> None:
-        self._inner = ThreadedResolver()
-        self._allowed = tuple(allowed)
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        """The host's addresses, or OSError (a failed attempt) when one is not public."""
-        found = await self._inner.resolve(host, port, family)
-        if any(refused_address(r["host"], self._allowed) for r in found):
-            raise OSError(errno.EACCES, f"{host} resolves to an address webhooks may not reach")
-        return found
-
-    async def close(self) -> None:
-        """Release the inner resolver."""
-        await self._inner.close()
-
-
-def _failed(started: float, error: str) -> Attempt:
+def _failed(started: float, reason: str, error: str, error_type: str | None = None) -> Attempt:
     """An attempt that got no HTTP answer."""
-    return Attempt(outcome="retry", error=error, duration_ms=(time.perf_counter() - started) * 1e3)
+    ms = (time.perf_counter() - started) * 1e3
+    return Attempt(
+        outcome="retry", error=error, duration_ms=ms, reason=reason, error_type=error_type
+    )
 
 
 @contextlib.asynccontextmanager
@@ -169,15 +158,8 @@ async def running(
     store: Store, settings: Settings, metrics: Metrics
 ) -> AsyncIterator[WebhookWorker]:
     """A worker delivering in the background (unless MODERATION_WEBHOOKS=false) until exit."""
-    resolver = PublicResolver(settings.webhook_allowed_networks)
-    connector = aiohttp.TCPConnector(resolver=resolver)  # IP literals skip it: see _post
-    headers = {"User-Agent": "moderation-webhooks/1"}
-    async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(resolver.close)
-        session = await stack.enter_async_context(
-            aiohttp.ClientSession(connector=connector, headers=headers)
-        )
-        worker = WebhookWorker(store, settings, metrics, session)
+    async with Clients() as clients:
+        worker = WebhookWorker(store, settings, metrics, clients)
         task = asyncio.create_task(worker.run()) if settings.webhooks else None
         try:
             yield worker
@@ -186,3 +168,16 @@ async def running(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+async def check_webhook_url(
+    store: Store, settings: Settings, site_id: int, url: str | None
+) -> None:
+    """InvalidField("webhook_url") when this site's webhooks may not reach the URL's host
+    (the deployment's and the site's allowed networks apply, as at delivery)."""
+    if url is None:
+        return
+    allowed = (*settings.webhook_allowed_networks, *await store.site_webhook_networks(site_id))
+    reason = await check_url(url, allowed)
+    if reason is not None:
+        raise InvalidField("webhook_url", reason)

@@ -16,6 +16,8 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
     queries = sql.load_queries()
     applied: list[int] = []
     with translate_errors():
+        if await _up_to_date(conn, queries):
+            return applied  # no write at all: a host can start on a read-only server
         async with conn.transaction():
             await conn.execute(queries["migration_lock"])
             await conn.execute(queries["migration_table"])
@@ -27,6 +29,16 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
                     applied.append(migration.version)
             await install_locked_insert(conn, queries)
     return applied
+
+
+async def _up_to_date(conn: asyncpg.Connection, queries: Mapping[str, str]) -> bool:
+    """Every shipped migration applied and this version's locked insert installed (reads only)."""
+    if not await conn.fetchval(queries["migrations_table_exists"]):
+        return False
+    done = {r["version"] for r in await conn.fetch(queries["applied_migrations"])}
+    shipped = {m.version for m in sql.load_migrations()}
+    name = locked_insert_name(insert_text(queries))
+    return shipped <= done and bool(await conn.fetchval(queries["function_exists"], name))
 
 
 LOCKED_INSERT = "moderation_insert_comment_"

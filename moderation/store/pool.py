@@ -4,23 +4,56 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import asyncpg
 import orjson
 
-from moderation.domain.errors import AlreadyExists, DatabaseUnavailable
+from moderation.domain.errors import AlreadyExists, Cause, DatabaseUnavailable
+from moderation.store.dbstate import DatabaseState
 
-UNAVAILABLE: tuple[type[BaseException], ...] = (
+# Failures that a retry can outlast. Connection-class first: the server restarts, fails over
+# or refuses (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx);
+# TargetServerAttributeNotMatched (an InternalClientError) is "no listed host is writable".
+_CONNECTION: tuple[type[BaseException], ...] = (
     OSError,
-    TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,  # a query on a connection the server just killed
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.DatabaseDroppedError,
 )
+# 25006: a write reached a standby or a server with default_transaction_read_only on.
+_READ_ONLY: tuple[type[BaseException], ...] = (asyncpg.exceptions.ReadOnlySQLTransactionError,)
+# The database is there but too busy: a timeout (pool exhausted, slow statement), 53xxx
+# (too many connections, out of memory or disk), 57014 (statement timeout) and other 57xxx.
+_OVERLOAD: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+UNAVAILABLE = _CONNECTION + _READ_ONLY + _OVERLOAD
+
+
+def unavailable(exc: BaseException, retry_after: int | None = None) -> DatabaseUnavailable | None:
+    """The domain error for a driver or network failure a retry can outlast, else None."""
+    cause: Cause
+    if isinstance(exc, TimeoutError):  # before OSError, its base class
+        cause = "overload"
+    elif isinstance(exc, _CONNECTION):
+        cause = "connection"
+    elif isinstance(exc, _READ_ONLY):
+        cause = "read-only"
+    elif isinstance(exc, _OVERLOAD):
+        cause = "overload"
+    else:
+        return None
+    return DatabaseUnavailable(type(exc).__name__, cause, retry_after)
 
 
 @contextmanager
@@ -31,7 +64,19 @@ def translate_errors() -> Iterator[None]:
     except asyncpg.UniqueViolationError as exc:
         raise AlreadyExists(exc.constraint_name or "unique") from None
     except UNAVAILABLE as exc:
-        raise DatabaseUnavailable(type(exc).__name__) from None
+        error = unavailable(exc)
+        assert error is not None
+        raise error from None
+
+
+def writable(conn: asyncpg.Connection) -> bool:
+    """Whether the server, as it reported itself (PostgreSQL 14+), takes writes: neither a hot
+    standby nor read-only by default. Older servers report neither: taken as writable."""
+    reported = conn.get_settings()
+    return "on" not in (
+        getattr(reported, "in_hot_standby", "off"),
+        getattr(reported, "default_transaction_read_only", "off"),
+    )
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -54,11 +99,55 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
     """
 
 
+class _QuietFloor(logging.Filter):
+    """Drop asyncpg's "Failed to restore the pool connection floor" warnings: each carries a
+    traceback and comes every few seconds of an outage; DatabaseState logs one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every other record."""
+        return not str(record.msg).startswith("Failed to restore the pool connection floor")
+
+
+def _quiet_asyncpg() -> None:
+    """Install the filter on asyncpg's pool logger, once."""
+    logger = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, _QuietFloor) for f in logger.filters):
+        logger.addFilter(_QuietFloor())
+
+
+def _observed(state: DatabaseState) -> Callable[..., Awaitable[asyncpg.Connection]]:
+    """asyncpg.connect, telling `state` of each new connection and each failure to make one
+    (the pool reconnects in the background too, where no caller sees the error)."""
+
+    async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        try:
+            conn = await asyncpg.connect(*args, **kwargs)
+        except Exception as exc:
+            error = unavailable(exc)
+            if error is not None:
+                state.failed(error.cause, error.args[0])
+            raise
+        state.succeeded(writable(conn))
+        return conn
+
+    return connect
+
+
 @asynccontextmanager
 async def create_pool(
-    dsn: str, min_size: int, max_size: int, wait_seconds: float
+    dsn: str,
+    min_size: int,
+    max_size: int,
+    wait_seconds: float,
+    state: DatabaseState | None = None,
+    statement_cache_size: int = 100,
 ) -> AsyncIterator[asyncpg.Pool]:
-    """A connection pool whose connections speak orjson; closed on exit."""
+    """A connection pool whose connections speak orjson; closed on exit.
+
+    `state` hears of every connection made or failed; `statement_cache_size` 0 turns off
+    asyncpg's named prepared statements (for PgBouncer in transaction mode before 1.21).
+    """
+    _quiet_asyncpg()
     with translate_errors():
         pool = await asyncpg.create_pool(
             dsn,
@@ -68,6 +157,8 @@ async def create_pool(
             command_timeout=wait_seconds,
             init=_init_connection,
             reset=_no_reset,
+            connect=_observed(state or DatabaseState(1)),
+            statement_cache_size=statement_cache_size,
             # JIT compiling costs more than these short statements ever run. Generic plans:
             # insert_comment's rules are guarded by parameters, so custom plans (planned on
             # every call, 0.5 ms) would keep winning PostgreSQL's estimate and never be reused.

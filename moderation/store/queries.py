@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
 
 from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound
 from moderation.domain.models import (
+    STORED,
     CommentOut,
     CommentView,
     Policy,
@@ -31,18 +32,23 @@ from moderation.domain.review import (
     QueueItem,
     Staff,
 )
+from moderation.domain.targets import Network
 from moderation.store import sqlfiles as sql
+from moderation.store.dbstate import DatabaseState
 from moderation.store.migrations import insert_text, locked_insert_name
-from moderation.store.pool import UNAVAILABLE, translate_errors
+from moderation.store.pool import UNAVAILABLE, translate_errors, unavailable, writable
 from moderation.store.rows import INSERT_PARAMS, CommentRow, without
 
 
 class Store:
     """Named queries over a pool; every method filters by site."""
 
-    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, timeout: float, state: DatabaseState | None = None
+    ) -> None:
         self._pool = pool
         self._timeout = timeout
+        self.state = state or DatabaseState(1)
         self._queries = sql.load_queries()
         # insert_comment with the history rules' locks: a function migrate() installs
         name = locked_insert_name(insert_text(self._queries))
@@ -57,16 +63,35 @@ class Store:
         return self._queries[name]
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; any failure to get one means the database is unavailable."""
+    async def _connection(self, timeout: float | None = None) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; a failure a retry can outlast, getting it or using it, becomes
+        DatabaseUnavailable carrying the Retry-After that DatabaseState derives."""
+        wait = timeout or self._timeout
         try:
-            conn = await self._pool.acquire(timeout=self._timeout)
+            conn = await self._pool.acquire(timeout=wait)
         except (asyncpg.PostgresError, *UNAVAILABLE) as exc:
-            raise DatabaseUnavailable(type(exc).__name__) from None
+            raise self._failed(exc, acquiring=True) from None
         try:
             yield conn
+        except UNAVAILABLE as exc:
+            error = self._failed(exc, acquiring=False)
+            if error.cause == "read-only" and self.state.reresolve_due():
+                # the next connections look for a writable host (target_session_attrs)
+                await self._pool.expire_connections()
+            raise error from None
+        else:
+            self.state.succeeded(writable(conn))
         finally:
             await self._pool.release(conn)
+
+    def _failed(self, exc: BaseException, acquiring: bool) -> DatabaseUnavailable:
+        """The domain error for a failure, told to DatabaseState. A timeout getting a
+        connection is the pool exhausted (overload) unless the database is already down."""
+        error = unavailable(exc) or DatabaseUnavailable(type(exc).__name__)
+        if acquiring and isinstance(exc, TimeoutError) and self.state.down_since is not None:
+            error.cause = "connection"
+        error.retry_after = self.state.failed(error.cause, error.args[0])
+        return error
 
     async def _fetch(self, name: str, *args: object) -> list[asyncpg.Record]:
         """Run a named query and return its rows."""
@@ -80,9 +105,14 @@ class Store:
         rows = await self._fetch(name, *args)
         return rows[0] if rows else None
 
-    async def ping(self) -> None:
-        """Raise DatabaseUnavailable unless the database answers."""
-        await self._fetch("ping")
+    async def database_role(self, timeout: float | None = None) -> Literal["primary", "read-only"]:
+        """Whether the server this pool reaches takes writes; DatabaseUnavailable when none
+        answers within `timeout` (default the pool's)."""
+        with translate_errors():
+            async with self._connection(timeout) as conn:
+                row = await conn.fetchrow(self.query("database_role"), timeout=timeout)
+        assert row is not None
+        return "read-only" if row["standby"] or row["read_only"] else "primary"
 
     async def create_site(self, slug: str, key_hash: bytes, policy: Policy) -> int:
         """Create a site with its first policy version; AlreadyExists when the slug is taken."""
@@ -111,7 +141,7 @@ class Store:
         when that version is the one held)."""
         policy = self._policies.get(site_id)
         if policy is None or policy.version != version:
-            policy = Policy.model_validate({**(body or {}), "version": version})
+            policy = Policy.model_validate({**(body or {}), "version": version}, context=STORED)
             if len(self._policies) >= 10_000:
                 self._policies.clear()
             self._policies[site_id] = policy
@@ -128,12 +158,19 @@ class Store:
         return await self._fetchrow("rotate_site_key", slug, key_hash, old_until) is not None
 
     async def revoke_user(self, slug: str, username: str) -> bool:
-        """Revoke a staff member's token; False when there is no such active user."""
+        """Revoke a staff member's token and end their web sessions; False when there is no
+        such active user."""
         return await self._fetchrow("revoke_user", slug, username) is not None
 
-    async def rotate_user_token(self, slug: str, username: str, token_hash: bytes) -> bool:
-        """Give a staff member a new token (reinstating a revoked one); False if unknown."""
-        return await self._fetchrow("rotate_user_token", slug, username, token_hash) is not None
+    async def restore_user(self, slug: str, username: str) -> bool:
+        """Lift a staff member's revocation; False when there is no such revoked user."""
+        return await self._fetchrow("restore_user", slug, username) is not None
+
+    async def rotate_user_token(self, slug: str, username: str, token_hash: bytes) -> bool | None:
+        """Give a staff member a new token, ending the web sessions the old one opened; None
+        if unknown, else whether the user stays revoked (rotating never lifts that)."""
+        row = await self._fetchrow("rotate_user_token", slug, username, token_hash)
+        return bool(row["revoked"]) if row else None
 
     async def insert_comment(self, args: CommentRow) -> tuple[CommentOut, bool] | None:
         """Store a comment with its event and outbox row; None when the parent is unknown.
@@ -261,6 +298,20 @@ class Store:
             raise NotFound(f"no site {slug!r}")
         return int(row["id"]), str(row["webhook_secret"])
 
+    async def site_webhook_networks(self, site_id: int) -> tuple[Network, ...]:
+        """The networks the operator allowed this site's webhooks to reach."""
+        row = await self._fetchrow("site_webhook_networks", site_id)
+        return tuple(row["webhook_networks"]) if row else ()
+
+    async def set_site_webhook_networks(
+        self, slug: str, clear: bool, add: Sequence[Network]
+    ) -> tuple[Network, ...]:
+        """Empty (when clear) then extend a site's webhook networks; the list now held."""
+        row = await self._fetchrow("set_site_webhook_networks", slug, clear, list(add))
+        if row is None:
+            raise NotFound(f"no site {slug!r}")
+        return tuple(row["webhook_networks"])
+
     async def set_webhook_url(self, site_id: int, url: str, by: str) -> int:
         """Write a policy version with a new webhook_url; the version number."""
         row = await self._fetchrow("set_webhook_url", site_id, url, by)
@@ -307,12 +358,14 @@ class Store:
         """Set a staff member's password hash, ending their sessions; False if unknown."""
         return await self._fetchrow("set_password", slug, username, password_hash) is not None
 
-    async def create_session(self, id_hash: bytes, staff: Staff, seconds: float) -> datetime:
-        """Open a web session for a staff member; when it expires."""
-        row = await self._fetchrow("session_create", id_hash, staff.site_id, staff.id, seconds)
-        assert row is not None
-        expires: datetime = row["expires_at"]
-        return expires
+    async def create_session(
+        self, id_hash: bytes, staff: Staff, seconds: float, token_hash: bytes | None
+    ) -> datetime | None:
+        """Open a web session for a staff member, by password or by the token with this hash;
+        when it expires, None when the user was revoked or the token replaced meanwhile."""
+        args = (id_hash, staff.site_id, staff.id, seconds, token_hash)
+        row = await self._fetchrow("session_create", *args)
+        return row["expires_at"] if row else None
 
     async def session_staff(self, id_hash: bytes) -> Staff | None:
         """The staff member of a live session."""

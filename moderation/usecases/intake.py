@@ -68,7 +68,7 @@ class Intake:
             form_seconds=form_seconds(private),
             email_domain=private.email_domain,
             policy=site.policy,
-            terms=self.sites.terms(site),
+            terms=await self.sites.terms(site),
         )
         decision = policy.decide(scores, signals, site.policy)
         row = CommentRow(

@@ -18,6 +18,8 @@ from moderation.domain.previews import PreviewOut
 from moderation.domain.review import AuditEntry, Staff
 from moderation.domain.stats import StatsOut, shape_stats
 from moderation.runtime.reloads import ModelReloads
+from moderation.runtime.webhooks import check_webhook_url
+from moderation.settings import Settings
 from moderation.store import Store
 from moderation.usecases.paging import Page, cut
 
@@ -28,6 +30,7 @@ class Owning:
 
     store: Store
     reloads: ModelReloads
+    settings: Settings
 
     async def policy(self, site_id: int) -> Policy:
         """The site's current policy."""
@@ -44,6 +47,8 @@ class Owning:
         diff = previews.changes(current, candidate)
         if not diff:
             return current, False
+        if "webhook_url" in diff:
+            await check_webhook_url(self.store, self.settings, owner.site_id, candidate.webhook_url)
         version = await self.store.save_policy(
             owner.site_id, current.version, candidate, diff, owner.username
         )

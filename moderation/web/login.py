@@ -118,7 +118,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await _form(request, translate(lang, "login_failed"), 401)  # The attempt stays.
     await request.app[STORE].clear_login_failures(staff.site_id, account)
     response = web.HTTPSeeOther(HOME)
-    await open_session(request, response, staff)
+    if not await open_session(request, response, staff, token or None):
+        return await _form(request, translate(lang, "login_failed"), 401)
     clear_cookie(request, response, LOGIN_COOKIE)
     raise response
 

@@ -46,12 +46,22 @@ def keyed(request: web.Request, purpose: str, value: str) -> str:
     return hmac.new(request.app[SECRET], message, hashlib.sha256).hexdigest()
 
 
-async def open_session(request: web.Request, response: web.StreamResponse, staff: Staff) -> None:
-    """Start a session for a staff member: the database keeps only the id's hash."""
+async def open_session(
+    request: web.Request, response: web.StreamResponse, staff: Staff, token: str | None
+) -> bool:
+    """Start a session for a staff member who gave their password, or their personal token
+    (the session then ends with that token): the database keeps only the id's hash. False
+    when the user was revoked, or the token replaced, since the credentials were checked."""
     session_id = secrets.token_urlsafe(32)
     seconds = request.app[SETTINGS].session_seconds
-    await request.app[STORE].create_session(hash_key(session_id), staff, seconds)
+    token_hash = hash_key(token) if token else None
+    opened = await request.app[STORE].create_session(
+        hash_key(session_id), staff, seconds, token_hash
+    )
+    if opened is None:
+        return False
     set_cookie(request, response, COOKIE, session_id)
+    return True
 
 
 async def session_staff(request: web.Request) -> Staff | None:

@@ -41,14 +41,17 @@ async def test_old_key_works_during_the_grace_period(
         assert (await client.post("/v1/comments", json=comment(), headers=auth(key))).ok
 
 
-async def test_revoked_token_is_refused_and_a_new_one_reinstates(
+async def test_revoked_token_is_refused_and_rotating_never_reinstates(
     client: TestClient, dsn: str, site_key: str, make_staff: MakeStaff
 ) -> None:
     token = await make_staff("mai")
     assert (await client.get(QUEUE, headers=auth(token))).status == 200
     await admin.revoke(dsn, 5, "news", "mai")
     assert (await client.get(QUEUE, headers=auth(token))).status == 401
-    fresh = await admin.new_token(dsn, 5, "news", "mai")
+    fresh, revoked = await admin.new_token(dsn, 5, "news", "mai")
+    assert revoked  # a new token is no way back in
+    assert (await client.get(QUEUE, headers=auth(fresh))).status == 401
+    await admin.restore(dsn, 5, "news", "mai")
     assert (await client.get(QUEUE, headers=auth(fresh))).status == 200
     assert (await client.get(QUEUE, headers=auth(token))).status == 401
 
@@ -58,6 +61,7 @@ async def test_unknown_site_or_user_is_reported(dsn: str, site_key: str) -> None
         admin.rotate_key(dsn, 5, "nope", timedelta(0)),
         admin.revoke(dsn, 5, "news", "nobody"),
         admin.new_token(dsn, 5, "nope", "mai"),
+        admin.restore(dsn, 5, "news", "nobody"),
     ):
         try:
             await call

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from unittest.mock import ANY
 
 import asyncpg
 import orjson
@@ -24,8 +25,10 @@ async def test_healthz_and_readyz(client: TestClient) -> None:
     assert await ready.json() == {
         "status": "ready",
         "checks": {"model": True, "database": True},
+        "database": {"role": "primary"},
         "model_version": "standin-keywords-1",
     }
+    assert (await client.get("/readyz?require=primary")).status == 200
 
 
 async def test_metrics_count_requests_decisions_and_scoring(
@@ -96,9 +99,14 @@ async def test_database_outage_503_then_recovers(
         lost = comment(body="lúc mất DB")
         down = await client.post("/v1/comments", json=lost, headers=auth(site_key))
         assert down.status == 503
-        assert down.headers["Retry-After"] == "5"
+        assert down.headers["Retry-After"] == "1"  # a fresh connection loss: a failover?
         assert down.content_type == "application/problem+json"
-        assert (await client.get("/readyz")).status == 503
+        # still ready: the balancer keeps sending, and clients get this 503 + Retry-After
+        ready = await client.get("/readyz")
+        assert ready.status == 200
+        assert (await ready.json())["database"]["role"] == "unavailable"
+        primary = await client.get("/readyz?require=primary")
+        assert (primary.status, primary.headers["Retry-After"]) == (503, "1")
         await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
     finally:
         await admin.close()
@@ -120,8 +128,15 @@ async def test_unreachable_server_503(
     client = await aiohttp_client(create_app(conf, lambda: scorer))
     response = await client.post("/v1/comments", json=comment(), headers=auth("sk_any"))
     assert response.status == 503
-    assert response.headers["Retry-After"] == "5"
-    assert (await client.get("/readyz")).status == 503
+    assert response.headers["Retry-After"] == "1"
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    assert (await ready.json())["database"] == {
+        "role": "unavailable",
+        "cause": "connection",
+        "seconds_down": ANY,
+    }
+    assert (await client.get("/readyz?require=primary")).status == 503
     assert (await client.get("/healthz")).status == 200
 
 

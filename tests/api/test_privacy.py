@@ -69,3 +69,17 @@ async def test_ip_is_stored_truncated(
     await client.post("/v1/comments", json=payload, headers=auth(site_key))
     assert await db.fetchval("SELECT ip_prefix::text FROM comments") == "203.0.113.0/24"
     assert "203.0.113.77" not in await every_text_in_database(db)
+
+
+async def test_author_address_in_either_idna_form_leaves_the_body(
+    client: TestClient, site_key: str, db: asyncpg.Connection
+) -> None:
+    body = "viết cho hoang.an@xn--bcher-kva.example hoặc HOANG.AN@BÜCHER.EXAMPLE nhé"
+    payload = comment(email="hoang.an@xn--bcher-kva.example", body=body)
+    response = await client.post("/v1/comments", json=payload, headers=auth(site_key))
+    assert response.status in (201, 202)
+    read = await client.get(f"/v1/comments/{(await response.json())['id']}", headers=auth(site_key))
+    stored = await every_text_in_database(db)
+    for seen in (await response.text(), await read.text(), stored):
+        assert "hoang.an" not in seen.casefold()
+    assert "ho***@xn--bcher-kva.example" in (await read.json())["body"]

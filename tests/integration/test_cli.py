@@ -75,13 +75,21 @@ async def test_credential_commands_print_secrets_alone(dsn: str, tmp_path: Path)
     assert revoked.returncode == 0 and revoked.stdout == ""
     again = run(dsn, tmp_path, "users", "revoke", "mai", "--site", "news")
     assert again.returncode == 1 and "no active user" in again.stderr
-    token = run(dsn, tmp_path, "users", "rotate-token", "mai", "--site", "news").stdout.strip()
+    rotated_token = run(dsn, tmp_path, "users", "rotate-token", "mai", "--site", "news")
+    token = rotated_token.stdout.strip()
+    assert rotated_token.returncode == 0 and "stays revoked" in rotated_token.stderr
     conn = await asyncpg.connect(dsn)
     row = await conn.fetchrow("SELECT key_hash, previous_key_hash FROM sites")
     user = await conn.fetchrow("SELECT token_hash, revoked_at FROM users")
+    # rotating a revoked user's token never lets them back in
+    assert user["token_hash"] == hash_key(token) and user["revoked_at"] is not None
+    restored = run(dsn, tmp_path, "users", "restore", "mai", "--site", "news")
+    assert restored.returncode == 0 and restored.stdout == "", restored.stderr
+    assert await conn.fetchval("SELECT revoked_at FROM users") is None
+    again = run(dsn, tmp_path, "users", "restore", "mai", "--site", "news")
+    assert again.returncode == 1 and "no revoked user" in again.stderr
     await conn.close()
     assert row["key_hash"] == hash_key(key) and row["previous_key_hash"] == hash_key(first)
-    assert user["token_hash"] == hash_key(token) and user["revoked_at"] is None
 
 
 async def test_sites_webhook_prints_the_secret_and_sets_the_url(dsn: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ EXPECTED = {
     "schema_migrations": {"version", "name", "applied_at"},
     "sites": {
         "id", "slug", "key_hash", "created_at", "previous_key_hash", "previous_key_expires_at",
-        "webhook_secret",
+        "webhook_secret", "webhook_networks",
     },
     "users": {
         "id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at",
@@ -34,7 +34,9 @@ EXPECTED = {
         "id", "event_id", "site_id", "comment_id", "event", "payload", "attempts",
         "next_attempt_at", "delivered_at", "last_error", "created_at", "state",
     },
-    "sessions": {"id_hash", "site_id", "user_id", "created_at", "expires_at"},
+    "sessions": {
+        "id_hash", "site_id", "user_id", "created_at", "expires_at", "credential", "token_hash",
+    },
     "login_failures": {"id", "site_id", "account_hash", "address_hash", "created_at"},
     "webhook_deliveries": {
         "id", "site_id", "outbox_id", "event_id", "attempt", "outcome", "http_status", "error",
@@ -85,6 +87,21 @@ async def test_from_zero_gives_expected_schema(empty_dsn: str) -> None:
 async def test_second_run_applies_nothing(empty_dsn: str) -> None:
     await migrate_dsn(empty_dsn)
     assert await migrate_dsn(empty_dsn) == []
+
+
+async def test_an_up_to_date_read_only_database_needs_no_write(
+    empty_dsn: str, admin_dsn: str
+) -> None:
+    """A host can start (it migrates first) on a standby or a read-only server: writes then
+    answer 503 and /readyz?require=primary says why, instead of the host failing to start."""
+    await migrate_dsn(empty_dsn)
+    name = empty_dsn.rpartition("/")[2]
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+        assert await migrate_dsn(empty_dsn) == []
+    finally:
+        await admin.close()
 
 
 async def test_concurrent_runs_apply_once(empty_dsn: str) -> None:

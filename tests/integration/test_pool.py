@@ -16,3 +16,15 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(dsn: str) -> No
             assert not conn.is_in_transaction()
             held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1"
             assert await conn.fetchval(held, backend) == 0
+
+
+async def test_statement_cache_size_zero_leaves_no_prepared_statements(dsn: str) -> None:
+    """What PgBouncer in transaction mode (before 1.21) needs: no named statements kept on a
+    server connection that the next transaction may not get."""
+    count = "SELECT count(*) FROM pg_prepared_statements"
+    async with create_pool(dsn, 1, 1, 5, statement_cache_size=0) as pool, pool.acquire() as conn:
+        await conn.fetchval("SELECT $1::int", 1)
+        assert await conn.fetchval(count) == 0
+    async with create_pool(dsn, 1, 1, 5) as pool, pool.acquire() as conn:
+        await conn.fetchval("SELECT $1::int", 1)
+        assert await conn.fetchval(count) > 0

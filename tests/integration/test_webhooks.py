@@ -18,8 +18,9 @@ from aiohttp.test_utils import TestClient
 from moderation import admin
 from moderation.app import create_app
 from moderation.domain.outbox import Attempt, WebhookEvent
+from moderation.domain.targets import refused_address
 from moderation.runtime.metrics import Metrics
-from moderation.runtime.webhooks import WebhookWorker, refused_address, running
+from moderation.runtime.webhooks import WebhookWorker, running
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
 from tests.conftest import MakeStaff, auth, comment

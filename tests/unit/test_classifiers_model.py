@@ -290,3 +290,14 @@ def test_an_expert_learns_from_the_rows_it_borrows() -> None:
     unweighted = own.nb_scale(0.5, rows, y)
     assert np.allclose(own.nb_scale(0.5, rows, y, ones), unweighted)
     assert not np.allclose(own.nb_scale(0.5, rows, y, ones * (y == 1) + 0.1), unweighted)
+
+
+# Texts where cutting evidence tokens with one regular expression rescanned long runs from
+# every start (20,000 characters, the most explain() reads: about 1 s a call, and a queue page
+# explains every held comment it shows); linear tokens take a few tens of milliseconds. The
+# timeout only catches a quadratic scan (figures: bench/bench_hostile_bodies.py --explain).
+@pytest.mark.timeout(5, func_only=True)
+@pytest.mark.parametrize("body", ["+8" * 10_000, "1-" * 9998 + "www."])
+def test_explaining_a_hostile_text_reads_it_once(tiny: Model, body: str) -> None:
+    for _ in range(10):
+        assert tiny.explain(body).keys() == set(tiny.labels)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
 import unicodedata
 
 import pytest
 
+from classifiers import normalize
 from classifiers.features import Featurizer
 from classifiers.normalize import normalize_batch, strip_diacritics
 
@@ -96,3 +99,47 @@ def test_placeholders_only_replace_whole_contacts_across_a_batch() -> None:
     assert marked[0] == "viết cho emailx hoặc userx nhé"
     assert marked[1] == "a@ b @ c"  # no address, no mention: left alone
     assert marked[2] == "xem urlx rồi urlx"
+
+
+_PIECES = ["a", "b", "ữ", "1", "8", "@", ".", ".", "-", "+", "_", "com", "vn", "co", "x", "www.",
+           "http://", "https:", "/", "é", "①", "cc", "m", " ", "\x00", "comm", "//"]  # fmt: skip
+
+
+def test_placeholder_scans_find_what_the_patterns_find() -> None:
+    rng = random.Random(5)
+    for _ in range(20_000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 30)))
+        assert normalize._email_spans(text) == [m.span() for m in normalize._EMAIL.finditer(text)]
+        assert normalize._url_spans(text) == [m.span() for m in normalize._URL.finditer(text)]
+
+
+# Chunks where searching for the placeholder patterns rescanned a long run from every start:
+# 200 of them took the patterns 6 to 60 s; linear scans take a tenth of a second. The timeout only
+# catches a scan that went quadratic again (figures: bench/bench_hostile_bodies.py).
+HOSTILE = {
+    "host chain then www.": "1-" * 1995 + "www.",
+    "host chain then https:": "1-" * 1995 + "https:",
+    "local part then @": "a" * 3990 + "@",
+    "dotted local part": "a." * 1995 + "@x",
+    "dashed domain": "a@" + "b-" * 1995,
+    "mention of a long word": "@" + "a" * 3999,
+}
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_texts_are_normalised_in_linear_time(text: str) -> None:
+    marked, _ = normalize_batch([text] * 200)
+    assert len(marked) == 200
+
+
+# upper case, and letters that match a-z only when case is ignored (Kelvin sign, long s)
+_TOKEN_PIECES = [*_PIECES, "B", "VN", "HTTP://", "\u212a", "\u017f", "\u0130", "(", "0912", "$"]
+
+
+def test_evidence_tokens_are_what_the_token_pattern_finds() -> None:
+    pattern = re.compile(normalize.TOKEN, re.IGNORECASE)
+    rng = random.Random(6)
+    for _ in range(20_000):
+        text = "".join(rng.choice(_TOKEN_PIECES) for _ in range(rng.randint(1, 40)))
+        assert normalize.token_spans(text) == [m.span() for m in pattern.finditer(text)], text

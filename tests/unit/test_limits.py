@@ -45,3 +45,19 @@ def test_disabled_and_bounded() -> None:
         assert limiter.acquire(key) == 0.0
     assert limiter.acquire("a") == 0.0  # forgotten: the table keeps the 3 most recent callers
     assert limiter.acquire("d") > 0
+
+
+def test_only_learnt_keys_are_known_even_with_the_limit_off() -> None:
+    clock = Clock()
+    limiter = RateLimiter(rate=1, burst=2, max_keys=2, clock=clock)
+    assert "a" not in limiter and len(limiter) == 0
+    limiter.learn("a")  # charged once, like acquire
+    limiter.learn("a")  # no second charge
+    assert "a" in limiter and limiter.acquire("a") == 0.0 and limiter.acquire("a") > 0
+    limiter.learn("b")
+    limiter.learn("c")
+    assert len(limiter) == 2 and "a" not in limiter
+    off = RateLimiter(rate=0, burst=1)
+    assert off.acquire("x") == 0.0 and "x" not in off
+    off.learn("x")
+    assert "x" in off and off.acquire("x") == 0.0

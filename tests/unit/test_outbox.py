@@ -11,9 +11,9 @@ from uuid import uuid4
 
 import orjson
 import pytest
-from aiohttp import ClientSession
 
 from moderation.domain.outbox import OutboxItem, WebhookEvent, backoff, new_secret, sign
+from moderation.runtime.egress import Clients
 from moderation.runtime.metrics import Metrics
 from moderation.runtime.webhooks import WebhookWorker
 from moderation.settings import Settings
@@ -84,7 +84,7 @@ def test_body_matches_the_documented_schema() -> None:
 
 async def test_a_wake_at_shutdown_does_not_swallow_the_cancel() -> None:
     settings = Settings(webhook_poll_seconds=30)
-    worker = WebhookWorker(cast(Store, None), settings, Metrics(), cast(ClientSession, None))
+    worker = WebhookWorker(cast(Store, None), settings, Metrics(), cast(Clients, None))
     for _ in range(20):
         idle = asyncio.create_task(worker._idle())
         await asyncio.sleep(0)  # waiting for a wake

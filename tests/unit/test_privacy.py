@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from moderation.domain import privacy
@@ -122,3 +125,62 @@ def test_text_without_at_sign_is_returned_as_is() -> None:
     assert privacy.without_address("gửi An@Example.COM nhé", "an@example.com") == (
         "gửi a***@example.com nhé"
     )
+
+
+# The address pattern as one regular expression, as it was searched before: the reference the
+# linear scan must agree with, match for match.
+_REFERENCE = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+_REFERENCE_ANY = re.compile(r"[\w.+%*-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+_PIECES = ["a", "b", "ữ", "Đ", "1", "8", "@", "@", ".", ".", "-", "+", "%", "*", "_", " ",
+           "com", "vn", "x", "²", "①", "é", "\n", "ab"]  # fmt: skip
+
+
+def test_address_scan_finds_what_the_regular_expression_finds() -> None:
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 25)))
+        assert list(privacy.email_spans(text)) == [m.span() for m in _REFERENCE.finditer(text)]
+        assert list(privacy.email_spans(text, privacy._ANY_LOCAL_RUN)) == [
+            m.span() for m in _REFERENCE_ANY.finditer(text)
+        ], text
+
+
+# Bodies that made the single regular expression rescan long runs (quadratic): 50,000
+# characters took it 10 s and more each; a linear scan needs milliseconds. The timeout only
+# catches a scan that went quadratic again; speed figures are in bench/bench_hostile_bodies.py.
+HOSTILE = {
+    "digit pairs": "84" * 25_000,
+    "one long word": "a" * 50_000,
+    "plus and digit": "+8" * 25_000,
+    "dashed digits": "1-" * 25_000,
+    "dotted letters": "a." * 25_000,
+    "local part then @": "a" * 49_990 + "@b",
+    "domain without a top level": "a@" + "b-" * 25_000,
+    "mixed scripts": "a\u0431\u4e001\u1eef" * 10_000,
+}
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("body", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_bodies_are_scanned_in_linear_time(body: str) -> None:
+    assert privacy.mask_text(body) is not None
+    assert privacy.redact_contacts(body) is not None
+
+
+@pytest.mark.parametrize(
+    ("email", "typed"),
+    [
+        ("an.nguyen@xn--bcher-kva.example", "an.nguyen@xn--bcher-kva.example"),
+        ("an.nguyen@xn--bcher-kva.example", "An.Nguyen@Bücher.example"),
+        ("an.nguyen@bücher.example", "an.nguyen@XN--BCHER-KVA.EXAMPLE"),
+        ("an.nguyen@bücher.example", "an.nguyen@bücher.example"),
+    ],
+)
+def test_author_address_is_masked_in_either_idna_form(email: str, typed: str) -> None:
+    raw = CommentIn.model_validate(
+        {"thread": "t", "name": f"An {typed}", "email": email, "body": f"viết cho {typed} nhé"}
+    )
+    protected = privacy.protect(raw, SECRET, None)
+    assert protected.body.startswith("viết cho an***@")
+    assert protected.body.casefold().endswith(typed.split("@")[1].casefold() + " nhé")
+    assert "an.nguyen" not in repr(protected.model_dump()).casefold()

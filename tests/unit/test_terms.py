@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import threading
 import unicodedata
+from typing import cast
+from unittest import mock
 
 import pytest
 
-from moderation.domain.terms import MAX_HITS, Terms, fingerprint, syllables
+from moderation.domain.models import Policy, Site
+from moderation.domain.terms import MAX_HITS, Terms, fingerprint, syllables, term_keys, text_keys
+from moderation.runtime.site_cache import SiteCache
+from moderation.store import Store
 
 # (term, text, matches?)
 TABLE: list[tuple[str, str, bool]] = [
@@ -127,3 +135,100 @@ def test_fingerprint_ignores_case_diacritics_digits_punctuation() -> None:
     assert a is not None and a == b
     assert fingerprint("Kiếm tiền offline 5 triệu mỗi ngày", 20) != a
     assert fingerprint("Hay quá!", 20) is None
+
+
+def _reference(blocked: list[str], watched: list[str], text: str) -> list[tuple[str, str, int]]:
+    """Term by term and syllable by syllable: (term, list, first syllable) in the order and
+    number find() keeps (words before phrases at one syllable, then list order)."""
+    lists = [(t, "blocked") for t in blocked] + [(t, "watched") for t in watched]
+    terms = [(t, name, [term_keys(w) for *_, w in syllables(t)]) for t, name in lists]
+    words = [text_keys(w) for *_, w in syllables(text)]
+    found = []
+    for i in range(len(words)):
+        for n, (term, name, keys) in enumerate(terms):
+            if keys and all(
+                i + j < len(words) and any(k in own for k in words[i + j])
+                for j, own in enumerate(keys)
+            ):
+                found.append((i, len(keys) > 1, n, term, name))
+    return [(term, name, i) for i, _, _, term, name in sorted(found)[:MAX_HITS]]
+
+
+_SYLLABLES = ["mua", "bán", "ban", "bàn", "nhà", "nha", "đất", "dat", "đồ", "do", "ngu", "ngũ",
+              "hoà", "hòa", "hoa", "ko", "không", "k", "kô", "cô", "co", "x1", "d0", "gì", "j",
+              "phải", "fai", "wa", "quá"]  # fmt: skip
+_TEXT_ONLY = ["nguuu", "đồồồ", "MUA", "BÁN", "n.g.u", "đ.ồ", "d-o", "!!!", ",", "Hòa", "xin"]
+
+
+def test_the_automaton_finds_what_syllable_by_syllable_matching_finds() -> None:
+    rng = random.Random(3)
+    for _ in range(100):
+        terms = list({" ".join(rng.sample(_SYLLABLES, rng.randint(1, 4))) for _ in range(20)})
+        blocked, watched = terms[::2], terms[1::2]
+        compiled = Terms(blocked, watched)
+        for _ in range(5):
+            words = rng.choices(_SYLLABLES + _TEXT_ONLY, k=rng.randint(1, 60))
+            text = " ".join(words)
+            words_at = {s: i for i, (s, *_) in enumerate(syllables(text))}
+            got = [(h.term, h.list, words_at[h.start]) for h in compiled.find(text)]
+            assert got == _reference(blocked, watched, text), text
+
+
+def test_a_stretched_syllable_reads_as_either_listed_spelling() -> None:
+    terms = Terms(blocked=["good news"], watched=["god"])
+    assert [h.term for h in terms.find("gooood news")] == ["god", "good news"]
+    assert [h.term for h in terms.find("gooood")] == ["god"]
+
+
+def test_long_terms_match_typed_with_or_without_their_diacritics() -> None:
+    term = "cộng hòa xã hội chủ nghĩa việt nam"
+    terms = Terms(blocked=[term])
+    assert terms.find("Cộng Hoà Xã Hội Chủ Nghĩa Việt Nam")
+    assert terms.find("cong hoa xa hoi chu nghia viet nam")
+    # up to five syllables, any mix of the two
+    assert Terms(blocked=["mua bán nhà đất quận"]).find("mua ban nhà dat quận")
+
+
+def test_long_unique_words_are_not_remembered() -> None:
+    terms = Terms(blocked=["ngu"])
+    terms.find(" ".join(f"{i}{'a' * 60}" for i in range(200)) + " ngu")
+    assert len(terms._memo) == 1
+
+
+# Lists from a hostile review: 2 x 5,000 phrases sharing their first two words took 11-18 s for
+# one comment of "mua ban " * 1250 (every term checked at every "mua ban"); 200 phrases starting
+# "mua bán" about 0.2-0.4 s a comment. One pass of an automaton takes milliseconds; the timeout
+# only catches matching that went back to looking at each term (figures: bench/bench_terms.py).
+@pytest.mark.timeout(5)
+def test_terms_sharing_their_first_words_cost_one_pass() -> None:
+    terms = Terms([f"mua ban x{i:04d}" for i in range(5000)],
+                  [f"mua ban y{i:04d}" for i in range(5000)])  # fmt: skip
+    assert terms.find("mua ban " * 1250) == []
+    assert [h.term for h in terms.find("mua ban x0042 nhé")] == ["mua ban x0042"]
+
+
+@pytest.mark.timeout(5)
+def test_realistic_phrases_sharing_a_start_cost_one_pass() -> None:
+    rng = random.Random(1)
+    words = ["nhà", "đất", "chung", "cư", "căn", "hộ", "giá", "rẻ", "quận", "huyện", "xe", "máy",
+             "điện", "thoại", "sim", "số", "đẹp"]  # fmt: skip
+    phrases = {"mua bán " + " ".join(rng.sample(words, rng.randint(1, 3))) for _ in range(400)}
+    terms = Terms(sorted(phrases)[:200])
+    for _ in range(100):
+        terms.find("mua bán " * 1250)
+
+
+async def test_lists_compile_off_the_event_loop_once_per_version() -> None:
+    built: list[int] = []
+
+    def counting_terms(*lists: tuple[str, ...]) -> Terms:
+        built.append(threading.get_ident())
+        return Terms(*lists)
+
+    cache = SiteCache(cast(Store, None), ttl=0)
+    site = Site(id=1, slug="news", policy=Policy(version=3, blocked_terms=("ngu",)))
+    with mock.patch("moderation.sites.Terms", counting_terms):
+        found = await asyncio.gather(*(cache.terms(site) for _ in range(5)))
+        assert await cache.terms(site) is found[0]
+    assert len(built) == 1 and built[0] != threading.get_ident()
+    assert all(t is found[0] for t in found) and found[0].find("đồ ngu")

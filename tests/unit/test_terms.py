@@ -227,7 +227,7 @@ async def test_lists_compile_off_the_event_loop_once_per_version() -> None:
 
     cache = SiteCache(cast(Store, None), ttl=0)
     site = Site(id=1, slug="news", policy=Policy(version=3, blocked_terms=("ngu",)))
-    with mock.patch("moderation.sites.Terms", counting_terms):
+    with mock.patch("moderation.runtime.site_cache.Terms", counting_terms):
         found = await asyncio.gather(*(cache.terms(site) for _ in range(5)))
         assert await cache.terms(site) is found[0]
     assert len(built) == 1 and built[0] != threading.get_ident()

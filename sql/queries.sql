@@ -267,8 +267,12 @@ WITH lapsed AS (
 )
 SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
        c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
-       $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score, a.author_history
+       $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score, a.author_history,
+       t.title AS thread_title, t.url AS thread_url, c.parent_id::text AS parent_id,
+       p.author_name AS parent_name, left(p.public_body, 300) AS parent_excerpt, c.report_count
 FROM claimed c
+LEFT JOIN threads t ON t.site_id = c.site_id AND t.thread = c.thread
+LEFT JOIN comments p ON p.site_id = c.site_id AND p.id = c.parent_id
 LEFT JOIN LATERAL (
     -- the author's earlier comments on this site, by status (index comments_author)
     SELECT jsonb_build_object(
@@ -736,3 +740,14 @@ RETURNING id, webhook_networks;
 
 -- name: migrations_table_exists
 SELECT to_regclass('schema_migrations') IS NOT NULL;
+
+-- name: save_thread
+-- The article a thread belongs to, as a website last described it: a field sent replaces
+-- the stored one, a field left out keeps it; no write when nothing changed.
+INSERT INTO threads AS t (site_id, thread, title, url)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (site_id, thread) DO UPDATE
+SET title = coalesce(EXCLUDED.title, t.title), url = coalesce(EXCLUDED.url, t.url),
+    updated_at = now()
+WHERE (EXCLUDED.title IS NOT NULL AND EXCLUDED.title IS DISTINCT FROM t.title)
+   OR (EXCLUDED.url IS NOT NULL AND EXCLUDED.url IS DISTINCT FROM t.url);

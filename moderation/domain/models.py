@@ -95,6 +95,20 @@ Email = Annotated[StrictStr, AfterValidator(check_email)]
 IdempotencyKey = Annotated[StrictStr, Field(pattern=r"^[\x21-\x7e]{1,255}$")]
 
 
+def check_web_url(value: str) -> str:
+    """An absolute http(s) address with a host, of at most 2000 characters."""
+    text = clean_text(value, max_len=2000)
+    scheme, sep, rest = text.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if not sep or scheme.lower() not in ("http", "https") or not host or " " in text:
+        raise PydanticCustomError("url", "must be an http or https address")
+    return text
+
+
+ThreadTitle = Annotated[StrictStr, _text(500)]
+WebUrl = Annotated[StrictStr, AfterValidator(check_web_url)]
+
+
 class CommentIn(BaseModel):
     """A comment as a website posts it."""
 
@@ -112,6 +126,12 @@ class CommentIn(BaseModel):
     honeypot: Annotated[StrictStr, Field(max_length=1000)] | None = None
     form_shown_at: AwareDatetime | None = None
     idempotency_key: IdempotencyKey | None = None
+    thread_title: ThreadTitle | None = Field(
+        None, description="the article's title, shown to moderators (the latest sent wins)"
+    )
+    thread_url: WebUrl | None = Field(
+        None, description="the article's address (http or https), linked from the queue"
+    )
 
 
 class ProtectedComment(BaseModel):
@@ -134,6 +154,8 @@ class ProtectedComment(BaseModel):
     honeypot: bool
     form_shown_at: datetime | None
     idempotency_key: str | None
+    thread_title: str | None = None
+    thread_url: str | None = None
 
 
 class Band(BaseModel):

@@ -192,4 +192,6 @@ def protect(comment: CommentIn, secret: bytes, idempotency_key: str | None) -> P
         honeypot=bool(comment.honeypot and comment.honeypot.strip()),
         form_shown_at=comment.form_shown_at,
         idempotency_key=idempotency_key,
+        thread_title=comment.thread_title,
+        thread_url=comment.thread_url,
     )

@@ -127,6 +127,14 @@ class QueueItem(BaseModel):
     )
     created_at: datetime
     top_score: float = Field(exclude=True)
+    thread_title: str | None = Field(None, description="the article's title, when sent")
+    thread_url: str | None = Field(None, description="the article's address, when sent")
+    parent_id: str | None = Field(None, description="the comment this one replies to")
+    parent_name: str | None = Field(None, description="the replied-to comment's author")
+    parent_excerpt: str | None = Field(
+        None, description="the start of the replied-to comment's public text"
+    )
+    report_count: int = Field(0, description="readers' reports of this comment")
 
 
 class QueuePage(BaseModel):

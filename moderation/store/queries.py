@@ -199,6 +199,14 @@ class Store:
             return await conn.fetchrow(self.query("insert_comment"), *args.params())
         return await conn.fetchrow(self._locked_insert, *args.params(), keys)
 
+    async def save_thread(
+        self, site_id: int, thread: str, title: str | None, url: str | None
+    ) -> None:
+        """Keep the article's title and address for a thread (the latest sent win)."""
+        with translate_errors():
+            async with self._connection() as conn:
+                await conn.execute(self.query("save_thread"), site_id, thread, title, url)
+
     async def get_comment(self, site_id: int, comment_id: UUID) -> CommentView:
         """One comment of a site; NotFound otherwise."""
         row = await self._fetchrow("get_comment", site_id, comment_id)

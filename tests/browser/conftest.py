@@ -163,8 +163,11 @@ class World:
         run(admin.add_user(self.dsn, 5, name, self.slug, role))
         run(admin.set_password(self.dsn, 5, self.slug, name, PASSWORD))
 
-    def post(self, body: str, name: str = "Nguyễn Văn An", thread: str = "bai-1") -> dict[str, Any]:
+    def post(
+        self, body: str, name: str = "Nguyễn Văn An", thread: str = "bai-1", **extra: object
+    ) -> dict[str, Any]:
         payload = {"thread": thread, "name": name, "email": "an@example.com", "body": body}
+        payload.update(extra)
         request = urllib.request.Request(
             f"{self.service.url}/v1/comments", data=json.dumps(payload).encode(),
             headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},

@@ -351,14 +351,14 @@ WHERE site_id = $1 AND comment_id = $2::uuid
 ORDER BY id;
 
 -- name: audit_page
--- Newest first: moderators' decisions, policy versions and staff accounts of one site.
+-- Newest first: moderators' decisions and undos, policy versions and staff accounts of one site.
 SELECT created_at, kind, ref, actor, detail FROM (
     SELECT e.created_at, 'decision' AS kind, e.id::text AS ref, e.actor,
            jsonb_build_object('comment_id', e.comment_id, 'action', e.action,
                               'from_status', e.from_status, 'to_status', e.to_status,
                               'note', e.note) AS detail
     FROM comment_events e
-    WHERE e.site_id = $1 AND e.action IS NOT NULL
+    WHERE e.site_id = $1 AND (e.action IS NOT NULL OR e.note = 'undo')
     UNION ALL
     SELECT p.created_at, 'policy', p.version::text, coalesce(p.created_by, 'system'),
            -- changes: {field: {"before", "after"}}, lists as {"added", "removed"}

@@ -166,7 +166,12 @@ class World:
     def post(
         self, body: str, name: str = "Nguyễn Văn An", thread: str = "bai-1", **extra: object
     ) -> dict[str, Any]:
-        payload = {"thread": thread, "name": name, "email": "an@example.com", "body": body}
+        payload: dict[str, object] = {
+            "thread": thread,
+            "name": name,
+            "email": "an@example.com",
+            "body": body,
+        }
         payload.update(extra)
         request = urllib.request.Request(
             f"{self.service.url}/v1/comments", data=json.dumps(payload).encode(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 from aiohttp.test_utils import TestClient
 
@@ -41,3 +43,44 @@ async def test_logout_releases_the_users_claims(
     response = await client.post("/ui/logout", data={"csrf": csrf}, allow_redirects=False)
     assert response.status == 303
     assert await db.fetchval(held_rows) == 0
+
+
+RAW_CODE = re.compile(r"(?<![\w/-])[a-z_]+:(?:hold|reject|publish)\b")
+RAW_KEY = re.compile(r"\b(?:status|kind|label|rule|verdict|action|actor|note|role|error)_[a-z_]+")
+TAG = re.compile(r"<script.*?</script>|<[^>]*>", re.DOTALL)
+
+
+def visible(html: str) -> str:
+    """The text a reader sees: no tags, attributes or scripts."""
+    return TAG.sub(" ", html)
+
+
+async def test_no_page_shows_an_untranslated_key_or_raw_reason_code(
+    client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    csrf = await login("chu", role="owner")
+    [cid, other] = await held(client, site_key, 2, thread_title="Bài báo", thread_url=URL)
+    await send(client, csrf, "/ui/api/claim", {"limit": 1})
+    await send(client, csrf, "/ui/api/decision", {"id": cid, "action": "reject"})
+    await send(client, csrf, "/ui/api/undo", {"id": cid})
+    pages = [
+        "/ui/queue", "/ui/queue?status=published", f"/ui/comments/{cid}",
+        f"/ui/comments/{other}", "/ui/policy", "/ui/stats", "/ui/audit", "/ui/staff",
+    ]  # fmt: skip
+    for lang in ("vi", "en"):
+        for path in pages:
+            html = visible(await (await client.get(path, headers={"Accept-Language": lang})).text())
+            assert not RAW_CODE.findall(html), (lang, path, RAW_CODE.findall(html))
+            assert not RAW_KEY.findall(html), (lang, path, RAW_KEY.findall(html))
+            if lang == "vi":
+                assert " system " not in html and " operator " not in html
+    vi = {"Accept-Language": "vi"}
+    queue = await (await client.get("/ui/queue", headers=vi)).text()
+    assert "Điểm thư rác: giữ lại chờ duyệt" in queue and "Xúc phạm" in queue
+    assert "chu đang xử lý" in queue and "Bài viết" in queue
+    history = await (await client.get(f"/ui/comments/{cid}", headers=vi)).text()
+    assert "đã từ chối" in history and "đã hoàn tác" in history and "tự động" in history
+    audit = await (await client.get("/ui/audit", headers=vi)).text()
+    assert "Hoàn tác" in audit and "Quyết định" in audit and "phiên bản 1" in audit
+    policy = await (await client.get("/ui/policy", headers=vi)).text()
+    assert "Tin tưởng tác giả" in policy

@@ -48,3 +48,22 @@ def test_logout_releases_claims(page: Page, world: World) -> None:
     world.login(page, "minh")
     expect(page.locator("#items li.item")).to_have_count(2)
     expect(page.locator("#items li.item .claim")).to_have_count(0)
+
+
+def test_every_page_in_both_languages_without_raw_codes(page: Page, world: World) -> None:
+    world.person("chu", role="owner")
+    cid = world.post("maybe-spam bình luận", thread_title=TITLE, thread_url=URL)["id"]
+    world.login(page, "chu")
+    page.keyboard.press("j")
+    page.keyboard.press("s")  # spam the only one: the toast names the action, item gone
+    expect(page.locator("#toast")).to_contain_text("marked as spam")
+    for lang in ("en", "vi"):
+        for name, path in (("queue", "/ui/queue?status=spam"), ("comment", f"/ui/comments/{cid}"),
+                           ("policy", "/ui/policy"), ("stats", "/ui/stats"),
+                           ("audit", "/ui/audit"), ("staff", "/ui/staff")):  # fmt: skip
+            page.goto(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+            text = page.locator("body").inner_text()
+            assert "spam:hold" not in text and "status_" not in text, (lang, path)
+            screenshot(page, f"{name}-{lang}")
+    page.goto(f"/ui/comments/{cid}?lang=vi")
+    expect(page.locator("#events")).to_contain_text("đánh dấu thư rác")

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyAddress,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -298,6 +299,12 @@ class Policy(BaseModel):
     time_zone: Annotated[StrictStr, AfterValidator(_time_zone)] = Field(
         default="UTC", description="days of the stats"
     )
+    report_hold_threshold: StrictInt = Field(
+        default=3,
+        ge=0,
+        le=1000,
+        description="hold a published comment once this many readers reported it (0: never)",
+    )
 
 
 class TermHit(BaseModel):
@@ -443,3 +450,31 @@ class ReloadOut(BaseModel):
 
     model_version: str = Field(description="the version now scoring comments")
     previous: str = Field(description="the version in use before the reload")
+
+
+ReportReason = Literal["spam", "abuse", "hate", "personal_data", "misinformation", "other"]
+
+
+class ReportIn(BaseModel):
+    """A reader's report of a comment, relayed by the site."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: ReportReason
+    reporter_ip: IPvAnyAddress | None = Field(
+        default=None,
+        description="the reader's address: one report per reader and comment, and a limit per"
+        " reader; kept only as a keyed hash",
+    )
+
+
+class ReportOut(BaseModel):
+    """A comment after a report: its reports, its status, whether this report counted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    report_count: int
+    status: Status
+    counted: bool = Field(description="false for a reader's repeat report of this comment")
+    held: bool = Field(description="true when this report put the comment on hold")

@@ -12,6 +12,9 @@ from moderation.domain.models import Role, Scores, Status, clean_text
 
 Action = Literal["approve", "reject", "spam", "not_spam"]
 Sort = Literal["oldest", "score"]
+# The order of a page: ?reason=reported sorts by the number of readers' reports.
+Order = Literal["oldest", "score", "reports"]
+REPORTED = "reported"
 Outcome = Literal["changed", "unchanged", "conflict", "not_found"]
 MAX_CLAIM = 100
 
@@ -78,6 +81,11 @@ class QueueFilter(BaseModel):
     sort: Sort = "oldest"
     thread: str | None = None
     reason: str | None = None
+
+    @property
+    def order(self) -> Order:
+        """The page's order: by reports for the reported view, else the sort asked."""
+        return "reports" if self.reason == REPORTED else self.sort
 
 
 class AuthorHistory(BaseModel):

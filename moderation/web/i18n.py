@@ -139,6 +139,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "verdict_publish": ("published", "cho đăng"),
     # history: who and what
     "actor_system": ("automatic", "tự động"),
+    "actor_readers": ("readers' reports", "độc giả báo cáo"),
+    "tab_queue": ("To review", "Cần duyệt"),
+    "tab_reported": ("Reported", "Bị báo cáo"),
+    "reports_count": ("{n} reports", "{n} lượt báo cáo"),
+    "report_hold_threshold": (
+        "Hold a published comment for review after this many readers' reports (0: never)",
+        "Tạm ẩn, chờ duyệt lại bình luận đã đăng khi độc giả báo cáo đủ số lần này"
+        " (0: không áp dụng)",
+    ),
     "actor_operator": ("operator (command line)", "quản trị (dòng lệnh)"),
     "action_approve": ("approved", "đã duyệt"),
     "action_reject": ("rejected", "đã từ chối"),

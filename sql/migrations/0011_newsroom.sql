@@ -21,7 +21,8 @@ CREATE TABLE comment_reports (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE INDEX comment_reports_comment ON comment_reports (site_id, comment_id);
+-- One report per reader per comment (reports without a reader are all counted).
+CREATE UNIQUE INDEX comment_reports_once ON comment_reports (site_id, comment_id, reader_hash);
 CREATE INDEX comment_reports_reader ON comment_reports (site_id, reader_hash, created_at)
     WHERE reader_hash IS NOT NULL;
 

@@ -67,3 +67,36 @@ def test_every_page_in_both_languages_without_raw_codes(page: Page, world: World
             screenshot(page, f"{name}-{lang}")
     page.goto(f"/ui/comments/{cid}?lang=vi")
     expect(page.locator("#events")).to_contain_text("đánh dấu thư rác")
+
+
+def test_reported_tab_lists_reported_comments_by_reports(page: Page, world: World) -> None:
+    world.person("lan")
+    once = world.post("Bình luận bị báo cáo một lần")["id"]
+    thrice = world.post("Bình luận bị báo cáo ba lần")["id"]
+    world.post("Bình luận không ai báo cáo")
+    world.report(once, "198.51.100.1")
+    for n in range(3):
+        world.report(thrice, f"198.51.100.{n}", reason="hate")
+    world.login(page, "lan")
+    page.click("#tab-reported")
+    page.wait_for_url("**/ui/queue?reason=reported")
+    expect(page.locator("#tab-reported")).to_have_attribute("aria-current", "page")
+    items = page.locator("#items li.item")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_have_attribute("data-id", thrice)
+    expect(items.nth(0).locator(".reports")).to_contain_text("3 reports")
+    expect(items.nth(0).locator(".badge")).to_contain_text("pending")  # held at 3
+    expect(items.nth(1).locator(".badge")).to_contain_text("published")
+    screenshot(page, "queue-reported-en")
+    page.goto("/ui/queue?reason=reported&lang=vi")
+    expect(page.locator("#tab-reported")).to_have_text("Bị báo cáo")
+    expect(page.locator("#items li.item").first.locator(".reports")).to_contain_text(
+        "3 lượt báo cáo"
+    )
+    screenshot(page, "queue-reported-vi")
+    # approving settles the reports: it leaves the reported view
+    page.locator("#items li.item").first.locator('[data-action="approve"]').click()
+    expect(page.locator("#toast")).to_contain_text("Đã xử lý: đã duyệt")
+    assert world.statuses()[thrice] == "published"
+    page.goto("/ui/queue?reason=reported")
+    expect(page.locator("#items li.item")).to_have_count(1)

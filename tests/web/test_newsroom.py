@@ -60,11 +60,15 @@ async def test_no_page_shows_an_untranslated_key_or_raw_reason_code(
 ) -> None:
     csrf = await login("chu", role="owner")
     [cid, other] = await held(client, site_key, 2, thread_title="Bài báo", thread_url=URL)
+    for n in range(3):
+        body = {"reason": "abuse", "reporter_ip": f"198.51.100.{n}"}
+        await client.post(f"/v1/comments/{other}/report", json=body, headers=auth(site_key))
     await send(client, csrf, "/ui/api/claim", {"limit": 1})
     await send(client, csrf, "/ui/api/decision", {"id": cid, "action": "reject"})
     await send(client, csrf, "/ui/api/undo", {"id": cid})
     pages = [
-        "/ui/queue", "/ui/queue?status=published", f"/ui/comments/{cid}",
+        "/ui/queue", "/ui/queue?status=published", "/ui/queue?reason=reported",
+        f"/ui/comments/{cid}",
         f"/ui/comments/{other}", "/ui/policy", "/ui/stats", "/ui/audit", "/ui/staff",
     ]  # fmt: skip
     for lang in ("vi", "en"):
@@ -84,3 +88,25 @@ async def test_no_page_shows_an_untranslated_key_or_raw_reason_code(
     assert "Hoàn tác" in audit and "Quyết định" in audit and "phiên bản 1" in audit
     policy = await (await client.get("/ui/policy", headers=vi)).text()
     assert "Tin tưởng tác giả" in policy
+
+
+async def test_reported_tab_lists_reported_comments_with_their_count(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    await login()
+    ok = await client.post("/v1/comments", json=comment(body="Bài hay"), headers=auth(site_key))
+    cid = (await ok.json())["id"]
+    for n in range(2):
+        body = {"reason": "spam", "reporter_ip": f"198.51.100.{n}"}
+        await client.post(f"/v1/comments/{cid}/report", json=body, headers=auth(site_key))
+    await held(client, site_key, 1)
+    vi = {"Accept-Language": "vi"}
+    html = await (await client.get("/ui/queue?reason=reported", headers=vi)).text()
+    assert 'id="tab-reported" href="/ui/queue?reason=reported" aria-current="page"' in html
+    assert html.count('class="item ') == 1 and f'data-id="{cid}"' in html
+    assert "2 lượt báo cáo" in html and "Bị báo cáo" in html
+    pending = await (await client.get("/ui/queue")).text()
+    assert (
+        f'data-id="{cid}"' not in pending
+        and 'id="tab-queue" href="/ui/queue" aria-current' in pending
+    )

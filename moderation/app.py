@@ -104,6 +104,7 @@ def _routes(app: web.Application) -> None:
     """Every route of the API."""
     app.router.add_post("/v1/comments", comments.post_comment)
     app.router.add_get("/v1/comments/{id}", comments.get_comment)
+    app.router.add_post("/v1/comments/{id}/report", comments.report_comment)
     app.router.add_post("/v1/authors/erase", comments.erase_author)
     app.router.add_get("/v1/site", site_info.site_info)
     # A thread id may hold slashes (sites often use the article's path).

@@ -267,8 +267,12 @@ WITH lapsed AS (
 )
 SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
        c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
-       $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score, a.author_history
+       $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score, a.author_history,
+       t.title AS thread_title, t.url AS thread_url, c.parent_id::text AS parent_id,
+       p.author_name AS parent_name, left(p.public_body, 300) AS parent_excerpt, c.report_count
 FROM claimed c
+LEFT JOIN threads t ON t.site_id = c.site_id AND t.thread = c.thread
+LEFT JOIN comments p ON p.site_id = c.site_id AND p.id = c.parent_id
 LEFT JOIN LATERAL (
     -- the author's earlier comments on this site, by status (index comments_author)
     SELECT jsonb_build_object(
@@ -315,7 +319,8 @@ WITH target AS (
     SELECT max(version) AS policy_version FROM policies WHERE site_id = $1
 ), released AS (
     UPDATE comments c
-    SET status = $4, claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
+    SET status = $4, claimed_by = NULL, claim_expires_at = NULL, updated_at = now(),
+        report_count = 0  -- a decision settles the readers' reports so far
     FROM verdict v
     WHERE c.site_id = $1 AND c.id = v.id AND v.outcome <> 'conflict'
 ), event AS (
@@ -347,14 +352,14 @@ WHERE site_id = $1 AND comment_id = $2::uuid
 ORDER BY id;
 
 -- name: audit_page
--- Newest first: moderators' decisions, policy versions and staff accounts of one site.
+-- Newest first: moderators' decisions and undos, policy versions and staff accounts of one site.
 SELECT created_at, kind, ref, actor, detail FROM (
     SELECT e.created_at, 'decision' AS kind, e.id::text AS ref, e.actor,
            jsonb_build_object('comment_id', e.comment_id, 'action', e.action,
                               'from_status', e.from_status, 'to_status', e.to_status,
                               'note', e.note) AS detail
     FROM comment_events e
-    WHERE e.site_id = $1 AND e.action IS NOT NULL
+    WHERE e.site_id = $1 AND (e.action IS NOT NULL OR e.note = 'undo')
     UNION ALL
     SELECT p.created_at, 'policy', p.version::text, coalesce(p.created_by, 'system'),
            -- changes: {field: {"before", "after"}}, lists as {"added", "removed"}
@@ -736,3 +741,81 @@ RETURNING id, webhook_networks;
 
 -- name: migrations_table_exists
 SELECT to_regclass('schema_migrations') IS NOT NULL;
+
+-- name: save_thread
+-- The article a thread belongs to, as a website last described it: a field sent replaces
+-- the stored one, a field left out keeps it; no write when nothing changed.
+INSERT INTO threads AS t (site_id, thread, title, url)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (site_id, thread) DO UPDATE
+SET title = coalesce(EXCLUDED.title, t.title), url = coalesce(EXCLUDED.url, t.url),
+    updated_at = now()
+WHERE (EXCLUDED.title IS NOT NULL AND EXCLUDED.title IS DISTINCT FROM t.title)
+   OR (EXCLUDED.url IS NOT NULL AND EXCLUDED.url IS DISTINCT FROM t.url);
+
+-- name: report_comment
+-- A reader's report relayed by the site: counted once per reader ($4, a keyed hash of their
+-- address; null counts every time) and comment, unless the reader sent $6 reports in the
+-- last hour; a published comment whose reports reach the site's threshold $5 (0: never) is
+-- held, with its event and webhook row. No row when the comment is not in this site.
+WITH target AS (
+    SELECT id, thread, status, scores, reasons, model_version, report_count FROM comments
+    WHERE site_id = $1 AND id = $2::uuid
+    FOR UPDATE
+), recent AS (
+    SELECT count(*) AS n FROM comment_reports
+    WHERE site_id = $1 AND $4::bytea IS NOT NULL AND reader_hash = $4::bytea
+      AND created_at > now() - interval '1 hour'
+), added AS (
+    INSERT INTO comment_reports (site_id, comment_id, reason, reader_hash)
+    SELECT $1, t.id, $3, $4::bytea FROM target t, recent r WHERE r.n < $6
+    ON CONFLICT DO NOTHING
+    RETURNING comment_id
+), counted AS (
+    UPDATE comments c
+    SET report_count = c.report_count + 1,
+        status = CASE WHEN c.status = 'published' AND $5::int > 0
+                       AND c.report_count + 1 >= $5::int THEN 'pending' ELSE c.status END,
+        updated_at = now()
+    FROM added a
+    WHERE c.site_id = $1 AND c.id = a.comment_id
+    RETURNING c.id, c.report_count, c.status
+), held AS (
+    SELECT t.id, t.thread, t.scores, t.reasons, t.model_version FROM target t JOIN counted c ON c.id = t.id
+    WHERE t.status = 'published' AND c.status = 'pending'
+), in_force AS (
+    SELECT max(version) AS policy_version FROM policies WHERE site_id = $1
+), event AS (
+    INSERT INTO comment_events (site_id, comment_id, actor, from_status, to_status, note,
+                                policy_version)
+    SELECT $1, h.id, 'readers', 'published', 'pending', NULL, i.policy_version
+    FROM held h, in_force i
+), outbox_row AS (
+    INSERT INTO outbox (site_id, comment_id, event, payload)
+    SELECT $1, h.id, 'comment.status_changed', jsonb_build_object(
+        'event', 'comment.status_changed',
+        'comment', jsonb_build_object(
+            'id', h.id, 'thread', h.thread, 'status', 'pending', 'previous_status', 'published',
+            'action', NULL, 'actor', 'readers', 'scores', h.scores,
+            'reasons', to_jsonb(h.reasons), 'model_version', h.model_version,
+            'policy_version', i.policy_version
+        )
+    )
+    FROM held h, in_force i
+)
+SELECT t.id::text AS id, coalesce(c.report_count, t.report_count) AS report_count,
+       coalesce(c.status, t.status) AS status, c.id IS NOT NULL AS counted,
+       (SELECT n FROM recent) >= $6 AS limited,
+       (t.status = 'published' AND c.status IS NOT DISTINCT FROM 'pending') AS held
+FROM target t LEFT JOIN counted c ON c.id = t.id;
+
+-- name: queue_reported
+-- Keyset page of a site's reported comments whatever their status, most reports first, ties
+-- by id (index comments_reported).
+SELECT q.* FROM queue_items q
+WHERE q.site_id = $1 AND q.report_count > 0
+  AND ($5::text IS NULL OR q.thread = $5::text)
+  AND ($2::int IS NULL OR q.report_count < $2::int
+       OR (q.report_count = $2::int AND q.comment_id > $3::uuid))
+ORDER BY q.report_count DESC, q.comment_id
+LIMIT $4;

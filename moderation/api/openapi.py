@@ -19,6 +19,8 @@ from moderation.domain.models import (
     Problem,
     PublicPage,
     ReloadOut,
+    ReportIn,
+    ReportOut,
 )
 from moderation.domain.outbox import WebhookEvent
 from moderation.domain.previews import PreviewOut
@@ -42,7 +44,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
     BulkDecisionIn, BulkOut, AuditPage, WebhookEvent, Policy, PolicyIn, PreviewOut, StatsOut,
-    ReloadOut, site_info.SiteInfo,
+    ReloadOut, site_info.SiteInfo, ReportIn, ReportOut,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -166,7 +168,10 @@ def _moderator_paths() -> dict[str, Any]:
     sort = {"type": "string", "enum": ["oldest", "score"]}
     query = [{"name": n, "in": "query", "required": False, "schema": t}
              for n, t in (("status", status), ("sort", sort), ("thread", {"type": "string"}),
-                          ("reason", {"type": "string"}), ("limit", {"type": "integer"}),
+                          ("reason", {"type": "string", "description": "a reason code such as"
+                                      " spam:hold; reported: comments readers reported, any"
+                                      " status, most reports first"}),
+                          ("limit", {"type": "integer"}),
                           ("cursor", {"type": "string"}))]  # fmt: skip
     return {
         "/v1/sites/{site}/queue": {"get": {
@@ -227,6 +232,15 @@ def _paths() -> dict[str, Any]:
             "parameters": [path_id],
             "responses": _answers({"200": {"description": "OK", **_ref("CommentView")}},
                                   "401", "404", "503")}},
+        "/v1/comments/{id}/report": {"post": {
+            "summary": "A reader's report of a comment, relayed by the site: counted once per"
+                       " reader (reporter_ip, kept as a keyed hash) and comment, 30 per reader"
+                       " an hour; a published comment is held once its reports reach the"
+                       " policy's report_hold_threshold",
+            "security": SITE_KEY, "parameters": [path_id],
+            "requestBody": {"required": True, **_ref("ReportIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("ReportOut")}},
+                                  "400", "401", "404", "413", "415", "422", "503")}},
         "/v1/authors/erase": {"post": {
             "summary": "Erase every comment of an author", "security": SITE_KEY,
             "requestBody": {"required": True, **_ref("EraseIn")},

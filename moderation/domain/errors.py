@@ -72,6 +72,10 @@ class Flooded(DomainError):
         self.retry_after = retry_after
 
 
+class ReportsFlooded(Flooded):
+    """Too many reports from one reader in the last hour."""
+
+
 class VersionRequired(DomainError):
     """A change was sent without saying which version it changes (If-Match)."""
 

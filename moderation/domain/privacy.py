@@ -41,6 +41,11 @@ def hash_email(email: str, secret: bytes) -> bytes:
     return hmac.new(secret, email.casefold().encode(), hashlib.sha256).digest()
 
 
+def hash_reader(address: str, secret: bytes) -> bytes:
+    """A reader's address as a keyed hash, for counting their reports (never the address)."""
+    return hmac.new(secret, b"reader:" + address.encode(), hashlib.sha256).digest()
+
+
 def mask_email(email: str) -> str:
     """Mask the local part: nguyen@gmail.com -> ng***@gmail.com."""
     local, _, domain = email.rpartition("@")
@@ -192,4 +197,6 @@ def protect(comment: CommentIn, secret: bytes, idempotency_key: str | None) -> P
         honeypot=bool(comment.honeypot and comment.honeypot.strip()),
         form_shown_at=comment.form_shown_at,
         idempotency_key=idempotency_key,
+        thread_title=comment.thread_title,
+        thread_url=comment.thread_url,
     )

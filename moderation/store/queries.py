@@ -10,13 +10,14 @@ from uuid import UUID
 
 import asyncpg
 
-from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound
+from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound, ReportsFlooded
 from moderation.domain.models import (
     STORED,
     CommentOut,
     CommentView,
     Policy,
     PublicComment,
+    ReportOut,
     Role,
     Site,
 )
@@ -199,6 +200,33 @@ class Store:
             return await conn.fetchrow(self.query("insert_comment"), *args.params())
         return await conn.fetchrow(self._locked_insert, *args.params(), keys)
 
+    async def save_thread(
+        self, site_id: int, thread: str, title: str | None, url: str | None
+    ) -> None:
+        """Keep the article's title and address for a thread (the latest sent win)."""
+        with translate_errors():
+            async with self._connection() as conn:
+                await conn.execute(self.query("save_thread"), site_id, thread, title, url)
+
+    async def report_comment(
+        self,
+        site_id: int,
+        comment_id: UUID,
+        reason: str,
+        reader: bytes | None,
+        threshold: int,
+        per_hour: int,
+    ) -> ReportOut:
+        """Count a reader's report (once per reader and comment); hold the comment when its
+        reports reach the threshold; NotFound, or ReportsFlooded past `per_hour`."""
+        args = (site_id, comment_id, reason, reader, threshold, per_hour)
+        row = await self._fetchrow("report_comment", *args)
+        if row is None:
+            raise NotFound("comment")
+        if row["limited"] and not row["counted"]:
+            raise ReportsFlooded("reader", 3600)
+        return ReportOut.model_validate(dict(row))
+
     async def get_comment(self, site_id: int, comment_id: UUID) -> CommentView:
         """One comment of a site; NotFound otherwise."""
         row = await self._fetchrow("get_comment", site_id, comment_id)
@@ -229,6 +257,9 @@ class Store:
     ) -> list[QueueItem]:
         """A keyset page of a site's comments in one status, in the order asked."""
         at, last_id = after if after else (None, None)
+        if want.order == "reports":
+            found = await self._fetch("queue_reported", site_id, at, last_id, limit, want.thread)
+            return [QueueItem.model_validate(dict(r)) for r in found]
         args = (site_id, want.status, at, last_id, limit, want.thread, want.reason)
         if want.sort == "oldest":
             rows = await self._fetch("queue_oldest", *args)

@@ -14,6 +14,8 @@ from moderation.domain.models import (
     CommentView,
     ProtectedComment,
     PublicComment,
+    ReportIn,
+    ReportOut,
     Site,
 )
 from moderation.runtime.metrics import Metrics
@@ -22,6 +24,9 @@ from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import WebhookWorker
 from moderation.store import CommentRow, Store
 from moderation.usecases.paging import Page, cut
+
+# Reports one reader (by address) may send to a site in an hour; more are refused (429).
+REPORTS_PER_READER_HOUR = 30
 
 
 def clamp(scores: dict[str, float]) -> dict[str, float]:
@@ -78,6 +83,10 @@ class Intake:
         if saved is None:
             raise InvalidField("parent_id", "no such comment in this thread")
         out, created = saved
+        if private.thread_title or private.thread_url:
+            await self.store.save_thread(
+                site.id, private.thread, private.thread_title, private.thread_url
+            )
         if created:
             self.metrics.decisions.labels(out.status).inc()
             if site.policy.webhook_url:
@@ -87,6 +96,20 @@ class Intake:
     async def comment(self, site: Site, comment_id: UUID) -> CommentView:
         """One comment as its site sees it, email masked; NotFound otherwise."""
         return await self.store.get_comment(site.id, comment_id)
+
+    async def report(self, site: Site, comment_id: UUID, payload: ReportIn) -> ReportOut:
+        """A reader's report relayed by the site: counted once per reader, the comment held
+        when its reports reach the site's threshold."""
+        address = str(payload.reporter_ip) if payload.reporter_ip is not None else None
+        reader = privacy.hash_reader(address, self.secret) if address else None
+        return await self.store.report_comment(
+            site.id,
+            comment_id,
+            payload.reason,
+            reader,
+            site.policy.report_hold_threshold,
+            REPORTS_PER_READER_HOUR,
+        )
 
     async def thread(
         self, site: Site, thread: str, after: tuple[datetime, UUID] | None, limit: int

@@ -42,6 +42,8 @@ EXPECTED = {
         "id", "site_id", "outbox_id", "event_id", "attempt", "outcome", "http_status", "error",
         "duration_ms", "created_at",
     },
+    "threads": {"site_id", "thread", "title", "url", "updated_at"},
+    "comment_reports": {"id", "site_id", "comment_id", "reason", "reader_hash", "created_at"},
 }  # fmt: skip
 COMMENT_COLUMNS = {
     "id", "site_id", "thread", "parent_id", "author_name", "email_hash", "email_domain",

@@ -38,6 +38,7 @@
       trust_approved_authors: form.elements.trust_approved_authors.checked,
       max_links: links === "" ? null : Number(links),
       time_zone: form.elements.time_zone.value.trim(),
+      report_hold_threshold: Number(form.elements.report_hold_threshold.value || 0),
     };
   }
 

@@ -3,7 +3,9 @@
 Writes ``REPORT.md`` with ROC AUC, average precision and F1 at 0.5 per data set and label,
 the ViHSD 3-class macro-F1, the same figures for a plain word+char TF-IDF logistic-regression
 baseline trained on each set's own train split, and PNG plots (precision-recall and
-calibration per label and data set).
+calibration per label and data set); and ``OPERATING_POINT.md`` (``classifiers.verdicts``):
+the probes right by category and the share of harm published and of clean comments held
+under the model's hold thresholds and the old defaults, with the trade-off curves.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline, make_union
 
-from classifiers import load_default
+from classifiers import load_default, verdicts
 from classifiers.datasets import LABELS, Example, default_root, load
 from classifiers.model import Model, resolve
 
@@ -246,9 +248,25 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     images = plots(rows, probs, examples, args.out)
     text = report(model, rows, macro, images, best, alarms)
+    text += "\nVerdicts under the hold thresholds, probes by category: [OPERATING_POINT.md]"
+    text += "(OPERATING_POINT.md).\n"
     (args.out / "REPORT.md").write_text(text, encoding="utf-8")
     print(report(model, rows, macro, [], best, alarms))
+    operating = operating_point(model, examples, args.out)
+    print(operating.split("\nTrade-off per label")[0])
     return 0
+
+
+def operating_point(model: Model, examples: list[Example], out: Path) -> str:
+    """Write OPERATING_POINT.md and its curves; returns its text."""
+    probes = verdicts.load_probes()
+    sets = verdicts.dev_sets(model, examples, probes)
+    hold = model.hold_thresholds()
+    chosen = verdicts.choose_hold(sets, model.probabilities([q.text for q in probes]), probes)
+    images = verdicts.curves(sets, hold, out)
+    text = verdicts.report(model, sets, probes, hold, chosen, images)
+    (out / "OPERATING_POINT.md").write_text(text, encoding="utf-8")
+    return text
 
 
 if __name__ == "__main__":

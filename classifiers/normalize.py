@@ -54,7 +54,8 @@ laodong.vn tienphong.vn zingnews.vn znews.vn vtv.vn vov.vn nhandan.vn qdnd.vn ca
 congan.com.vn baochinhphu.vn chinhphu.vn vietnamplus.vn vnanet.vn vietnamnews.vn sggp.org.vn
 plo.vn baophapluat.vn congly.vn hanoimoi.vn hanoimoi.com.vn kinhtedothi.vn vneconomy.vn
 cafef.vn thesaigontimes.vn baodautu.vn suckhoedoisong.vn giaoducthoidai.vn nongnghiep.vn
-baotintuc.vn vtc.vn kenh14.vn baomoi.com
+baotintuc.vn vtc.vn kenh14.vn baomoi.com quochoi.vn mattran.org.vn csgt.vn evn.com.vn
+hcdc.vn thuvienphapluat.vn
 
 bbc.com bbc.co.uk reuters.com apnews.com afp.com nytimes.com washingtonpost.com
 theguardian.com cnn.com aljazeera.com bloomberg.com ft.com economist.com wsj.com npr.org dw.com

@@ -43,7 +43,7 @@ def own_texts() -> list[str]:
 def test_probes_cover_every_category_of_the_issue() -> None:
     probes = load_probes()
     counts = Counter(q.category for q in probes)
-    assert CATEGORIES <= set(counts), counts
+    assert set(counts) >= CATEGORIES, counts
     assert all(counts[c] >= 25 for c in CATEGORIES), counts
     assert {q.expect for q in probes} == {"hold", "publish"}
     assert all(q.labels for q in probes if q.expect == "hold")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -312,3 +313,14 @@ def report(
         lines.append("")
     lines += [f"![{name}]({name})" for name in images]
     return "\n".join(lines) + "\n"
+
+
+def write_hold(folder: Path, hold: Mapping[str, float]) -> None:
+    """Set a model folder's hold thresholds (``model.json``'s "hold"); nothing else changes:
+    they are chosen on dev after training, so they are not part of the model's version."""
+    path = folder / "model.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["hold"] = [float(hold[label]) for label in meta["labels"]]
+    staging = path.with_name(".model.json.new")
+    staging.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    staging.replace(path)

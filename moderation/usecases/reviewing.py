@@ -76,7 +76,9 @@ class Reviewing:
             return items
         try:
             policy = await self.store.current_policy(site_id)
-            floors = {label: getattr(policy.thresholds, label).hold for label in LABELS}
+            floors: dict[str, float] = {
+                label: getattr(policy.thresholds, label).hold for label in LABELS
+            }
             texts = [i.body[:EVIDENCE_CHARS] for i in items]
             found = await self.scorer.explain(texts, EVIDENCE_TOP, floors)
             return [

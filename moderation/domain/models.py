@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from moderation.domain import targets
+from moderation.domain import links, targets
 
 Status = Literal["published", "pending", "rejected", "spam"]
 STORED = {"stored": True}  # validation context of rows read back from the database
@@ -296,6 +296,16 @@ class Policy(BaseModel):
         tuple[Domain, ...], Field(max_length=1000), AfterValidator(_unique)
     ] = Field(default=(), description="spam; subdomains too")
     webhook_url: Annotated[StrictStr, AfterValidator(_webhook_url)] | None = None
+    trusted_domains: Annotated[
+        tuple[Annotated[StrictStr, AfterValidator(links.check_hostname)], ...],
+        Field(max_length=links.MAX_TRUSTED),
+        AfterValidator(_unique),
+    ] = Field(
+        default=(),
+        description="the site's own and its peers' domains (subdomains too): the links rule"
+        " does not count links to them, nor to the sources readers cite (news sites, public"
+        " bodies, universities, international agencies)",
+    )
     time_zone: Annotated[StrictStr, AfterValidator(_time_zone)] = Field(
         default="UTC", description="days of the stats"
     )

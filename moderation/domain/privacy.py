@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import idna
 
+from moderation.domain import links
 from moderation.domain.models import CommentIn, ProtectedComment
 
 # An address is a run of local characters, "@", then dot-separated labels ending in a label
@@ -32,7 +33,6 @@ _PHONE_PATTERNS = (
     r"\d{3}[.\-]\d{3}[.\-]\d{4}",
 )
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:" + "|".join(_PHONE_PATTERNS) + r")(?!\w)")
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 _KEEP_DIGITS = 3
 
 
@@ -169,9 +169,9 @@ def truncate_ip(address: str) -> str:
     return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
 
 
-def count_links(text: str) -> int:
-    """How many links a text holds."""
-    return len(_LINK.findall(text))
+def count_links(text: str, trusted: Iterable[str] = ()) -> int:
+    """How many links a text holds, but those to trusted or cited domains (domain.links)."""
+    return links.count_links(text, trusted)
 
 
 def protect(comment: CommentIn, secret: bytes, idempotency_key: str | None) -> ProtectedComment:

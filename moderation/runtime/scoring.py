@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,8 +32,11 @@ class Scorer(Protocol):
         """Scores in [0, 1] per label for each text; thread-safe."""
         ...
 
-    def explain(self, text: str, top: int = 5) -> dict[str, list[dict[str, Any]]]:
-        """Evidence spans per label."""
+    def explain(
+        self, text: str, top: int = 5, floors: Mapping[str, float] | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Evidence spans per label, only for labels whose score reaches its floor (None: the
+        model's own hold thresholds); whole words, never function words."""
         ...
 
 
@@ -116,9 +120,14 @@ class BatchScorer:
         return self.model.version
 
     async def explain(
-        self, texts: list[str], top: int, chunk: int = 10
+        self,
+        texts: list[str],
+        top: int,
+        floors: Mapping[str, float] | None = None,
+        chunk: int = 10,
     ) -> list[dict[str, list[dict[str, Any]]]]:
-        """Evidence spans per label for each text, in executor jobs of `chunk` texts.
+        """Evidence spans per label for each text (labels at or above their floor), in
+        executor jobs of `chunk` texts.
 
         Small jobs, awaited one after another, let intake's scoring batches run in between.
         """
@@ -126,12 +135,15 @@ class BatchScorer:
         found: list[dict[str, list[dict[str, Any]]]] = []
         for start in range(0, len(texts), chunk):
             part = texts[start : start + chunk]
-            found += await loop.run_in_executor(self._executor, self._explain, part, top)
+            job = functools.partial(self._explain, part, top, floors)
+            found += await loop.run_in_executor(self._executor, job)
         return found
 
-    def _explain(self, texts: list[str], top: int) -> list[dict[str, list[dict[str, Any]]]]:
+    def _explain(
+        self, texts: list[str], top: int, floors: Mapping[str, float] | None
+    ) -> list[dict[str, list[dict[str, Any]]]]:
         """The model's explain() of each text (in an executor thread)."""
-        return [self.model.explain(text, top) for text in texts]
+        return [self.model.explain(text, top, floors) for text in texts]
 
     async def score(self, text: str) -> dict[str, float]:
         """Scores of one text, batched with whatever else is waiting."""

@@ -68,7 +68,7 @@ class Intake:
         scores = clamp(raw)
         signals = policy.gather(
             private.body,
-            links=privacy.count_links(private.body),
+            links=privacy.count_links(private.body, site.policy.trusted_domains),
             honeypot=private.honeypot,
             form_seconds=form_seconds(private),
             email_domain=private.email_domain,

@@ -80,6 +80,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "premoderate": ("Hold new authors", "Giữ lại tác giả mới"),
     "trust_approved": ("Trust approved authors", "Tin tưởng tác giả đã được duyệt"),
     "max_links": ("Hold at this many links", "Giữ lại khi có từng này liên kết"),
+    "trusted_domains": (
+        "Trusted domains: your own and partner sites, one a line (links to them, and to news"
+        " sites and public bodies, are not counted)",
+        "Tên miền tin cậy: của trang mình và trang đối tác, mỗi dòng một tên miền (liên kết tới"
+        " các trang này, tới báo chí và cơ quan nhà nước, không bị tính)",
+    ),
     "time_zone": ("Time zone", "Múi giờ"),
     "preview": ("Preview", "Xem trước"),
     "save": ("Save", "Lưu"),

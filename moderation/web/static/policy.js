@@ -34,6 +34,7 @@
       thresholds: thresholds,
       blocked_terms: lines("blocked_terms"),
       watched_terms: lines("watched_terms"),
+      trusted_domains: lines("trusted_domains"),
       premoderate_new_authors: form.elements.premoderate_new_authors.checked,
       trust_approved_authors: form.elements.trust_approved_authors.checked,
       max_links: links === "" ? null : Number(links),

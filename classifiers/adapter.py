@@ -135,16 +135,6 @@ class LabelAdapter:
     dense: F64  # (experts + sources,) on the raw dense features
     cols: npt.NDArray[np.int32]  # the adapter's columns that carry a weight, ascending
     weights: F32  # their weights
-    _table: F32 | None = field(default=None, compare=False, repr=False)
-
-    def table(self, bits: int) -> F32:
-        """Every column's weight (zeros elsewhere), built once."""
-        if self._table is None:
-            t = np.zeros(1 << bits, dtype=np.float32)
-            t[self.cols] = self.weights
-            object.__setattr__(self, "_table", t)  # idempotent: a race only builds it twice
-        assert self._table is not None
-        return self._table
 
 
 @dataclass(frozen=True)
@@ -159,6 +149,17 @@ class Adapter:
     words_only: bool = False
     clip: float = 10.0
     info: Mapping[str, Any] = field(default_factory=dict)  # JSON: training figures
+    _table: F32 | None = field(default=None, init=False, compare=False, repr=False)
+
+    def table(self) -> F32:
+        """(2**bits, adapted labels): every column's weight for each label, built once."""
+        if self._table is None:
+            t = np.zeros((1 << self.bits, len(self.labels)), dtype=np.float32)
+            for j, la in enumerate(self.labels.values()):
+                t[la.cols, j] = la.weights
+            object.__setattr__(self, "_table", t)  # idempotent: a race only builds it twice
+        assert self._table is not None
+        return self._table
 
     @classmethod
     def identity(cls, model: Model) -> Adapter:
@@ -193,14 +194,17 @@ class Adapter:
         dense = _dense(model, bp.z, self.clip)
         h = bp.hits
         keep = ~h.is_char if self.words_only else slice(None)
-        rows = h.rows[keep]
         cols = h.cols[keep] >> (model.featurizer.config.bits - self.bits)
-        vals = bp.values[keep]
-        for name, la in self.labels.items():
+        if h.n_rows == 1:  # a plain gather beats building a sparse matrix
+            sparse = (bp.values[keep] @ self.table()[cols]).astype(np.float64)[None, :]
+        else:
+            shape = (h.n_rows, 1 << self.bits)
+            x = sp.coo_matrix((bp.values[keep], (h.rows[keep], cols)), shape=shape)
+            sparse = np.asarray(x @ self.table(), dtype=np.float64)  # (n, adapted labels)
+        for j, (name, la) in enumerate(self.labels.items()):
             k = model.labels.index(name)
-            s = np.bincount(rows, weights=vals * la.table(self.bits)[cols], minlength=h.n_rows)
-            eta = la.base_coef * _logit(bp.p[:, k], self.clip) + la.bias + dense @ la.dense + s
-            out[:, k] = 1.0 / (1.0 + np.exp(-eta))
+            eta = la.base_coef * _logit(bp.p[:, k], self.clip) + la.bias + dense @ la.dense
+            out[:, k] = 1.0 / (1.0 + np.exp(-(eta + sparse[:, j])))
         return out
 
     def probabilities(self, model: Model, texts: list[str]) -> F32:

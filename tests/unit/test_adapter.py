@@ -225,3 +225,18 @@ def test_input_errors_name_the_field(model: Model) -> None:
         train_adapter(model, ["a"], {"spam": [2]})
     with pytest.raises(ValueError, match="actors"):
         train_adapter(model, ["a"], {"spam": [1]}, ["x", "y"])
+
+
+def test_weighted_auc_is_sklearns() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from classifiers.adapter import weighted_auc
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(2, 60))
+        y = rng.integers(0, 2, n)
+        y[:2] = (0, 1)
+        s = rng.integers(0, 4, n).astype(float) if rng.random() < 0.5 else rng.normal(size=n)
+        w = rng.random(n) + 0.1
+        assert weighted_auc(y, s, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w))

@@ -24,6 +24,7 @@ from moderation.domain.errors import (
     NotFound,
     StaffUnauthorized,
     StaleVersion,
+    TrainingUnderWay,
     Unauthorized,
     VersionRequired,
 )
@@ -44,6 +45,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     Unauthorized: (401, "Unauthorized"),
     AlreadyExists: (409, "Conflict"),
     LeaseHeld: (409, "Conflict"),
+    TrainingUnderWay: (409, "Conflict"),
     Forbidden: (403, "Forbidden"),
     InvalidField: (422, "Unprocessable Content"),
     DatabaseUnavailable: (503, "Service Unavailable"),
@@ -61,6 +63,7 @@ _DETAIL: Mapping[type[Exception], str] = {
     StaffUnauthorized: "A valid staff token is required: Authorization: Bearer <token>.",
     Forbidden: "Only an owner of this site may do this.",
     LeaseHeld: "Another moderator holds a live claim on this comment.",
+    TrainingUnderWay: "This site's model is being trained now; try again when it is done.",
     DatabaseUnavailable: "The database is unavailable; nothing was stored. Retry later.",
     UnsupportedMediaType: "Send the body as application/json.",
     PayloadTooLarge: "The request body is too large.",

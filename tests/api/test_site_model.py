@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
+from moderation.keys import ADAPTING
 from moderation.runtime.scoring import DEFAULT_SCORER, Scorer, import_scorer
 from moderation.settings import Settings
 from tests.conftest import MakeSite, MakeStaff, auth, comment
@@ -141,3 +142,26 @@ async def test_confirming_a_published_comment_is_a_label(
     assert await db.fetchval("SELECT status FROM comments WHERE id = $1::uuid",
                              published["id"]) == "published"  # fmt: skip
     assert await db.fetchval("SELECT count(*) FROM outbox WHERE event <> 'comment.created'") == 0
+
+
+async def test_one_trainer_per_site_and_background_training_when_due(
+    app_client: TestClient, site_key: str, make_staff: MakeStaff, db: asyncpg.Connection
+) -> None:
+    lan = await make_staff("lan")
+    owner = await make_staff("chu", role="owner")
+    site_id = await db.fetchval("SELECT id FROM sites WHERE slug = 'news'")
+    lock = "hashtextextended('moderation.site_adapter:' || $1::bigint, 0)"
+    await db.execute(f"SELECT pg_advisory_lock({lock})", site_id)  # another host trains
+    busy = await app_client.post("/v1/sites/news/model/adapt", headers=auth(owner))
+    assert busy.status == 409
+    await teach(app_client, site_key, lan, "news", 30)  # 60 decisions: over the 50 default
+    adapting = app_client.app[ADAPTING]
+    await adapting.due()  # locked elsewhere: skipped
+    assert await db.fetchval("SELECT count(*) FROM site_adapters") == 0
+    await db.execute(f"SELECT pg_advisory_unlock({lock})", site_id)
+    await adapting.due()
+    assert await db.fetch("SELECT version, created_by, adopted FROM site_adapters") == [
+        (1, "system", True)
+    ]
+    await adapting.due()  # no new decisions since: nothing to do
+    assert await db.fetchval("SELECT count(*) FROM site_adapters") == 1

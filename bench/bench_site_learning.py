@@ -263,12 +263,7 @@ def scoring_cost(args: argparse.Namespace) -> None:
     model = load_default()
     examples = load(args.data)
     full = cost_site(examples, model, 1000)
-    two = Adapter(
-        full.base_version,
-        full.experts,
-        full.sources,
-        {k: v for k, v in full.labels.items() if k != "hate"},
-    )
+    two = replace(full, labels={k: v for k, v in full.labels.items() if k != "hate"})
     texts = [e.text for e in examples if e.split == "dev"]
     texts = (texts[::3] + texts[1::3] + texts[2::3])[: args.n]
     batches = [texts[i : i + 256] for i in range(0, len(texts), 256)]

@@ -238,3 +238,38 @@ def test_weighted_auc_is_sklearns() -> None:
         s = rng.integers(0, 4, n).astype(float) if rng.random() < 0.5 else rng.normal(size=n)
         w = rng.random(n) + 0.1
         assert weighted_auc(y, s, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w))
+
+
+def test_a_mixed_batch_scores_each_row_with_its_sites_adapter(
+    model: Model, learnt: Training
+) -> None:
+    from classifiers.adapter import adapt_batch
+
+    other = Adapter.from_arrays(
+        dict(learnt.adapter.to_arrays()[0], base_version="another"), learnt.adapter.to_arrays()[1]
+    )
+    texts = [*NEW, "Mua hàng " + PATTERN, "xin chào"]
+    adapters = [learnt.adapter, None, learnt.adapter, other, None, learnt.adapter]
+    mixed = adapt_batch(model, base_pass(model, texts), adapters)
+    for i, (text, adapter) in enumerate(zip(texts, adapters, strict=True)):
+        alone = score_with(model, adapter, [text])[0]
+        assert np.allclose(mixed[i], alone, atol=1e-5)
+        if adapter is not learnt.adapter:  # a control site: the base, exactly
+            assert np.array_equal(mixed[i], model.probabilities(texts)[i])
+
+
+def test_batch_equals_single(model: Model, learnt: Training) -> None:
+    texts = [*NEW, "quáaaaa đẹppppp", "a" * 5000]
+    batch = learnt.adapter.probabilities(model, texts)
+    single = np.vstack([learnt.adapter.probabilities(model, [t]) for t in texts])
+    assert np.allclose(batch, single, atol=1e-5)
+
+
+def test_text_shape_counts_length_and_the_longest_repeat() -> None:
+    from classifiers.adapter import text_shape
+
+    texts = ["quáaaaa", "", "ab", "x\x00yyy", "\ud800\ud800"]
+    shape = np.exp(text_shape(texts))
+    assert np.allclose(shape[:, 0] - 1, [7, 0, 2, 5, 2])  # NUL and surrogates as cleaned
+    assert np.allclose(shape[:, 1], [4, 1, 1, 3, 2])  # "á" then four "a"
+    assert np.array_equal(np.vstack([text_shape([t]) for t in texts]), text_shape(texts))

@@ -29,6 +29,10 @@ class LeaseHeld(DomainError):
     """Another moderator holds a live claim on the comment."""
 
 
+class TrainingUnderWay(DomainError):
+    """Another process is training this site's adapter now."""
+
+
 class AlreadyExists(DomainError):
     """A unique name is taken."""
 

@@ -358,6 +358,7 @@ class Site(BaseModel):
     id: int
     slug: str
     policy: Policy
+    adapter: int | None = None  # the adapter version scoring its comments (None: the base)
 
 
 class CommentOut(BaseModel):
@@ -370,6 +371,7 @@ class CommentOut(BaseModel):
     scores: Scores
     reasons: list[str]
     model_version: str
+    adapter_version: int | None = None
 
 
 class CommentView(BaseModel):

@@ -266,7 +266,7 @@ class AuditEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     created_at: datetime
-    kind: Literal["decision", "policy", "staff"]
+    kind: Literal["decision", "policy", "staff", "model"]
     ref: str = Field(exclude=True)
     actor: str
     detail: dict[str, object]

@@ -25,6 +25,7 @@ from moderation.domain.errors import (
     ReportsFlooded,
     StaffUnauthorized,
     StaleVersion,
+    TrainingUnderWay,
     Unauthorized,
     VersionRequired,
 )
@@ -45,6 +46,7 @@ _STATUS: Mapping[type[Exception], tuple[int, str]] = {
     Unauthorized: (401, "Unauthorized"),
     AlreadyExists: (409, "Conflict"),
     LeaseHeld: (409, "Conflict"),
+    TrainingUnderWay: (409, "Conflict"),
     Forbidden: (403, "Forbidden"),
     InvalidField: (422, "Unprocessable Content"),
     DatabaseUnavailable: (503, "Service Unavailable"),
@@ -62,6 +64,7 @@ _DETAIL: Mapping[type[Exception], str] = {
     StaffUnauthorized: "A valid staff token is required: Authorization: Bearer <token>.",
     Forbidden: "Only an owner of this site may do this.",
     LeaseHeld: "Another moderator holds a live claim on this comment.",
+    TrainingUnderWay: "This site's model is being trained now; try again when it is done.",
     DatabaseUnavailable: "The database is unavailable; nothing was stored. Retry later.",
     UnsupportedMediaType: "Send the body as application/json.",
     PayloadTooLarge: "The request body is too large.",

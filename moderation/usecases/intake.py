@@ -20,6 +20,7 @@ from moderation.domain.models import (
 )
 from moderation.runtime.metrics import Metrics
 from moderation.runtime.scoring import BatchScorer
+from moderation.runtime.site_adapters import SiteAdapters
 from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import WebhookWorker
 from moderation.store import CommentRow, Store
@@ -58,13 +59,15 @@ class Intake:
     secret: bytes
     metrics: Metrics
     webhooks: WebhookWorker
+    adapters: SiteAdapters
 
     async def post(
         self, site: Site, payload: CommentIn, idempotency_key: str | None
     ) -> tuple[CommentOut, bool]:
         """privacy -> scoring -> policy -> one round trip; whether the comment is new."""
         private = privacy.protect(payload, self.secret, idempotency_key)
-        raw, model_version = await self.scorer.score_versioned(private.body)
+        adapter = await self.adapters.of(site)
+        raw, model_version, adapted = await self.scorer.score_adapted(private.body, adapter)
         scores = clamp(raw)
         signals = policy.gather(
             private.body,
@@ -77,7 +80,14 @@ class Intake:
         )
         decision = policy.decide(scores, signals, site.policy)
         row = CommentRow(
-            site, private, scores, decision, signals, model_version, fingerprint(site, private)
+            site,
+            private,
+            scores,
+            decision,
+            signals,
+            model_version,
+            fingerprint(site, private),
+            adapted,
         )
         saved = await self.store.insert_comment(row)
         if saved is None:

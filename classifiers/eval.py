@@ -3,7 +3,9 @@
 Writes ``REPORT.md`` with ROC AUC, average precision and F1 at 0.5 per data set and label,
 the ViHSD 3-class macro-F1, the same figures for a plain word+char TF-IDF logistic-regression
 baseline trained on each set's own train split, and PNG plots (precision-recall and
-calibration per label and data set).
+calibration per label and data set); and ``OPERATING_POINT.md`` (``classifiers.verdicts``):
+the probes right by category and the share of harm published and of clean comments held
+under the model's hold thresholds and the old defaults, with the trade-off curves.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline, make_union
 
-from classifiers import load_default
+from classifiers import MODEL_DIR, load_default, verdicts
 from classifiers.datasets import LABELS, Example, default_root, load
 from classifiers.model import Model, resolve
 
@@ -234,10 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("docs/model-report"))
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF baseline")
+    parser.add_argument(
+        "--set-hold",
+        action="store_true",
+        help="write the hold thresholds chosen on dev into the model's model.json",
+    )
     args = parser.parse_args(argv)
     if args.data is None or not (args.data / "CARD.md").exists():
         parser.error("no data folder: pass --data (the shared data sets)")
-    model = Model.load(resolve(args.model)) if args.model else load_default()
+    folder = resolve(args.model) if args.model else MODEL_DIR
+    model = Model.load(folder) if args.model else load_default()
     examples = load(args.data, own=False)
     rows, probs = evaluate(model, examples, not args.no_baseline)
     macro = vihsd_macro_f1(model, examples)
@@ -246,9 +254,31 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     images = plots(rows, probs, examples, args.out)
     text = report(model, rows, macro, images, best, alarms)
+    text += "\nVerdicts under the hold thresholds, probes by category: [OPERATING_POINT.md]"
+    text += "(OPERATING_POINT.md).\n"
     (args.out / "REPORT.md").write_text(text, encoding="utf-8")
     print(report(model, rows, macro, [], best, alarms))
+    operating = operating_point(model, examples, args.out, folder if args.set_hold else None)
+    print(operating.split("\nTrade-off per label")[0])
     return 0
+
+
+def operating_point(
+    model: Model, examples: list[Example], out: Path, set_hold: Path | None = None
+) -> str:
+    """Write OPERATING_POINT.md and its curves; returns its text. With ``set_hold`` (a model
+    folder), the thresholds chosen on dev become that model's hold thresholds first."""
+    probes = verdicts.load_probes()
+    sets = verdicts.dev_sets(model, examples, probes)
+    chosen = verdicts.choose_hold(sets, model.probabilities([q.text for q in probes]), probes)
+    if set_hold is not None and chosen is not None:
+        verdicts.write_hold(set_hold, chosen[0])
+        model = replace(model, hold=tuple(chosen[0][label] for label in model.labels))
+    hold = model.hold_thresholds()
+    images = verdicts.curves(sets, hold, out)
+    text = verdicts.report(model, sets, probes, hold, chosen, images)
+    (out / "OPERATING_POINT.md").write_text(text, encoding="utf-8")
+    return text
 
 
 if __name__ == "__main__":

@@ -11,11 +11,12 @@ Stored as plain files: ``weights.npy`` (float16, n_features x experts), ``idf.np
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -25,11 +26,33 @@ import scipy.sparse as sp
 
 from classifiers.datasets import LABELS
 from classifiers.features import Config, Featurizer, Weighting
-from classifiers.normalize import token_spans
+from classifiers.normalize import strip_diacritics, token_spans
 
 F32 = npt.NDArray[np.float32]
 CURRENT = "CURRENT"  # in a model directory: the name of the version folder to load
 _WORDISH = re.compile(r"[^\W_]")
+_NUMBER = re.compile(r"[\d\W_]+")
+
+# Words never shown as evidence alone, nor at either end of a two-word span: function words of
+# Vietnamese and English, and the staples of any news comment ("tin", "báo", "bài"), which
+# raise a label only as part of a longer phrase and tell a moderator nothing on their own.
+_STOP = """
+a an and or but nor so yet if then than that this these those there here the of to in on at by
+for from with without about as into onto over under after before between through during up
+down out off is am are was were be been being do does did done have has had having will would
+shall should can could may might must not no yes it its it's he him his she her hers we us our
+ours they them their theirs i me my mine you your yours what which who whom whose when where
+why how all any both each few more most other some such only own same too very just also again
+once s t don doesn didn isn aren wasn weren won wouldn ll re ve d m o y im ive dont cant
+và hoặc hay nhưng mà thì là của cho với về vào ra lên xuống trong ngoài trên dưới tại từ đến
+tới theo bởi vì nên nếu khi lúc đã đang sẽ vẫn cũng còn rất quá lắm hơn nhất được bị có không
+chưa chẳng đâu gì nào này kia ấy đó đây thế vậy như nhiều ít mọi các những một hai cái chiếc
+việc sự cuộc điều ai tôi mình ta chúng họ bạn anh chị em ông bà cô chú bác nó ạ à ơi nhé nhỉ
+nha hả hử chứ đi thôi luôn rồi ngay cả đều lại vừa mới sau trước nữa để do thật hết
+ko k kg kh khum hok hông dc đc đk dk j z v r vs mk mik mn mng ng ngta cx cg ms nx bh trc
+tin báo bài viết đọc thông tức đăng trang
+"""
+STOP_WORDS = frozenset(_STOP.split()) | frozenset(strip_diacritics(w) for w in _STOP.split())
 
 
 class Evidence(TypedDict):
@@ -117,6 +140,7 @@ class Model:
     bias: F32  # (experts + sources,)
     mixture: Mixture
     labels: tuple[str, ...] = LABELS
+    hold: tuple[float, ...] | None = None  # the hold threshold per label it was shipped with
 
     def linear(self, texts: list[str], with_bias: bool = True, within: str | None = None) -> F32:
         """Every expert's and gate's logit for every text (``within``: scaled as parts of it)."""
@@ -144,28 +168,53 @@ class Model:
         p = self.probabilities(list(texts)).tolist()
         return [dict(zip(self.labels, row, strict=True)) for row in p]
 
-    def explain(self, text: str, top: int = 5) -> dict[str, list[Evidence]]:
-        """The words and phrases of ``text`` (after NFC) that raised each label's score most."""
+    def hold_thresholds(self) -> dict[str, float]:
+        """The hold threshold of each label this model was shipped with (0.5 if none)."""
+        hold = self.hold if self.hold is not None else (0.5,) * len(self.labels)
+        return dict(zip(self.labels, (float(h) for h in hold), strict=True))
+
+    def explain(
+        self, text: str, top: int = 5, floors: Mapping[str, float] | None = None
+    ) -> dict[str, list[Evidence]]:
+        """The words and phrases of ``text`` (after NFC) that raised each label's score most.
+
+        Only for labels whose score reaches its floor (``floors``, default the model's hold
+        thresholds): a label that was not raised has no evidence. Spans are whole words or two
+        adjacent words from the label's own experts' features with a positive contribution,
+        never a function word alone nor a pair that begins or ends with one (``STOP_WORDS``),
+        nor a bare number.
+        """
         text = unicodedata.normalize("NFC", text if isinstance(text, str) else str(text))
         head = text[:20_000]
-        spans = [(a, b) for a, b in token_spans(head) if _WORDISH.search(head, a, b)][:2000]
-        if not spans:
+        found = [(a, b) for a, b in token_spans(head) if _WORDISH.search(head, a, b)][:2000]
+        if not found:
             return {label: [] for label in self.labels}
-        pairs = [(a[0], b[1]) for a, b in pairwise(spans)]
-        candidates = spans + pairs
         e = len(self.experts)
         whole = self.linear([text])
+        scores = self.mixture.apply(whole[:, :e], whole[:, e:], len(self.labels))[0]
+        floor = self.hold_thresholds() if floors is None else floors
+        raised = [k for k, label in enumerate(self.labels) if scores[k] >= floor.get(label, 0.5)]
+        if not raised:
+            return {label: [] for label in self.labels}
+        shown = [_shown(text[a:b]) for a, b in found]
+        at = list(itertools.accumulate(shown, initial=0))  # found[i] is candidate at[i] if shown
+        spans = [span for span, ok in zip(found, shown, strict=True) if ok]
+        joined = [i for i in range(len(found) - 1) if shown[i] and shown[i + 1]]
+        pairs = [(found[i][0], found[i + 1][1]) for i in joined]
+        candidates = spans + pairs
+        if not candidates:
+            return {label: [] for label in self.labels}
         shares = self.mixture.shares(whole[:, e:], len(self.labels))[0]
         # what a span adds to each label's experts' calibrated logits, weighted as they are mixed
         slope = shares * self.mixture.scale[:, None]
         parts = [text[a:b] for a, b in candidates]
         contrib = self.linear(parts, with_bias=False, within=text)[:, :e] @ slope
-        n_single = len(spans)
         # a pair counts only for what it adds beyond its two words
-        for i in range(len(pairs)):
-            contrib[n_single + i] -= np.maximum(contrib[i], 0) + np.maximum(contrib[i + 1], 0)
+        for n, i in enumerate(joined):
+            words = np.maximum(contrib[at[i]], 0) + np.maximum(contrib[at[i] + 1], 0)
+            contrib[len(spans) + n] -= words
         return {
-            label: _pick(text, candidates, contrib[:, k], top)
+            label: _pick(text, candidates, contrib[:, k], top) if k in raised else []
             for k, label in enumerate(self.labels)
         }
 
@@ -189,6 +238,8 @@ class Model:
         }
         if self.mixture.temperature is not None:
             meta["temperature"] = self.mixture.temperature.tolist()
+        if self.hold is not None:
+            meta["hold"] = [float(h) for h in self.hold]
         (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
@@ -227,6 +278,11 @@ class Model:
             bias=_vector(meta["bias"], columns, np.float32),
             mixture=mixture,
             labels=tuple(meta["labels"]),
+            hold=(
+                tuple(float(h) for h in _vector(meta["hold"], len(meta["labels"]), np.float64))
+                if "hold" in meta
+                else None
+            ),
         )
 
 
@@ -243,6 +299,13 @@ def _vector(values: list[float], n: int, dtype: type) -> npt.NDArray[Any]:
     if array.shape != (n,):
         raise ValueError(f"expected {n} values, got shape {array.shape}")
     return array
+
+
+def _shown(word: str) -> bool:
+    """Whether a token may be shown as evidence: not a function word, not a short number."""
+    if _NUMBER.fullmatch(word):
+        return sum(c.isdigit() for c in word) >= 8  # a phone number, not "113" or "2024"
+    return word.lower() not in STOP_WORDS
 
 
 def _pick(text: str, spans: list[tuple[int, int]], weight: F32, top: int) -> list[Evidence]:

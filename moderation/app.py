@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, ops, owners, queue, readers, site_info
+from moderation.api import comments, ops, owners, queue, readers, site_info, site_model
 from moderation.http import params, problems, rate_limits
 from moderation.keys import (
+    ADAPTING,
     INTAKE,
     METRICS,
     OWNING,
@@ -19,6 +20,7 @@ from moderation.keys import (
     SCORER,
     SECRET,
     SETTINGS,
+    SITE_ADAPTERS,
     SITES,
     STORE,
     WEBHOOKS,
@@ -27,17 +29,20 @@ from moderation.runtime.metrics import Metrics
 from moderation.runtime.reloads import ModelReloads
 from moderation.runtime.scoring import BatchScorer, Scorer, scorer_factory
 from moderation.runtime.secret import deployment_secret
+from moderation.runtime.site_adapters import SiteAdapters
 from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import running
 from moderation.settings import Settings
 from moderation.store import Store, create_pool
 from moderation.store.dbstate import DatabaseState
+from moderation.usecases.adapting import Adapting
 from moderation.usecases.intake import Intake
 from moderation.usecases.owning import Owning
 from moderation.usecases.reviewing import Reviewing
 from moderation.web import routes as web_pages
 
 ScorerFactory = Callable[[], Scorer]
+ADAPT_CHECK_SECONDS = 60.0  # how often a process looks for sites due for training
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -94,16 +99,20 @@ def _reloads(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
 async def _usecases(app: web.Application) -> AsyncIterator[None]:
     """The use cases the API and the pages call, over the parts the contexts above made."""
     store, scorer, webhooks = app[STORE], app[SCORER], app[WEBHOOKS]
-    app[INTAKE] = Intake(store, scorer, app[SITES], app[SECRET], app[METRICS], webhooks)
+    app[SITE_ADAPTERS] = adapters = SiteAdapters(store)
+    app[INTAKE] = Intake(store, scorer, app[SITES], app[SECRET], app[METRICS], webhooks, adapters)
     app[REVIEWING] = Reviewing(store, scorer, webhooks, app[SETTINGS].claim_lease_seconds)
     app[OWNING] = Owning(store, app[RELOADS], app[SETTINGS])
-    yield
+    app[ADAPTING] = Adapting(store, scorer, app[SETTINGS])
+    async with app[ADAPTING].background(ADAPT_CHECK_SECONDS):
+        yield
 
 
 def _routes(app: web.Application) -> None:
     """Every route of the API."""
     app.router.add_post("/v1/comments", comments.post_comment)
     app.router.add_get("/v1/comments/{id}", comments.get_comment)
+    app.router.add_post("/v1/comments/{id}/report", comments.report_comment)
     app.router.add_post("/v1/authors/erase", comments.erase_author)
     app.router.add_get("/v1/site", site_info.site_info)
     # A thread id may hold slashes (sites often use the article's path).
@@ -120,6 +129,9 @@ def _routes(app: web.Application) -> None:
     app.router.add_post("/v1/sites/{site}/policy/preview", owners.preview_policy)
     app.router.add_get("/v1/sites/{site}/stats", owners.stats)
     app.router.add_post("/v1/sites/{site}/model/reload", owners.reload_model)
+    app.router.add_post("/v1/sites/{site}/model/adapt", site_model.adapt)
+    app.router.add_get("/v1/sites/{site}/model", site_model.get_model)
+    app.router.add_put("/v1/sites/{site}/model", site_model.put_model)
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/metrics", ops.metrics)

@@ -325,7 +325,11 @@ def parser() -> argparse.ArgumentParser:
     hook.set_defaults(func=_sites_webhook)
     for name, text in (
         ("train", "retrain the model (python -m classifiers.train)"),
-        ("eval", "evaluate the model on dev splits (python -m classifiers.eval)"),
+        (
+            "eval",
+            "evaluate the model on dev splits (python -m classifiers.eval); --service:"
+            " probes by category and dev sets through POST /v1/comments, default policy",
+        ),
     ):
         sub.add_parser(name, help=text, add_help=False)
     users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
@@ -347,6 +351,95 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+# (name, ViCTSD/ViHSD source): dev rows, harmful = abuse 1 (toxic, offensive or hate)
+_DEV_SETS = (("news comments (ViCTSD dev)", "victsd"), ("social media (ViHSD dev)", "vihsd"))
+Verdicts = dict[str, list[tuple[bool, bool]]]  # set or category -> (should hold, was held)
+Row = tuple[tuple[str, ...], str, bool]  # the sets it counts in, text, should be held
+
+
+def _service_eval(argv: list[str]) -> int:
+    """`moderation eval --service`: probes by category and dev sets through POST /v1/comments
+    with the default policy (the app on a scratch database), publish vs hold or reject."""
+    from classifiers import datasets, verdicts
+
+    ap = argparse.ArgumentParser(
+        prog="moderation eval --service", description=_service_eval.__doc__
+    )
+    ap.add_argument("--data", type=Path, default=datasets.default_root(), help="shared data sets")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many rows per dev set")
+    ap.add_argument("--probes-only", action="store_true", help="leave the dev sets out")
+    args = ap.parse_args([a for a in argv if a != "--service"])
+    probes = verdicts.load_probes()
+    spam_set = "news spam (vi probes: spam vs should-publish)"
+    rows: list[Row] = []
+    for q in probes:
+        groups = [f"probe: {q.category}", f"probe: {q.category} ({q.lang})"]
+        if q.lang == "vi" and ("spam" in q.labels or q.expect == "publish"):
+            groups.append(spam_set)
+        rows.append((tuple(groups), q.text, q.expect == "hold"))
+    for name, source in _DEV_SETS if args.data and not args.probes_only else ():
+        dev = [
+            e for e in datasets.SOURCES[source](args.data) if e.split == "dev" and e.text.strip()
+        ]
+        rows += [((name,), e.text, e.abuse == 1) for e in dev[: args.limit or None]]
+    settings = Settings()
+    found = on_database(settings, lambda dsn, _: _post_all(settings, dsn, rows))
+    say("set or category: right; harmful published; clean held (default policy, POST /v1/comments)")
+    for name, pairs in sorted(found.items()):
+        harm = [held for should, held in pairs if should]
+        clean = [held for should, held in pairs if not should]
+        right = sum(should == held for should, held in pairs) / len(pairs)
+        published = 1 - sum(harm) / len(harm) if harm else 0.0
+        kept = sum(clean) / len(clean) if clean else 0.0
+        print(f"{name:48} n={len(pairs):5}  right {right:6.1%}  harm published {published:6.1%}"
+              f" ({len(harm)})  clean held {kept:6.1%} ({len(clean)})")  # fmt: skip
+    return 0
+
+
+async def _post_all(settings: Settings, admin_dsn: str, rows: list[Row]) -> Verdicts:
+    """Each row's text posted to a new site with the default policy on a scratch database."""
+    import secrets
+
+    from aiohttp.test_utils import TestClient, TestServer
+    from pydantic import SecretStr
+
+    from moderation.app import create_app
+
+    name = f"moderation_eval_{secrets.token_hex(6)}"
+    dsn = await admin.create_database(admin_dsn, name)
+    try:
+        await store.migrate_dsn(dsn)
+        key = await admin.add_site(dsn, settings.db_timeout_seconds, "eval")
+        with tempfile.TemporaryDirectory(prefix="moderation-eval-") as workdir:
+            run = settings.model_copy(update={
+                "database_url": dsn, "data_dir": Path(workdir), "rate_limit_per_key": 0.0,
+                "rate_limit_per_address": 0.0, "secret": SecretStr(secrets.token_hex(32)),
+            })  # fmt: skip
+            async with TestClient(TestServer(create_app(run))) as client:
+                out: Verdicts = {}
+                for start in range(0, len(rows), 50):
+                    part = rows[start : start + 50]
+                    posts = [_post(client, key, start + i, row[1]) for i, row in enumerate(part)]
+                    statuses = await asyncio.gather(*posts)
+                    for (groups, _, should), status in zip(part, statuses, strict=True):
+                        for group in groups:
+                            out.setdefault(group, []).append((should, status != "published"))
+                return out
+    finally:
+        await admin.drop_database(admin_dsn, name)
+
+
+async def _post(client: Any, key: str, n: int, text: str) -> str:
+    """The status POST /v1/comments gives one text."""
+    body = {"thread": f"eval-{n}", "name": "Bạn đọc", "email": f"reader{n}@example.com",
+            "body": text[:10_000]}  # fmt: skip
+    resp = await client.post("/v1/comments", json=body, headers={"Authorization": f"Bearer {key}"})
+    answer = await resp.json()
+    if resp.status >= 300 and resp.status != 202:
+        raise RuntimeError(f"POST /v1/comments answered {resp.status}: {answer}")
+    return str(answer["status"])
+
+
 def _model_command(name: str, argv: list[str]) -> int:
     """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
     if name == "train":
@@ -354,6 +447,8 @@ def _model_command(name: str, argv: list[str]) -> int:
 
         with tempfile.TemporaryDirectory(prefix="moderation-labels-") as workdir:
             return train.main(feedback_arguments(Settings(), argv, Path(workdir)))
+    if "--service" in argv:
+        return _service_eval(argv)
     from classifiers import eval as evaluate
 
     return evaluate.main(argv)

@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     from moderation.runtime.rate_limiter import RateLimiter
     from moderation.runtime.reloads import ModelReloads
     from moderation.runtime.scoring import BatchScorer
+    from moderation.runtime.site_adapters import SiteAdapters
     from moderation.runtime.site_cache import SiteCache
     from moderation.runtime.webhooks import WebhookWorker
     from moderation.settings import Settings
     from moderation.store import Store
+    from moderation.usecases.adapting import Adapting
     from moderation.usecases.intake import Intake
     from moderation.usecases.owning import Owning
     from moderation.usecases.reviewing import Reviewing
@@ -40,3 +42,5 @@ TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
 INTAKE: web.AppKey[Intake] = web.AppKey("intake")
 REVIEWING: web.AppKey[Reviewing] = web.AppKey("reviewing")
 OWNING: web.AppKey[Owning] = web.AppKey("owning")
+SITE_ADAPTERS: web.AppKey[SiteAdapters] = web.AppKey("site_adapters")
+ADAPTING: web.AppKey[Adapting] = web.AppKey("adapting")

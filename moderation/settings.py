@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     # names the one to load); unset: the model of MODERATION_SCORER.
     model_dir: Path | None = None
     claim_lease_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # Per-site learning: a site's adapter is trained again in the background after this many
+    # new decisions, or this many minutes after its last training when any came (0: never in
+    # the background; POST /v1/sites/{site}/model/adapt trains on demand).
+    adapt_after_decisions: int = Field(default=50, ge=1)
+    adapt_interval_minutes: float = Field(default=30.0, ge=0)
     # Per process; 0 turns a limit off. A site key (its server posts for all readers) is limited
     # by key, never by address; callers without a credential (readers, login) by address.
     rate_limit_per_key: float = Field(default=500.0, ge=0)

@@ -17,7 +17,9 @@ WITH site AS (
 SELECT id FROM site;
 
 -- name: site_by_key
-SELECT s.id, s.slug, p.version AS policy_version, p.body AS policy
+SELECT s.id, s.slug, p.version AS policy_version, p.body AS policy,
+       CASE WHEN s.adapter_enabled THEN coalesce(s.adapter_pinned, s.adapter_current) END
+           AS adapter
 FROM sites s
 LEFT JOIN LATERAL (
     SELECT version, body FROM policies
@@ -27,7 +29,9 @@ WHERE s.key_hash = $1
    OR (s.previous_key_hash = $1 AND s.previous_key_expires_at > now());
 
 -- name: site_by_slug
-SELECT s.id, s.slug, p.version AS policy_version, p.body AS policy
+SELECT s.id, s.slug, p.version AS policy_version, p.body AS policy,
+       CASE WHEN s.adapter_enabled THEN coalesce(s.adapter_pinned, s.adapter_current) END
+           AS adapter
 FROM sites s
 LEFT JOIN LATERAL (
     SELECT version, body FROM policies
@@ -50,7 +54,8 @@ RETURNING id;
 -- comment is not stored: flood and retry_after come back instead); duplicates (more than $23
 -- copies of fingerprint $22 in $24 seconds -> status $25); premoderation ($29) and trust
 -- ($30) by the author's history. $14 and $16 are the status and reasons decided from scores
--- and signals; the result keeps the worst. Mirrored by moderation.policy.escalate.
+-- and signals; the result keeps the worst. Mirrored by moderation.policy.escalate. $32: the
+-- site's adapter version that scored it (null: the base model alone).
 WITH parent_ok AS (
     SELECT $3::uuid IS NULL OR EXISTS (
         SELECT 1 FROM comments WHERE site_id = $1 AND id = $3::uuid AND thread = $2
@@ -131,18 +136,18 @@ WITH parent_ok AS (
         site_id, thread, parent_id, author_name, email_hash, email_domain, email_masked,
         ip_prefix, user_agent, author_url, permalink, body, public_body, status, intake_status,
         scores, reasons, signals, model_version, policy_version, idempotency_key, form_shown_at,
-        fingerprint
+        fingerprint, adapter_version
     )
     SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::cidr, $9, $10, $11, $12, $13, v.status,
            v.status, $15::jsonb, v.reasons, $17::jsonb || jsonb_strip_nulls(jsonb_build_object(
                'author_approved', v.approved, 'author_recent_bad', v.recent_bad,
                'copies', v.copies)),
-           $18, $19, $20, $21, CASE WHEN $23::int IS NOT NULL THEN $22::bytea END
+           $18, $19, $20, $21, CASE WHEN $23::int IS NOT NULL THEN $22::bytea END, $32::int
     FROM parent_ok, verdict v, flood
     WHERE parent_ok.ok AND flood.hit IS NULL
     ON CONFLICT (site_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
     RETURNING id, site_id, thread, intake_status, scores, reasons, model_version, policy_version,
-              created_at, (xmax = 0) AS inserted
+              adapter_version, created_at, (xmax = 0) AS inserted
 ), event AS (
     INSERT INTO comment_events (
         site_id, comment_id, actor, from_status, to_status, model_version, policy_version
@@ -165,7 +170,7 @@ WITH parent_ok AS (
     FROM ins WHERE inserted
 )
 SELECT i.id::text AS id, i.intake_status AS status, i.scores, i.reasons, i.model_version,
-       i.inserted, f.hit AS flood, f.retry_after
+       i.adapter_version, i.inserted, f.hit AS flood, f.retry_after
 FROM flood f LEFT JOIN ins i ON true;
 
 -- name: get_comment
@@ -267,8 +272,12 @@ WITH lapsed AS (
 )
 SELECT c.id::text AS id, c.thread, c.author_name AS name, c.body, c.public_body,
        c.email_masked, c.status, c.scores, c.reasons, c.model_version, c.policy_version,
-       $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score, a.author_history
+       $5::text AS claimed_by, c.claim_expires_at, c.created_at, c.top_score, a.author_history,
+       t.title AS thread_title, t.url AS thread_url, c.parent_id::text AS parent_id,
+       p.author_name AS parent_name, left(p.public_body, 300) AS parent_excerpt, c.report_count
 FROM claimed c
+LEFT JOIN threads t ON t.site_id = c.site_id AND t.thread = c.thread
+LEFT JOIN comments p ON p.site_id = c.site_id AND p.id = c.parent_id
 LEFT JOIN LATERAL (
     -- the author's earlier comments on this site, by status (index comments_author)
     SELECT jsonb_build_object(
@@ -295,8 +304,10 @@ SELECT count(*) AS released FROM released;
 -- One statement for one or many comments ($2): lock them in id order (so concurrent bulk
 -- decisions cannot deadlock); skip those another user holds under a live lease ($3 is null
 -- for a site's own decision, which any live lease blocks); set the status and release the
--- claim of the others, and where the status changes append the event and the webhook outbox
--- row, with the model ($8) and the site's policy version in force now.
+-- claim of the others; append the event, with the model ($8) and the site's policy version in
+-- force now, even where the status stays (approving a published comment confirms it clean: a
+-- label for per-site learning) unless the latest event already is this action (a repeat), and
+-- the webhook outbox row only where the status changes.
 WITH target AS (
     SELECT id, thread, status, claimed_by, claim_expires_at, scores, reasons
     FROM comments
@@ -309,13 +320,17 @@ WITH target AS (
             THEN 'conflict'
         WHEN t.status = $4 THEN 'unchanged'
         ELSE 'changed'
-    END AS outcome
+    END AS outcome, (
+        SELECT e.action FROM comment_events e
+        WHERE e.site_id = $1 AND e.comment_id = t.id ORDER BY e.id DESC LIMIT 1
+    ) AS last_action
     FROM target t
 ), in_force AS (
     SELECT max(version) AS policy_version FROM policies WHERE site_id = $1
 ), released AS (
     UPDATE comments c
-    SET status = $4, claimed_by = NULL, claim_expires_at = NULL, updated_at = now()
+    SET status = $4, claimed_by = NULL, claim_expires_at = NULL, updated_at = now(),
+        report_count = 0  -- a decision settles the readers' reports so far
     FROM verdict v
     WHERE c.site_id = $1 AND c.id = v.id AND v.outcome <> 'conflict'
 ), event AS (
@@ -324,7 +339,8 @@ WITH target AS (
         model_version, policy_version
     )
     SELECT $1, id, $5, status, $4, $6, $7, $8, policy_version
-    FROM verdict, in_force WHERE outcome = 'changed'
+    FROM verdict, in_force
+    WHERE outcome = 'changed' OR (outcome = 'unchanged' AND last_action IS DISTINCT FROM $7)
 ), outbox_row AS (
     INSERT INTO outbox (site_id, comment_id, event, payload)
     SELECT $1, id, 'comment.status_changed', jsonb_build_object(
@@ -347,14 +363,15 @@ WHERE site_id = $1 AND comment_id = $2::uuid
 ORDER BY id;
 
 -- name: audit_page
--- Newest first: moderators' decisions, policy versions and staff accounts of one site.
+-- Newest first: moderators' decisions and undos, policy versions, staff accounts and the site's
+-- model (adapters adopted, pinned, switched on or off) of one site.
 SELECT created_at, kind, ref, actor, detail FROM (
     SELECT e.created_at, 'decision' AS kind, e.id::text AS ref, e.actor,
            jsonb_build_object('comment_id', e.comment_id, 'action', e.action,
                               'from_status', e.from_status, 'to_status', e.to_status,
                               'note', e.note) AS detail
     FROM comment_events e
-    WHERE e.site_id = $1 AND e.action IS NOT NULL
+    WHERE e.site_id = $1 AND (e.action IS NOT NULL OR e.note = 'undo')
     UNION ALL
     SELECT p.created_at, 'policy', p.version::text, coalesce(p.created_by, 'system'),
            -- changes: {field: {"before", "after"}}, lists as {"added", "removed"}
@@ -366,6 +383,11 @@ SELECT created_at, kind, ref, actor, detail FROM (
            jsonb_build_object('username', u.username, 'role', u.role)
     FROM users u
     WHERE u.site_id = $1
+    UNION ALL
+    SELECT a.created_at, 'model', a.id::text, a.actor,
+           jsonb_build_object('action', a.action, 'version', a.version)
+    FROM site_adapter_events a
+    WHERE a.site_id = $1
 ) entries
 WHERE $2::timestamptz IS NULL OR (created_at, kind, ref) < ($2::timestamptz, $3::text, $4::text)
 ORDER BY created_at DESC, kind DESC, ref DESC
@@ -736,3 +758,187 @@ RETURNING id, webhook_networks;
 
 -- name: migrations_table_exists
 SELECT to_regclass('schema_migrations') IS NOT NULL;
+
+-- name: save_thread
+-- The article a thread belongs to, as a website last described it: a field sent replaces
+-- the stored one, a field left out keeps it; no write when nothing changed.
+INSERT INTO threads AS t (site_id, thread, title, url)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (site_id, thread) DO UPDATE
+SET title = coalesce(EXCLUDED.title, t.title), url = coalesce(EXCLUDED.url, t.url),
+    updated_at = now()
+WHERE (EXCLUDED.title IS NOT NULL AND EXCLUDED.title IS DISTINCT FROM t.title)
+   OR (EXCLUDED.url IS NOT NULL AND EXCLUDED.url IS DISTINCT FROM t.url);
+
+-- name: report_comment
+-- A reader's report relayed by the site: counted once per reader ($4, a keyed hash of their
+-- address; null counts every time) and comment, unless the reader sent $6 reports in the
+-- last hour; a published comment whose reports reach the site's threshold $5 (0: never) is
+-- held, with its event and webhook row. No row when the comment is not in this site.
+WITH target AS (
+    SELECT id, thread, status, scores, reasons, model_version, report_count FROM comments
+    WHERE site_id = $1 AND id = $2::uuid
+    FOR UPDATE
+), recent AS (
+    SELECT count(*) AS n FROM comment_reports
+    WHERE site_id = $1 AND $4::bytea IS NOT NULL AND reader_hash = $4::bytea
+      AND created_at > now() - interval '1 hour'
+), added AS (
+    INSERT INTO comment_reports (site_id, comment_id, reason, reader_hash)
+    SELECT $1, t.id, $3, $4::bytea FROM target t, recent r WHERE r.n < $6
+    ON CONFLICT DO NOTHING
+    RETURNING comment_id
+), counted AS (
+    UPDATE comments c
+    SET report_count = c.report_count + 1,
+        status = CASE WHEN c.status = 'published' AND $5::int > 0
+                       AND c.report_count + 1 >= $5::int THEN 'pending' ELSE c.status END,
+        updated_at = now()
+    FROM added a
+    WHERE c.site_id = $1 AND c.id = a.comment_id
+    RETURNING c.id, c.report_count, c.status
+), held AS (
+    SELECT t.id, t.thread, t.scores, t.reasons, t.model_version FROM target t JOIN counted c ON c.id = t.id
+    WHERE t.status = 'published' AND c.status = 'pending'
+), in_force AS (
+    SELECT max(version) AS policy_version FROM policies WHERE site_id = $1
+), event AS (
+    INSERT INTO comment_events (site_id, comment_id, actor, from_status, to_status, note,
+                                policy_version)
+    SELECT $1, h.id, 'readers', 'published', 'pending', NULL, i.policy_version
+    FROM held h, in_force i
+), outbox_row AS (
+    INSERT INTO outbox (site_id, comment_id, event, payload)
+    SELECT $1, h.id, 'comment.status_changed', jsonb_build_object(
+        'event', 'comment.status_changed',
+        'comment', jsonb_build_object(
+            'id', h.id, 'thread', h.thread, 'status', 'pending', 'previous_status', 'published',
+            'action', NULL, 'actor', 'readers', 'scores', h.scores,
+            'reasons', to_jsonb(h.reasons), 'model_version', h.model_version,
+            'policy_version', i.policy_version
+        )
+    )
+    FROM held h, in_force i
+)
+SELECT t.id::text AS id, coalesce(c.report_count, t.report_count) AS report_count,
+       coalesce(c.status, t.status) AS status, c.id IS NOT NULL AS counted,
+       (SELECT n FROM recent) >= $6 AS limited,
+       (t.status = 'published' AND c.status IS NOT DISTINCT FROM 'pending') AS held
+FROM target t LEFT JOIN counted c ON c.id = t.id;
+
+-- name: queue_reported
+-- Keyset page of a site's reported comments whatever their status, most reports first, ties
+-- by id (index comments_reported).
+SELECT q.* FROM queue_items q
+WHERE q.site_id = $1 AND q.report_count > 0
+  AND ($5::text IS NULL OR q.thread = $5::text)
+  AND ($2::int IS NULL OR q.report_count < $2::int
+       OR (q.report_count = $2::int AND q.comment_id > $3::uuid))
+ORDER BY q.report_count DESC, q.comment_id
+LIMIT $4;
+
+-- Per-site learning (moderation.usecases.adapting).
+
+-- name: adapter_training
+-- Each comment of site $1 whose latest event is a moderator's decision (a decision later
+-- undone ends in an event without an action: no label), with who decided it (to weigh one
+-- moderator's bulk decisions down) and the stored body; erased authors' comments are gone.
+SELECT l.body, l.action, l.actor FROM (
+    SELECT DISTINCT ON (e.comment_id) c.body, e.action, e.actor, e.id
+    FROM comment_events e
+    JOIN comments c ON c.site_id = e.site_id AND c.id = e.comment_id
+    WHERE e.site_id = $1
+    ORDER BY e.comment_id, e.id DESC
+) l
+WHERE l.action IS NOT NULL
+ORDER BY l.id;
+
+-- name: adapter_lock
+-- One trainer per site across processes and hosts (held by the training's own connection).
+SELECT pg_try_advisory_lock(hashtextextended('moderation.site_adapter:' || $1::bigint, 0));
+
+-- name: adapter_unlock
+SELECT pg_advisory_unlock(hashtextextended('moderation.site_adapter:' || $1::bigint, 0));
+
+-- name: adapter_insert
+-- The site's next adapter version; when adopted ($8) it becomes the current one and the audit
+-- log says so (actor $3).
+WITH next AS (
+    SELECT coalesce(max(version), 0) + 1 AS version FROM site_adapters WHERE site_id = $1
+), ins AS (
+    INSERT INTO site_adapters (site_id, version, created_by, base_version, digest, arrays,
+                               figures, decisions, adopted, state)
+    SELECT $1, next.version, $3, $4, $5, $6, $7::jsonb, $2, $8,
+           CASE WHEN $8 THEN 'adopted' ELSE 'not_better' END
+    FROM next
+    RETURNING version, created_at
+), current AS (
+    UPDATE sites s SET adapter_current = ins.version FROM ins WHERE s.id = $1 AND $8
+), event AS (
+    INSERT INTO site_adapter_events (site_id, actor, action, version)
+    SELECT $1, $3, 'adopted', ins.version FROM ins WHERE $8
+)
+SELECT version, created_at FROM ins;
+
+-- name: adapter_blob
+SELECT arrays FROM site_adapters WHERE site_id = $1 AND version = $2;
+
+-- name: adapter_state
+SELECT s.adapter_current, s.adapter_pinned, s.adapter_enabled,
+       (SELECT max(e.created_at) FROM comment_events e
+        WHERE e.site_id = s.id AND e.action IS NOT NULL) AS last_decision_at,
+       (SELECT count(*) FROM comment_events e
+        WHERE e.site_id = s.id AND e.action IS NOT NULL
+          AND e.created_at > coalesce((SELECT max(a.created_at) FROM site_adapters a
+                                       WHERE a.site_id = s.id), '-infinity')) AS new_decisions,
+       (SELECT max(a.created_at) FROM site_adapters a WHERE a.site_id = s.id) AS trained_at
+FROM sites s WHERE s.id = $1;
+
+-- name: adapter_history
+-- Every version of site $1, newest first (without the arrays).
+SELECT version, created_at, created_by, base_version, digest, figures, decisions, adopted, state
+FROM site_adapters WHERE site_id = $1 ORDER BY version DESC LIMIT $2;
+
+-- name: adapter_choose
+-- The owner's choice for site $1: pin version $2 (null: follow the latest adopted), switch
+-- it on or off ($3); each change recorded for the audit log (actor $4). Nothing when $2 names
+-- no version of the site.
+WITH ok AS (
+    SELECT s.id, s.adapter_pinned, s.adapter_enabled FROM sites s
+    WHERE s.id = $1 AND ($2::int IS NULL
+                         OR EXISTS (SELECT 1 FROM site_adapters a
+                                    WHERE a.site_id = $1 AND a.version = $2::int))
+    FOR UPDATE
+), upd AS (
+    UPDATE sites s SET adapter_pinned = $2::int, adapter_enabled = $3
+    FROM ok WHERE s.id = ok.id
+), pin AS (
+    INSERT INTO site_adapter_events (site_id, actor, action, version)
+    SELECT $1, $4, CASE WHEN $2::int IS NULL THEN 'unpinned' ELSE 'pinned' END, $2::int
+    FROM ok WHERE ok.adapter_pinned IS DISTINCT FROM $2::int
+), onoff AS (
+    INSERT INTO site_adapter_events (site_id, actor, action, version)
+    SELECT $1, $4, CASE WHEN $3 THEN 'enabled' ELSE 'disabled' END, NULL
+    FROM ok WHERE ok.adapter_enabled IS DISTINCT FROM $3
+)
+SELECT id FROM ok;
+
+-- name: adapter_due_sites
+-- Sites with at least $1 decisions since their last adapter, or with any since it and a last
+-- adapter older than $2 seconds (or none): candidates for background training.
+SELECT s.id FROM sites s
+CROSS JOIN LATERAL (
+    SELECT max(a.created_at) AS trained_at FROM site_adapters a WHERE a.site_id = s.id
+) t
+CROSS JOIN LATERAL (
+    SELECT count(*) AS n FROM (
+        SELECT 1 FROM comment_events e
+        WHERE e.site_id = s.id AND e.action IS NOT NULL
+          AND e.created_at > coalesce(t.trained_at, '-infinity')
+        LIMIT $1
+    ) x
+) d
+WHERE d.n >= $1
+   OR (d.n > 0 AND coalesce(t.trained_at, '-infinity') < now() - make_interval(secs => $2))
+ORDER BY s.id
+LIMIT 100;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 _KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -38,11 +39,18 @@ class KeywordScorer:
             scores["spam"] = max(scores["spam"], 0.6)
         return scores
 
-    def explain(self, text: str, top: int = 5) -> dict[str, list[dict[str, Any]]]:
-        """Where each keyword (and, for spam, the hold word) was found."""
+    def explain(
+        self, text: str, top: int = 5, floors: Mapping[str, float] | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Where each keyword (and, for spam, the hold word) was found, for the labels whose
+        score reaches its floor (default 0.5)."""
         found: dict[str, list[dict[str, Any]]] = {}
         folded = text.casefold()
+        scores = self._one(folded)
         for label, words in _KEYWORDS.items():
+            if scores[label] < (floors or {}).get(label, 0.5):
+                found[label] = []
+                continue
             extra = (_HOLD_WORD,) if label == "spam" else ()
             spans = [(folded.find(w), w) for w in (*words, *extra)]
             hits = [(i, w) for i, w in spans if i >= 0][:top]

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from moderation.api.auth import authenticate
 from moderation.domain.errors import InvalidField, NotFound
-from moderation.domain.models import CommentIn, EraseIn, EraseOut
+from moderation.domain.models import CommentIn, EraseIn, EraseOut, ReportIn
 from moderation.http.bodies import json_response, read_json
 from moderation.keys import INTAKE
 
@@ -47,6 +47,14 @@ async def get_comment(request: web.Request) -> web.Response:
     """GET /v1/comments/{id}: the comment as its site sees it, email masked."""
     site = await authenticate(request)
     return json_response(await request.app[INTAKE].comment(site, comment_id(request)))
+
+
+async def report_comment(request: web.Request) -> web.Response:
+    """POST /v1/comments/{id}/report: a reader's report, relayed by the site."""
+    site = await authenticate(request)
+    target = comment_id(request)
+    payload = await read_json(request, ReportIn)
+    return json_response(await request.app[INTAKE].report(site, target, payload))
 
 
 async def erase_author(request: web.Request) -> web.Response:

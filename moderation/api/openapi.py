@@ -19,6 +19,8 @@ from moderation.domain.models import (
     Problem,
     PublicPage,
     ReloadOut,
+    ReportIn,
+    ReportOut,
 )
 from moderation.domain.outbox import WebhookEvent
 from moderation.domain.previews import PreviewOut
@@ -35,6 +37,7 @@ from moderation.domain.review import (
     ReleaseIn,
     ReleaseOut,
 )
+from moderation.domain.site_models import AdaptOut, SiteModelChange, SiteModelOut
 from moderation.domain.stats import StatsOut
 
 REF = "#/components/schemas/{model}"
@@ -42,7 +45,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     CommentIn, CommentOut, CommentView, EraseIn, EraseOut, Problem, PublicPage,
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
     BulkDecisionIn, BulkOut, AuditPage, WebhookEvent, Policy, PolicyIn, PreviewOut, StatsOut,
-    ReloadOut, site_info.SiteInfo,
+    ReloadOut, site_info.SiteInfo, ReportIn, ReportOut, AdaptOut, SiteModelOut, SiteModelChange,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -149,6 +152,28 @@ def _owner_paths() -> dict[str, Any]:
                                      "401", "403", "404", "503"),
                           "409": _problem("The new model could not be loaded; the previous "
                                           "one is still in use")}}},
+        "/v1/sites/{site}/model/adapt": {"post": {
+            "summary": "Train the site's adapter on its moderators' decisions now and answer "
+                       "when done: the new version, decisions used, base vs adapted "
+                       "out-of-fold figures per label, and whether it was adopted (only when "
+                       "it beats the base out of fold)",
+            "security": STAFF, "parameters": [slug],
+            "responses": {**_answers({"200": {"description": "Trained", **_ref("AdaptOut")}},
+                                     "401", "403", "404", "503"),
+                          "409": _problem("Another process is training this site's model")}}},
+        "/v1/sites/{site}/model": {
+            "get": {
+                "summary": "The site's adapter in use, its versions and learning curve",
+                "security": STAFF, "parameters": [slug],
+                "responses": _answers({"200": {"description": "OK", **_ref("SiteModelOut")}},
+                                      "401", "403", "404", "503")},
+            "put": {
+                "summary": "Pin a version (a roll back; null: the latest adopted) and switch "
+                           "the adapter on or off; audited",
+                "security": STAFF, "parameters": [slug],
+                "requestBody": {"required": True, **_ref("SiteModelChange")},
+                "responses": _answers({"200": {"description": "OK", **_ref("SiteModelOut")}},
+                                      "400", "401", "403", "404", "413", "415", "422", "503")}},
         "/v1/sites/{site}/stats": {"get": {
             "summary": "Volumes per day and status, queue, time to decision, overturns "
                        "(days: default 30, max 366)",
@@ -166,7 +191,10 @@ def _moderator_paths() -> dict[str, Any]:
     sort = {"type": "string", "enum": ["oldest", "score"]}
     query = [{"name": n, "in": "query", "required": False, "schema": t}
              for n, t in (("status", status), ("sort", sort), ("thread", {"type": "string"}),
-                          ("reason", {"type": "string"}), ("limit", {"type": "integer"}),
+                          ("reason", {"type": "string", "description": "a reason code such as"
+                                      " spam:hold; reported: comments readers reported, any"
+                                      " status, most reports first"}),
+                          ("limit", {"type": "integer"}),
                           ("cursor", {"type": "string"}))]  # fmt: skip
     return {
         "/v1/sites/{site}/queue": {"get": {
@@ -227,6 +255,15 @@ def _paths() -> dict[str, Any]:
             "parameters": [path_id],
             "responses": _answers({"200": {"description": "OK", **_ref("CommentView")}},
                                   "401", "404", "503")}},
+        "/v1/comments/{id}/report": {"post": {
+            "summary": "A reader's report of a comment, relayed by the site: counted once per"
+                       " reader (reporter_ip, kept as a keyed hash) and comment, 30 per reader"
+                       " an hour; a published comment is held once its reports reach the"
+                       " policy's report_hold_threshold",
+            "security": SITE_KEY, "parameters": [path_id],
+            "requestBody": {"required": True, **_ref("ReportIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("ReportOut")}},
+                                  "400", "401", "404", "413", "415", "422", "503")}},
         "/v1/authors/erase": {"post": {
             "summary": "Erase every comment of an author", "security": SITE_KEY,
             "requestBody": {"required": True, **_ref("EraseIn")},

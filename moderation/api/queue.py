@@ -39,9 +39,9 @@ async def queue(request: web.Request) -> web.Response:
     want = queue_filter(request)
     limit = page_limit(request)
     cursor = request.query.get("cursor")
-    after = cursors.queue_position(want.sort, cursor) if cursor else None
+    after = cursors.queue_position(want.order, cursor) if cursor else None
     page = await request.app[REVIEWING].page(staff.site_id, want, after, limit)
-    more = cursors.queue_cursor(want.sort, page.more_after) if page.more_after else None
+    more = cursors.queue_cursor(want.order, page.more_after) if page.more_after else None
     return json_response(QueuePage(items=page.items, next_cursor=more))
 
 

@@ -29,6 +29,10 @@ class LeaseHeld(DomainError):
     """Another moderator holds a live claim on the comment."""
 
 
+class TrainingUnderWay(DomainError):
+    """Another process is training this site's adapter now."""
+
+
 class AlreadyExists(DomainError):
     """A unique name is taken."""
 
@@ -70,6 +74,10 @@ class Flooded(DomainError):
         super().__init__(by)
         self.by = by
         self.retry_after = retry_after
+
+
+class ReportsFlooded(Flooded):
+    """Too many reports from one reader in the last hour."""
 
 
 class VersionRequired(DomainError):

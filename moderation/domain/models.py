@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyAddress,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -26,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from moderation.domain import targets
+from moderation.domain import links, targets
 
 Status = Literal["published", "pending", "rejected", "spam"]
 STORED = {"stored": True}  # validation context of rows read back from the database
@@ -95,6 +96,20 @@ Email = Annotated[StrictStr, AfterValidator(check_email)]
 IdempotencyKey = Annotated[StrictStr, Field(pattern=r"^[\x21-\x7e]{1,255}$")]
 
 
+def check_web_url(value: str) -> str:
+    """An absolute http(s) address with a host, of at most 2000 characters."""
+    text = clean_text(value, max_len=2000)
+    scheme, sep, rest = text.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if not sep or scheme.lower() not in ("http", "https") or not host or " " in text:
+        raise PydanticCustomError("url", "must be an http or https address")
+    return text
+
+
+ThreadTitle = Annotated[StrictStr, _text(500)]
+WebUrl = Annotated[StrictStr, AfterValidator(check_web_url)]
+
+
 class CommentIn(BaseModel):
     """A comment as a website posts it."""
 
@@ -112,6 +127,12 @@ class CommentIn(BaseModel):
     honeypot: Annotated[StrictStr, Field(max_length=1000)] | None = None
     form_shown_at: AwareDatetime | None = None
     idempotency_key: IdempotencyKey | None = None
+    thread_title: ThreadTitle | None = Field(
+        None, description="the article's title, shown to moderators (the latest sent wins)"
+    )
+    thread_url: WebUrl | None = Field(
+        None, description="the article's address (http or https), linked from the queue"
+    )
 
 
 class ProtectedComment(BaseModel):
@@ -134,6 +155,8 @@ class ProtectedComment(BaseModel):
     honeypot: bool
     form_shown_at: datetime | None
     idempotency_key: str | None
+    thread_title: str | None = None
+    thread_url: str | None = None
 
 
 class Band(BaseModel):
@@ -273,8 +296,24 @@ class Policy(BaseModel):
         tuple[Domain, ...], Field(max_length=1000), AfterValidator(_unique)
     ] = Field(default=(), description="spam; subdomains too")
     webhook_url: Annotated[StrictStr, AfterValidator(_webhook_url)] | None = None
+    trusted_domains: Annotated[
+        tuple[Annotated[StrictStr, AfterValidator(links.check_hostname)], ...],
+        Field(max_length=links.MAX_TRUSTED),
+        AfterValidator(_unique),
+    ] = Field(
+        default=(),
+        description="the site's own and its peers' domains (subdomains too): the links rule"
+        " does not count links to them, nor to the sources readers cite (news sites, public"
+        " bodies, universities, international agencies)",
+    )
     time_zone: Annotated[StrictStr, AfterValidator(_time_zone)] = Field(
         default="UTC", description="days of the stats"
+    )
+    report_hold_threshold: StrictInt = Field(
+        default=3,
+        ge=0,
+        le=1000,
+        description="hold a published comment once this many readers reported it (0: never)",
     )
 
 
@@ -319,6 +358,7 @@ class Site(BaseModel):
     id: int
     slug: str
     policy: Policy
+    adapter: int | None = None  # the adapter version scoring its comments (None: the base)
 
 
 class CommentOut(BaseModel):
@@ -331,6 +371,7 @@ class CommentOut(BaseModel):
     scores: Scores
     reasons: list[str]
     model_version: str
+    adapter_version: int | None = None
 
 
 class CommentView(BaseModel):
@@ -421,3 +462,31 @@ class ReloadOut(BaseModel):
 
     model_version: str = Field(description="the version now scoring comments")
     previous: str = Field(description="the version in use before the reload")
+
+
+ReportReason = Literal["spam", "abuse", "hate", "personal_data", "misinformation", "other"]
+
+
+class ReportIn(BaseModel):
+    """A reader's report of a comment, relayed by the site."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: ReportReason
+    reporter_ip: IPvAnyAddress | None = Field(
+        default=None,
+        description="the reader's address: one report per reader and comment, and a limit per"
+        " reader; kept only as a keyed hash",
+    )
+
+
+class ReportOut(BaseModel):
+    """A comment after a report: its reports, its status, whether this report counted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    report_count: int
+    status: Status
+    counted: bool = Field(description="false for a reader's repeat report of this comment")
+    held: bool = Field(description="true when this report put the comment on hold")

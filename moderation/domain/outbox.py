@@ -113,7 +113,10 @@ class WebhookComment(BaseModel):
     status: Status
     previous_status: Status | None = Field(description="null at intake")
     action: Action | None = Field(description="null at intake")
-    actor: str = Field(description='"system" at intake, a username, or "site:<actor>"')
+    actor: str = Field(
+        description='"system" at intake, a username, "site:<actor>", or "readers" when their'
+        " reports held it"
+    )
     scores: dict[str, float]
     reasons: list[str]
     model_version: str = Field(description="the model in force when the status changed")

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from moderation.domain.links import count_links
 from moderation.domain.models import Decision, Policy, Status
 from moderation.domain.policy import History, decide, escalate, gather
 from moderation.domain.terms import Terms
@@ -102,11 +103,12 @@ def changes(before: Policy, after: Policy) -> dict[str, Any]:
 
 
 def replay(row: Mapping[str, Any], policy: Policy, terms: Terms) -> Decision:
-    """What a policy would decide for a stored comment, from its stored scores and signals."""
+    """What a policy would decide for a stored comment, from its stored scores and signals
+    (links counted again from the body: which of them count depends on trusted_domains)."""
     stored = row["signals"] or {}
     signals = gather(
         row["body"],
-        links=int(stored.get("links", 0)),
+        links=count_links(row["body"], policy.trusted_domains),
         honeypot=bool(stored.get("honeypot", False)),
         form_seconds=stored.get("form_seconds"),
         email_domain=row["email_domain"],

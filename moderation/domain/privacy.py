@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import idna
 
+from moderation.domain import links
 from moderation.domain.models import CommentIn, ProtectedComment
 
 # An address is a run of local characters, "@", then dot-separated labels ending in a label
@@ -32,13 +33,17 @@ _PHONE_PATTERNS = (
     r"\d{3}[.\-]\d{3}[.\-]\d{4}",
 )
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:" + "|".join(_PHONE_PATTERNS) + r")(?!\w)")
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 _KEEP_DIGITS = 3
 
 
 def hash_email(email: str, secret: bytes) -> bytes:
     """Keyed hash (HMAC-SHA256) of the case-folded address, the only stored identity."""
     return hmac.new(secret, email.casefold().encode(), hashlib.sha256).digest()
+
+
+def hash_reader(address: str, secret: bytes) -> bytes:
+    """A reader's address as a keyed hash, for counting their reports (never the address)."""
+    return hmac.new(secret, b"reader:" + address.encode(), hashlib.sha256).digest()
 
 
 def mask_email(email: str) -> str:
@@ -164,9 +169,9 @@ def truncate_ip(address: str) -> str:
     return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
 
 
-def count_links(text: str) -> int:
-    """How many links a text holds."""
-    return len(_LINK.findall(text))
+def count_links(text: str, trusted: Iterable[str] = ()) -> int:
+    """How many links a text holds, but those to trusted or cited domains (domain.links)."""
+    return links.count_links(text, trusted)
 
 
 def protect(comment: CommentIn, secret: bytes, idempotency_key: str | None) -> ProtectedComment:
@@ -192,4 +197,6 @@ def protect(comment: CommentIn, secret: bytes, idempotency_key: str | None) -> P
         honeypot=bool(comment.honeypot and comment.honeypot.strip()),
         form_shown_at=comment.form_shown_at,
         idempotency_key=idempotency_key,
+        thread_title=comment.thread_title,
+        thread_url=comment.thread_url,
     )

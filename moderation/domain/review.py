@@ -12,6 +12,9 @@ from moderation.domain.models import Role, Scores, Status, clean_text
 
 Action = Literal["approve", "reject", "spam", "not_spam"]
 Sort = Literal["oldest", "score"]
+# The order of a page: ?reason=reported sorts by the number of readers' reports.
+Order = Literal["oldest", "score", "reports"]
+REPORTED = "reported"
 Outcome = Literal["changed", "unchanged", "conflict", "not_found"]
 MAX_CLAIM = 100
 
@@ -79,6 +82,11 @@ class QueueFilter(BaseModel):
     thread: str | None = None
     reason: str | None = None
 
+    @property
+    def order(self) -> Order:
+        """The page's order: by reports for the reported view, else the sort asked."""
+        return "reports" if self.reason == REPORTED else self.sort
+
 
 class AuthorHistory(BaseModel):
     """How many earlier comments of the same author (by email hash) ended in each status."""
@@ -127,6 +135,14 @@ class QueueItem(BaseModel):
     )
     created_at: datetime
     top_score: float = Field(exclude=True)
+    thread_title: str | None = Field(None, description="the article's title, when sent")
+    thread_url: str | None = Field(None, description="the article's address, when sent")
+    parent_id: str | None = Field(None, description="the comment this one replies to")
+    parent_name: str | None = Field(None, description="the replied-to comment's author")
+    parent_excerpt: str | None = Field(
+        None, description="the start of the replied-to comment's public text"
+    )
+    report_count: int = Field(0, description="readers' reports of this comment")
 
 
 class QueuePage(BaseModel):
@@ -250,7 +266,7 @@ class AuditEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     created_at: datetime
-    kind: Literal["decision", "policy", "staff"]
+    kind: Literal["decision", "policy", "staff", "model"]
     ref: str = Field(exclude=True)
     actor: str
     detail: dict[str, object]

@@ -16,7 +16,7 @@ import orjson
 
 from moderation.domain.errors import InvalidField
 from moderation.domain.models import PublicComment
-from moderation.domain.review import AuditEntry, QueueItem, Sort
+from moderation.domain.review import AuditEntry, Order, QueueItem
 
 T = TypeVar("T")
 
@@ -72,19 +72,35 @@ def number(value: object) -> float:
     return float(value)
 
 
-def queue_cursor(sort: Sort, last: QueueItem) -> str:
+def queue_cursor(sort: Order, last: QueueItem) -> str:
     """A queue cursor just after an item, in the given order."""
-    key = last.created_at.isoformat() if sort == "oldest" else last.top_score
+    key: object
+    match sort:
+        case "oldest":
+            key = last.created_at.isoformat()
+        case "score":
+            key = last.top_score
+        case "reports":
+            key = last.report_count
     return encode(sort, key, last.id)
 
 
-def queue_position(sort: Sort, cursor: str) -> tuple[datetime | float, UUID]:
+def queue_position(sort: Order, cursor: str) -> tuple[datetime | float | int, UUID]:
     """The position a queue cursor points after; 422 when not issued for this order."""
 
-    def parse(made_for: object, key: object, last_id: object) -> tuple[datetime | float, UUID]:
+    def parse(
+        made_for: object, key: object, last_id: object
+    ) -> tuple[datetime | float | int, UUID]:
         if made_for != sort:
             raise ValueError("another order's cursor")
-        value = instant(key) if sort == "oldest" else number(key)
+        value: datetime | float | int
+        match sort:
+            case "oldest":
+                value = instant(key)
+            case "score":
+                value = number(key)
+            case "reports":
+                value = int(number(key))
         return value, identifier(last_id)
 
     return decode(cursor, parse, " for this sort")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,8 +32,11 @@ class Scorer(Protocol):
         """Scores in [0, 1] per label for each text; thread-safe."""
         ...
 
-    def explain(self, text: str, top: int = 5) -> dict[str, list[dict[str, Any]]]:
-        """Evidence spans per label."""
+    def explain(
+        self, text: str, top: int = 5, floors: Mapping[str, float] | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Evidence spans per label, only for labels whose score reaches its floor (None: the
+        model's own hold thresholds); whole words, never function words."""
         ...
 
 
@@ -86,7 +90,47 @@ def checked(load: Callable[[], Scorer]) -> Scorer:
     return model
 
 
-Pending = tuple[str, "asyncio.Future[tuple[dict[str, float], str]]"]
+class SiteAdapter(Protocol):
+    """A site's adapter over the model (classifiers.adapter.Adapter provides it)."""
+
+    def applies_to(self, model: Any) -> bool:
+        """Whether it was trained on this model."""
+        ...
+
+    def score(self, model: Any, texts: list[str]) -> list[dict[str, float]]:
+        """Adapted scores per label for each text."""
+        ...
+
+
+Adapted = tuple[SiteAdapter, int]  # an adapter and its version for the site
+Scored = tuple[dict[str, float], str, int | None]  # scores, model version, adapter version
+Pending = tuple[str, "Adapted | None", "asyncio.Future[Scored]"]
+
+
+def score_batch(
+    model: Scorer, texts: list[str], adapters: list[Adapted | None]
+) -> list[tuple[dict[str, float], int | None]]:
+    """Each text's scores, with its site's adapter where it applies to the model; a text
+    without one (or whose adapter was trained on another model) scores exactly as the base."""
+    plain = [i for i, a in enumerate(adapters) if a is None or not a[0].applies_to(model)]
+    out: list[tuple[dict[str, float], int | None]] = [({}, None)] * len(texts)
+    if plain:
+        scores = model.score([texts[i] for i in plain])
+        if len(scores) != len(plain):
+            raise RuntimeError(f"model returned {len(scores)} scores for {len(plain)} texts")
+        for i, row in zip(plain, scores, strict=True):
+            out[i] = (row, None)
+    groups: dict[int, list[int]] = {}
+    base = set(plain)
+    for i, a in enumerate(adapters):
+        if a is not None and i not in base:
+            groups.setdefault(id(a[0]), []).append(i)
+    for members in groups.values():
+        adapter, version = adapters[members[0]]  # type: ignore[misc]
+        rows = adapter.score(model, [texts[i] for i in members])
+        for i, row in zip(members, rows, strict=True):
+            out[i] = (row, version)
+    return out
 
 
 class BatchScorer:
@@ -116,9 +160,14 @@ class BatchScorer:
         return self.model.version
 
     async def explain(
-        self, texts: list[str], top: int, chunk: int = 10
+        self,
+        texts: list[str],
+        top: int,
+        floors: Mapping[str, float] | None = None,
+        chunk: int = 10,
     ) -> list[dict[str, list[dict[str, Any]]]]:
-        """Evidence spans per label for each text, in executor jobs of `chunk` texts.
+        """Evidence spans per label for each text (labels at or above their floor), in
+        executor jobs of `chunk` texts.
 
         Small jobs, awaited one after another, let intake's scoring batches run in between.
         """
@@ -126,12 +175,15 @@ class BatchScorer:
         found: list[dict[str, list[dict[str, Any]]]] = []
         for start in range(0, len(texts), chunk):
             part = texts[start : start + chunk]
-            found += await loop.run_in_executor(self._executor, self._explain, part, top)
+            job = functools.partial(self._explain, part, top, floors)
+            found += await loop.run_in_executor(self._executor, job)
         return found
 
-    def _explain(self, texts: list[str], top: int) -> list[dict[str, list[dict[str, Any]]]]:
+    def _explain(
+        self, texts: list[str], top: int, floors: Mapping[str, float] | None
+    ) -> list[dict[str, list[dict[str, Any]]]]:
         """The model's explain() of each text (in an executor thread)."""
-        return [self.model.explain(text, top) for text in texts]
+        return [self.model.explain(text, top, floors) for text in texts]
 
     async def score(self, text: str) -> dict[str, float]:
         """Scores of one text, batched with whatever else is waiting."""
@@ -140,9 +192,15 @@ class BatchScorer:
 
     async def score_versioned(self, text: str) -> tuple[dict[str, float], str]:
         """Scores of one text and the version of the model that computed them."""
+        scores, version, _ = await self.score_adapted(text, None)
+        return scores, version
+
+    async def score_adapted(self, text: str, adapter: Adapted | None) -> Scored:
+        """Scores of one text with its site's adapter (when it applies to the model): the
+        scores, the model's version and the adapter version used (None: the base alone)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[dict[str, float], str]] = loop.create_future()
-        self._pending.append((text, future))
+        future: asyncio.Future[Scored] = loop.create_future()
+        self._pending.append((text, adapter, future))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
         return await future
@@ -173,23 +231,23 @@ class BatchScorer:
 
     async def _run(self, batch: Sequence[Pending]) -> None:
         """Score one batch in the executor and resolve its futures, whatever happens."""
-        texts = [text for text, _ in batch]
+        texts = [text for text, _, _ in batch]
+        adapters = [adapter for _, adapter, _ in batch]
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         model = self.model  # a reload may swap it meanwhile; this batch is this model's
         try:
             if sum(map(len, texts)) <= self._inline_chars:
-                results = model.score(texts)
+                results = score_batch(model, texts, adapters)
             else:
-                results = await loop.run_in_executor(self._executor, model.score, texts)
-            if len(results) != len(texts):
-                raise RuntimeError(f"model returned {len(results)} scores for {len(texts)} texts")
+                job = (model, texts, adapters)
+                results = await loop.run_in_executor(self._executor, score_batch, *job)
         except Exception as exc:  # every waiter gets the error rather than waiting forever
-            for _, future in batch:
+            for _, _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
             return
         self._observe(len(batch), time.perf_counter() - started)
-        for (_, future), scores in zip(batch, results, strict=True):
+        for (_, _, future), (scores, used) in zip(batch, results, strict=True):
             if not future.done():
-                future.set_result((scores, model.version))
+                future.set_result((scores, model.version, used))

@@ -10,13 +10,14 @@ from uuid import UUID
 
 import asyncpg
 
-from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound
+from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound, ReportsFlooded
 from moderation.domain.models import (
     STORED,
     CommentOut,
     CommentView,
     Policy,
     PublicComment,
+    ReportOut,
     Role,
     Site,
 )
@@ -32,6 +33,7 @@ from moderation.domain.review import (
     QueueItem,
     Staff,
 )
+from moderation.domain.site_models import AdapterVersion, NewAdapter
 from moderation.domain.targets import Network
 from moderation.store import sqlfiles as sql
 from moderation.store.dbstate import DatabaseState
@@ -134,7 +136,7 @@ class Store:
         if row is None:
             return None
         policy = self._policy(row["id"], row["policy_version"] or 0, row["policy"])
-        return Site(id=row["id"], slug=row["slug"], policy=policy)
+        return Site(id=row["id"], slug=row["slug"], policy=policy, adapter=row["adapter"])
 
     def _policy(self, site_id: int, version: int, body: Mapping[str, Any] | None) -> Policy:
         """A site's policy at a version, validated once per process (the body may be None only
@@ -199,6 +201,33 @@ class Store:
             return await conn.fetchrow(self.query("insert_comment"), *args.params())
         return await conn.fetchrow(self._locked_insert, *args.params(), keys)
 
+    async def save_thread(
+        self, site_id: int, thread: str, title: str | None, url: str | None
+    ) -> None:
+        """Keep the article's title and address for a thread (the latest sent win)."""
+        with translate_errors():
+            async with self._connection() as conn:
+                await conn.execute(self.query("save_thread"), site_id, thread, title, url)
+
+    async def report_comment(
+        self,
+        site_id: int,
+        comment_id: UUID,
+        reason: str,
+        reader: bytes | None,
+        threshold: int,
+        per_hour: int,
+    ) -> ReportOut:
+        """Count a reader's report (once per reader and comment); hold the comment when its
+        reports reach the threshold; NotFound, or ReportsFlooded past `per_hour`."""
+        args = (site_id, comment_id, reason, reader, threshold, per_hour)
+        row = await self._fetchrow("report_comment", *args)
+        if row is None:
+            raise NotFound("comment")
+        if row["limited"] and not row["counted"]:
+            raise ReportsFlooded("reader", 3600)
+        return ReportOut.model_validate(dict(row))
+
     async def get_comment(self, site_id: int, comment_id: UUID) -> CommentView:
         """One comment of a site; NotFound otherwise."""
         row = await self._fetchrow("get_comment", site_id, comment_id)
@@ -229,6 +258,9 @@ class Store:
     ) -> list[QueueItem]:
         """A keyset page of a site's comments in one status, in the order asked."""
         at, last_id = after if after else (None, None)
+        if want.order == "reports":
+            found = await self._fetch("queue_reported", site_id, at, last_id, limit, want.thread)
+            return [QueueItem.model_validate(dict(r)) for r in found]
         args = (site_id, want.status, at, last_id, limit, want.thread, want.reason)
         if want.sort == "oldest":
             rows = await self._fetch("queue_oldest", *args)
@@ -429,3 +461,56 @@ class Store:
     async def notify(self, channel: str, payload: str) -> None:
         """Send a notification to every connection listening on `channel`."""
         await self._fetch("notify", channel, payload)
+
+    async def adapter_training(self, site_id: int) -> list[tuple[str, Action, str]]:
+        """(body, action, actor) of the latest decision on each decided comment of a site."""
+        rows = await self._fetch("adapter_training", site_id)
+        return [(r["body"], r["action"], r["actor"]) for r in rows]
+
+    @asynccontextmanager
+    async def adapter_lock(self, site_id: int) -> AsyncIterator[bool]:
+        """Try the site's training lock (across processes and hosts); whether it was got."""
+        async with self._connection() as conn:
+            got = bool(await conn.fetchval(self.query("adapter_lock"), site_id))
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.fetchval(self.query("adapter_unlock"), site_id)
+
+    async def insert_adapter(self, site_id: int, new: NewAdapter) -> tuple[int, datetime]:
+        """Store a site's next adapter version (current when adopted); (version, time)."""
+        args = (
+            site_id, new.decisions, new.actor, new.base_version, new.digest, new.arrays,
+            new.figures, new.adopted,
+        )  # fmt: skip
+        row = await self._fetchrow("adapter_insert", *args)
+        assert row is not None
+        return int(row["version"]), row["created_at"]
+
+    async def adapter_blob(self, site_id: int, version: int) -> bytes | None:
+        """The stored arrays of one adapter version of a site."""
+        row = await self._fetchrow("adapter_blob", site_id, version)
+        return None if row is None else bytes(row["arrays"])
+
+    async def adapter_state(self, site_id: int) -> dict[str, Any]:
+        """The site's adapter pointers and how many decisions came since its last training."""
+        row = await self._fetchrow("adapter_state", site_id)
+        if row is None:
+            raise NotFound("site")
+        return dict(row)
+
+    async def adapter_history(self, site_id: int, limit: int) -> list[AdapterVersion]:
+        """The site's adapter versions, newest first."""
+        rows = await self._fetch("adapter_history", site_id, limit)
+        return [AdapterVersion.model_validate(dict(r)) for r in rows]
+
+    async def choose_adapter(
+        self, site_id: int, pinned: int | None, enabled: bool, actor: str
+    ) -> bool:
+        """Pin a version (or follow the latest), switch on or off; False: no such version."""
+        return await self._fetchrow("adapter_choose", site_id, pinned, enabled, actor) is not None
+
+    async def adapter_due_sites(self, decisions: int, seconds: float) -> list[int]:
+        """Sites due for background training."""
+        return [int(r["id"]) for r in await self._fetch("adapter_due_sites", decisions, seconds)]

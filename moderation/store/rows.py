@@ -10,7 +10,7 @@ import asyncpg
 
 from moderation.domain.models import Decision, ProtectedComment, Signals, Site
 
-INSERT_PARAMS = 31  # $1..$31 of insert_comment (CommentRow.params)
+INSERT_PARAMS = 32  # $1..$32 of insert_comment (CommentRow.params)
 
 
 class CommentRow:
@@ -25,7 +25,9 @@ class CommentRow:
         signals: Signals,
         model_version: str,
         fingerprint: bytes | None = None,
+        adapter_version: int | None = None,
     ) -> None:
+        self.adapter_version = adapter_version
         self.fingerprint = fingerprint
         self.site = site
         self.comment = comment
@@ -52,7 +54,7 @@ class CommentRow:
         )
 
     def params(self) -> tuple[Any, ...]:
-        """Positional parameters $1..$31."""
+        """Positional parameters $1..$32."""
         c, p = self.comment, self.site.policy
         dup, flood = p.duplicates, p.flood
         return (
@@ -66,6 +68,7 @@ class CommentRow:
             "spam" if dup.action == "spam" else "pending",
             float(flood.window_seconds), flood.per_author, flood.per_ip,
             p.premoderate_new_authors, p.trust_approved_authors, p.webhook_url is not None,
+            self.adapter_version,
         )  # fmt: skip
 
 

@@ -14,14 +14,20 @@ from moderation.domain.models import (
     CommentView,
     ProtectedComment,
     PublicComment,
+    ReportIn,
+    ReportOut,
     Site,
 )
 from moderation.runtime.metrics import Metrics
 from moderation.runtime.scoring import BatchScorer
+from moderation.runtime.site_adapters import SiteAdapters
 from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import WebhookWorker
 from moderation.store import CommentRow, Store
 from moderation.usecases.paging import Page, cut
+
+# Reports one reader (by address) may send to a site in an hour; more are refused (429).
+REPORTS_PER_READER_HOUR = 30
 
 
 def clamp(scores: dict[str, float]) -> dict[str, float]:
@@ -53,17 +59,19 @@ class Intake:
     secret: bytes
     metrics: Metrics
     webhooks: WebhookWorker
+    adapters: SiteAdapters
 
     async def post(
         self, site: Site, payload: CommentIn, idempotency_key: str | None
     ) -> tuple[CommentOut, bool]:
         """privacy -> scoring -> policy -> one round trip; whether the comment is new."""
         private = privacy.protect(payload, self.secret, idempotency_key)
-        raw, model_version = await self.scorer.score_versioned(private.body)
+        adapter = await self.adapters.of(site)
+        raw, model_version, adapted = await self.scorer.score_adapted(private.body, adapter)
         scores = clamp(raw)
         signals = policy.gather(
             private.body,
-            links=privacy.count_links(private.body),
+            links=privacy.count_links(private.body, site.policy.trusted_domains),
             honeypot=private.honeypot,
             form_seconds=form_seconds(private),
             email_domain=private.email_domain,
@@ -72,12 +80,23 @@ class Intake:
         )
         decision = policy.decide(scores, signals, site.policy)
         row = CommentRow(
-            site, private, scores, decision, signals, model_version, fingerprint(site, private)
+            site,
+            private,
+            scores,
+            decision,
+            signals,
+            model_version,
+            fingerprint(site, private),
+            adapted,
         )
         saved = await self.store.insert_comment(row)
         if saved is None:
             raise InvalidField("parent_id", "no such comment in this thread")
         out, created = saved
+        if private.thread_title or private.thread_url:
+            await self.store.save_thread(
+                site.id, private.thread, private.thread_title, private.thread_url
+            )
         if created:
             self.metrics.decisions.labels(out.status).inc()
             if site.policy.webhook_url:
@@ -87,6 +106,20 @@ class Intake:
     async def comment(self, site: Site, comment_id: UUID) -> CommentView:
         """One comment as its site sees it, email masked; NotFound otherwise."""
         return await self.store.get_comment(site.id, comment_id)
+
+    async def report(self, site: Site, comment_id: UUID, payload: ReportIn) -> ReportOut:
+        """A reader's report relayed by the site: counted once per reader, the comment held
+        when its reports reach the site's threshold."""
+        address = str(payload.reporter_ip) if payload.reporter_ip is not None else None
+        reader = privacy.hash_reader(address, self.secret) if address else None
+        return await self.store.report_comment(
+            site.id,
+            comment_id,
+            payload.reason,
+            reader,
+            site.policy.report_hold_threshold,
+            REPORTS_PER_READER_HOUR,
+        )
 
     async def thread(
         self, site: Site, thread: str, after: tuple[datetime, UUID] | None, limit: int

@@ -4,12 +4,14 @@ history; the API and the queue page both go through here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, assert_never
 from uuid import UUID
 
 from moderation.domain.errors import InvalidField, LeaseHeld, NotFound
+from moderation.domain.models import LABELS
 from moderation.domain.pages import ThreadComment
 from moderation.domain.review import (
     Action,
@@ -43,6 +45,16 @@ def _evidence(spans: dict[str, list[dict[str, Any]]]) -> dict[str, list[Evidence
     }
 
 
+def _raised(
+    spans: dict[str, list[dict[str, Any]]], scores: Mapping[str, float], floors: Mapping[str, float]
+) -> dict[str, list[dict[str, Any]]]:
+    """Spans of the labels whose stored score reached its floor; none for the others."""
+    return {
+        label: found if scores.get(label, 0.0) >= floors.get(label, 0.5) else []
+        for label, found in spans.items()
+    }
+
+
 @dataclass(frozen=True)
 class Reviewing:
     """The review queue of a site, for its moderators (and a site deciding with its key)."""
@@ -52,13 +64,25 @@ class Reviewing:
     webhooks: WebhookWorker
     lease_seconds: float
 
-    async def with_evidence(self, items: list[QueueItem]) -> list[QueueItem]:
-        """The items with the model's evidence spans; without them if the model cannot explain."""
+    async def with_evidence(self, site_id: int, items: list[QueueItem]) -> list[QueueItem]:
+        """The items with the model's evidence spans; without them if the model cannot explain.
+
+        Spans only for the labels whose score reached the site's hold threshold (issue 18: a
+        word shown as "hate" evidence on a comment scored hate 0.00 misleads a moderator): the
+        model explains with the site's thresholds as floors, and a label whose stored score
+        (the one that decided the comment) is under its threshold shows none either.
+        """
+        if not items:
+            return items
         try:
+            policy = await self.store.current_policy(site_id)
+            floors: dict[str, float] = {
+                label: getattr(policy.thresholds, label).hold for label in LABELS
+            }
             texts = [i.body[:EVIDENCE_CHARS] for i in items]
-            found = await self.scorer.explain(texts, EVIDENCE_TOP)
+            found = await self.scorer.explain(texts, EVIDENCE_TOP, floors)
             return [
-                i.model_copy(update={"evidence": _evidence(spans)})
+                i.model_copy(update={"evidence": _evidence(_raised(spans, i.scores, floors))})
                 for i, spans in zip(items, found, strict=True)
             ]
         except Exception:  # evidence helps a moderator; its absence must not fail the queue
@@ -70,12 +94,12 @@ class Reviewing:
     ) -> Page[QueueItem]:
         """Comments in one status after a position, in the order asked, with evidence."""
         page = cut(await self.store.queue_page(site_id, want, after, limit + 1), limit)
-        return page._replace(items=await self.with_evidence(page.items))
+        return page._replace(items=await self.with_evidence(site_id, page.items))
 
     async def claim(self, staff: Staff, limit: int) -> ClaimOut:
         """Lease up to `limit` pending comments to a moderator, with evidence."""
         items = await self.store.claim(staff.site_id, staff, limit, self.lease_seconds)
-        items = await self.with_evidence(items)
+        items = await self.with_evidence(staff.site_id, items)
         default = datetime.now(UTC) + timedelta(seconds=self.lease_seconds)
         expires = max((i.claim_expires_at for i in items if i.claim_expires_at), default=default)
         return ClaimOut(items=items, lease_expires_at=expires)
@@ -125,7 +149,9 @@ class Reviewing:
 
     async def item(self, site_id: int, comment_id: UUID) -> QueueItem:
         """One comment as a moderator reviews it, with evidence; NotFound otherwise."""
-        [shown] = await self.with_evidence([await self.store.queue_item(site_id, comment_id)])
+        [shown] = await self.with_evidence(
+            site_id, [await self.store.queue_item(site_id, comment_id)]
+        )
         return shown
 
     async def context(

@@ -33,8 +33,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "sort": ("Sort", "Sắp xếp"),
     "oldest": ("Oldest first", "Cũ nhất trước"),
     "score": ("Highest score", "Điểm cao nhất"),
-    "thread": ("Thread", "Chủ đề"),
+    "thread": ("Article", "Bài viết"),
     "reason": ("Reason", "Lý do"),
+    "thread_filter": ("Only this article's comments", "Chỉ bình luận của bài viết này"),
+    "in_reply_to": ("In reply to", "Trả lời"),
+    "parent_gone": ("a comment since deleted", "một bình luận đã bị xoá"),
     "filter": ("Filter", "Lọc"),
     "claim": ("Claim 10", "Nhận 10"),
     "release": ("Release mine", "Trả lại"),
@@ -49,7 +52,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_rejected": ("rejected", "bị từ chối"),
     "status_spam": ("spam", "thư rác"),
     "empty": ("Nothing here.", "Không có gì ở đây."),
-    "claimed_by": ("claimed by", "đang xử lý bởi"),
+    "claimed_by": ("{name} is on it", "{name} đang xử lý"),
     "history": ("History", "Lịch sử"),
     "author_history": ("Author's earlier comments", "Bình luận trước của tác giả"),
     "more": ("More", "Thêm"),
@@ -63,7 +66,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "decided": ("Done: {action}. Press u to undo.", "Đã xử lý: {action}. Nhấn u để hoàn tác."),
     "undone": ("Undone; the comment is back in the queue.", "Đã hoàn tác; bình luận trở lại."),
     "comment": ("Comment", "Bình luận"),
-    "in_thread": ("In the same thread", "Cùng chủ đề"),
+    "in_thread": ("On the same article", "Cùng bài viết"),
     "when": ("When", "Lúc"),
     "who": ("Who", "Ai"),
     "action": ("Action", "Hành động"),
@@ -75,15 +78,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "blocked_terms": ("Blocked terms (one a line)", "Từ bị chặn (mỗi dòng một từ)"),
     "watched_terms": ("Watched terms (one a line)", "Từ cần theo dõi (mỗi dòng một từ)"),
     "premoderate": ("Hold new authors", "Giữ lại tác giả mới"),
-    "trust_approved": ("Trust approved authors", "Tin tác giả đã được duyệt"),
+    "trust_approved": ("Trust approved authors", "Tin tưởng tác giả đã được duyệt"),
     "max_links": ("Hold at this many links", "Giữ lại khi có từng này liên kết"),
+    "trusted_domains": (
+        "Trusted domains: your own and partner sites, one a line (links to them, and to news"
+        " sites and public bodies, are not counted)",
+        "Tên miền tin cậy: của trang mình và trang đối tác, mỗi dòng một tên miền (liên kết tới"
+        " các trang này, tới báo chí và cơ quan nhà nước, không bị tính)",
+    ),
     "time_zone": ("Time zone", "Múi giờ"),
     "preview": ("Preview", "Xem trước"),
     "save": ("Save", "Lưu"),
     "saved": ("Saved as version {version}.", "Đã lưu phiên bản {version}."),
     "preview_first": ("Preview before saving.", "Hãy xem trước khi lưu."),
     "version": ("Version", "Phiên bản"),
-    "comments_replayed": ("Recent comments replayed", "Bình luận gần đây được thử lại"),
+    "comments_replayed": (
+        "Recent comments checked against the change",
+        "Số bình luận gần đây được đối chiếu với thay đổi",
+    ),
     "would_change": ("Would change status", "Sẽ đổi trạng thái"),
     "before": ("Now", "Hiện tại"),
     "after": ("With the change", "Sau thay đổi"),
@@ -110,7 +122,92 @@ TEXT: dict[str, tuple[str, str]] = {
     "error": ("Something went wrong", "Có lỗi xảy ra"),
     "not_found": ("No such comment on this site.", "Không có bình luận này trên trang."),
     "language": ("Tiếng Việt", "English"),
+    # score labels
+    "label_spam": ("Spam", "Thư rác"),
+    "label_abuse": ("Abuse", "Xúc phạm"),
+    "label_hate": ("Hate", "Thù ghét"),
+    # reason codes "<rule>:<verdict>": the rule, then the verdict
+    "rule_spam": ("Spam score", "Điểm thư rác"),
+    "rule_abuse": ("Abuse score", "Điểm xúc phạm"),
+    "rule_hate": ("Hate score", "Điểm thù ghét"),
+    "rule_blocked_term": ("Blocked term", "Từ bị chặn"),
+    "rule_watched_term": ("Watched term", "Từ cần theo dõi"),
+    "rule_links": ("Too many links", "Quá nhiều liên kết"),
+    "rule_honeypot": ("Bot trap filled", "Dính bẫy chống bot"),
+    "rule_too_fast": ("Sent too fast", "Gửi quá nhanh"),
+    "rule_email_domain": ("Email domain refused", "Tên miền email bị chặn"),
+    "rule_duplicate": ("Repeated text", "Nội dung lặp lại"),
+    "rule_new_author": ("New author", "Tác giả mới"),
+    "rule_trusted_author": ("Trusted author", "Tác giả tin cậy"),
+    "rule_reported": ("Reported by readers", "Bị độc giả báo cáo"),
+    "verdict_hold": ("held", "giữ lại chờ duyệt"),
+    "verdict_reject": ("rejected", "từ chối"),
+    "verdict_publish": ("published", "cho đăng"),
+    # history: who and what
+    "actor_system": ("automatic", "tự động"),
+    "actor_readers": ("readers' reports", "độc giả báo cáo"),
+    "tab_queue": ("To review", "Cần duyệt"),
+    "tab_reported": ("Reported", "Bị báo cáo"),
+    "reports_count": ("{n} reports", "{n} lượt báo cáo"),
+    "report_hold_threshold": (
+        "Hold a published comment for review after this many readers' reports (0: never)",
+        "Tạm ẩn, chờ duyệt lại bình luận đã đăng khi độc giả báo cáo đủ số lần này"
+        " (0: không áp dụng)",
+    ),
+    "actor_operator": ("operator (command line)", "quản trị (dòng lệnh)"),
+    "action_approve": ("approved", "đã duyệt"),
+    "action_reject": ("rejected", "đã từ chối"),
+    "action_spam": ("marked as spam", "đánh dấu thư rác"),
+    "action_not_spam": ("not spam", "không phải thư rác"),
+    "action_hold": ("held", "giữ lại"),
+    "note_undo": ("undone", "đã hoàn tác"),
+    "new": ("new", "mới"),
+    "held_then_published": ("held, then published", "bị giữ rồi được đăng"),
+    "rejected_kept_out": ("rejected, kept out", "bị từ chối và không đăng"),
+    # audit kinds
+    "kind_decision": ("Decision", "Quyết định"),
+    "kind_policy": ("Policy change", "Đổi chính sách"),
+    "kind_staff": ("Staff", "Nhân sự"),
+    "kind_undo": ("Undo", "Hoàn tác"),
+    "policy_version": ("version {version}", "phiên bản {version}"),
+    "staff_added": ("{username} added as {role}", "đã thêm {username} ({role})"),
+    "role_owner": ("owner", "chủ trang"),
+    "role_moderator": ("moderator", "kiểm duyệt viên"),
+    # errors the pages' scripts show
+    "error_409": (
+        "Another moderator is working on this comment.",
+        "Một kiểm duyệt viên khác đang xử lý bình luận này.",
+    ),
+    "error_404": ("This comment no longer exists.", "Bình luận này không còn nữa."),
+    "error_403": ("You may not do this.", "Bạn không có quyền làm việc này."),
+    "error_429": ("Too many requests; wait a moment.", "Quá nhiều yêu cầu; hãy chờ một lát."),
+    "error_503": (
+        "The service is unavailable; try again shortly.",
+        "Dịch vụ tạm thời không hoạt động; hãy thử lại sau ít phút.",
+    ),
+    "error_other": ("The request failed", "Yêu cầu không thành công"),
 }
+
+
+def reason_text(lang: Lang, code: str) -> str:
+    """A reason code ("spam:hold") as a newsroom reads it; unknown parts as they are."""
+    rule, _, verdict = code.partition(":")
+    parts = [_known(lang, "rule_" + rule, rule)]
+    if verdict:
+        parts.append(_known(lang, "verdict_" + verdict, verdict))
+    return ": ".join(parts)
+
+
+def _known(lang: Lang, key: str, fallback: str) -> str:
+    """The text of a key when there is one, else the fallback."""
+    return translate(lang, key) if key in TEXT else fallback
+
+
+def maybe(lang: Lang, prefix: str, value: str | None) -> str:
+    """A value (status, action, label, kind) in words, when the table knows it."""
+    if value is None:
+        return ""
+    return _known(lang, prefix + value, value)
 
 
 def translate(lang: Lang, key: str, **values: object) -> str:

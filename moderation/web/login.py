@@ -15,7 +15,7 @@ from moderation.domain.pages import LoginFailures
 from moderation.domain.passwords import verify_password
 from moderation.domain.review import Staff
 from moderation.http.rate_limits import client_address
-from moderation.keys import SECRET, SETTINGS, STORE
+from moderation.keys import REVIEWING, SECRET, SETTINGS, STORE
 from moderation.web.i18n import language, translate
 from moderation.web.render import render
 from moderation.web.sessions import (
@@ -153,6 +153,8 @@ async def _check(
 async def logout(request: web.Request) -> web.StreamResponse:
     """POST /ui/logout (with the CSRF token): end the session, back to the login page."""
     staff = await changing_staff(request)
+    # What they held goes back to the queue now, not when the leases lapse.
+    await request.app[REVIEWING].release(staff, None)
     await end_session(request, staff)
     response = web.HTTPSeeOther(LOGIN_PATH)
     clear_cookie(request, response, "mod_session")

@@ -43,9 +43,9 @@ async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[Queue
     """A page of the queue as the filters in the query string ask, with evidence."""
     want = queue_filter(request)
     cursor = request.query.get("cursor")
-    after = cursors.queue_position(want.sort, cursor) if cursor else None
+    after = cursors.queue_position(want.order, cursor) if cursor else None
     page = await request.app[REVIEWING].page(staff.site_id, want, after, PAGE)
-    more = cursors.queue_cursor(want.sort, page.more_after) if page.more_after else None
+    more = cursors.queue_cursor(want.order, page.more_after) if page.more_after else None
     return page.items, more
 
 

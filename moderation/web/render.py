@@ -14,7 +14,7 @@ from aiohttp import web
 
 from moderation.domain.review import Evidence, Staff
 from moderation.keys import STORE, TEMPLATES
-from moderation.web.i18n import LANG_COOKIE, Lang, language, translate
+from moderation.web.i18n import LANG_COOKIE, Lang, language, maybe, reason_text, translate
 from moderation.web.sessions import csrf_token, set_cookie
 
 # No inline script or style at all: every script and style sheet is a file under /ui/static/.
@@ -89,6 +89,8 @@ def _globals(
     """What every template may use."""
     return {
         "t": partial(translate, lang),
+        "reason": partial(reason_text, lang),
+        "tr": partial(maybe, lang),
         "lang": lang,
         "other_lang": "en" if lang == "vi" else "vi",
         "staff": staff,

@@ -117,6 +117,9 @@ async def test_invalid_changes_name_their_fields(
         ({"webhook_url": "ftp://example.com/x"}, "webhook_url"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
         ({"blocked_email_domains": ["not a domain"]}, "blocked_email_domains.0"),
+        ({"trusted_domains": ["not a host"]}, "trusted_domains.0"),
+        ({"trusted_domains": ["a" * 300 + ".vn"]}, "trusted_domains.0"),
+        ({"trusted_domains": [f"s{i}.vn" for i in range(101)]}, "trusted_domains"),
         ({"flood": {"per_author": 0}}, "flood.per_author"),
         ({"duplicates": {"action": "delete"}}, "duplicates.action"),
         ({"colour": "red"}, "colour"),
@@ -173,4 +176,5 @@ async def test_the_owner_endpoints_are_documented(client: TestClient) -> None:
     assert "get" in doc["paths"]["/v1/sites/{site}/stats"]
     fields = set(doc["components"]["schemas"]["Policy"]["properties"])
     assert {"blocked_terms", "flood", "duplicates", "time_zone", "webhook_url"} <= fields
+    assert "trusted_domains" in fields
     assert {"PolicyIn", "PreviewOut", "StatsOut", "Flood"} <= set(doc["components"]["schemas"])

@@ -71,6 +71,24 @@ async def test_preview_counts_moves_and_agreement(
     assert denied.status == 403
 
 
+async def test_preview_counts_links_under_the_candidates_trusted_domains(
+    client: TestClient, site: Setup
+) -> None:
+    key, owner = site
+    await set_policy(client, owner, {"max_links": 1})
+    _, held = await post(client, key, body="xem thêm https://peer.example.vn/bai-1")
+    _, spam = await post(client, key, body="nhận code https://w88vn.link", thread="t2")
+    assert held["status"] == spam["status"] == "pending"
+    change = {"trusted_domains": ["example.vn"]}
+    resp = await client.post("/v1/sites/news/policy/preview", json=change, headers=owner)
+    out = await resp.json()
+    assert [(t["from_status"], t["to_status"], t["count"]) for t in out["transitions"]] == [
+        ("pending", "published", 1)
+    ]
+    assert out["transitions"][0]["examples"][0]["id"] == held["id"]
+    assert out["policy"]["trusted_domains"] == ["example.vn"]
+
+
 async def test_stats_on_a_known_set(client: TestClient, site: Setup) -> None:
     key, owner = site
     made = [(await post(client, key, body=b, thread=f"t{i}"))[1] for i, b in enumerate(

@@ -72,6 +72,30 @@ async def test_links_at_the_limit_hold(client: TestClient, site: Setup) -> None:
     assert (two["status"], two["reasons"]) == ("pending", ["links:hold"])
 
 
+async def test_links_to_trusted_or_cited_domains_are_not_counted(
+    client: TestClient, site: Setup
+) -> None:
+    """Issue 18: a link to the site's own or a peer's domain (subdomains too, Unicode names
+    stored in their ASCII form), or to a news site or public body, does not hold a comment by
+    itself; a link elsewhere still does, however it borrows a trusted name."""
+    key, owner = site
+    await set_policy(client, owner, {"max_links": 1, "trusted_domains": ["Báo.vn", "peer.vn"]})
+    policy = await (await client.get("/v1/sites/news/policy", headers=owner)).json()
+    assert policy["trusted_domains"] == ["xn--bo-mia.vn", "peer.vn"]
+    fair = [
+        "xem https://tin.báo.vn/a-1.html nhé",
+        "bài cũ ở https://www.peer.vn/x và https://tuoitre.vn/y",
+        "tra cứu tại https://dichvucong.gov.vn/p/home",
+    ]
+    for body in fair:
+        _, out = await post(client, key, body=body)
+        assert (out["status"], out["reasons"]) == ("published", []), body
+    for body in ("nhận code tại https://w88vn.link", "https://tuoitre.vn@w88vn.link",
+                 "https://peer.vn.w88.club/ref"):  # fmt: skip
+        _, out = await post(client, key, body=body)
+        assert (out["status"], out["reasons"]) == ("pending", ["links:hold"]), body
+
+
 async def test_honeypot_is_spam(client: TestClient, site: Setup) -> None:
     key, _ = site
     _, body = await post(client, key, honeypot="http://bot.example")

@@ -27,7 +27,7 @@ async def test_published_answers_201_and_stores_everything(
 ) -> None:
     status, body = await post(client, site_key)
     assert status == 201
-    assert set(body) == {"id", "status", "scores", "reasons", "model_version"}
+    assert set(body) == {"id", "status", "scores", "reasons", "model_version", "adapter_version"}
     assert body["status"] == "published" and body["reasons"] == []
     assert body["model_version"] == "standin-keywords-1"
     assert set(body["scores"]) == {"spam", "abuse", "hate"}

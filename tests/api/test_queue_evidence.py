@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -49,7 +49,9 @@ async def test_claimed_items_carry_evidence_too(
 class SilentScorer(KeywordScorer):
     """A model that cannot explain itself."""
 
-    def explain(self, text: str, top: int = 5) -> dict[str, list[dict[str, Any]]]:
+    def explain(
+        self, text: str, top: int = 5, floors: Mapping[str, float] | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
         raise RuntimeError("no explanations here")
 
 
@@ -75,3 +77,23 @@ async def test_evidence_comes_from_the_first_characters_of_long_bodies(
     assert (await posted.json())["status"] == "spam"
     [item] = await page(client, lan, "spam")
     assert [s["text"] for s in item["evidence"]["spam"]] == ["casino"]
+
+
+async def test_evidence_only_for_labels_at_the_sites_hold_threshold(
+    client: TestClient, site_key: str, make_staff: MakeStaff
+) -> None:
+    """Issue 18: spans for a label that was not raised mislead a moderator. Here spam scores
+    0.6, under this site's spam hold of 0.7: the comment is held by a watched term, and the
+    queue shows no spam evidence (the standin model's own floor, 0.5, would show it)."""
+    owner = auth(await make_staff("olivia", role="owner"))
+    change = {"thresholds": {"spam": {"hold": 0.7}}, "watched_terms": ["xổ số"]}
+    put = await client.put("/v1/sites/news/policy", json=change, headers={**owner, "If-Match": "*"})
+    assert put.status == 200
+    lan = await make_staff("lan")
+    body = "Có lẽ Maybe-Spam về xổ số"
+    posted = await client.post("/v1/comments", json=comment(body=body), headers=auth(site_key))
+    assert (await posted.json())["reasons"] == ["watched_term:hold"]
+    [item] = await page(client, lan, "pending")
+    assert item["evidence"] == {"spam": [], "abuse": [], "hate": []}
+    [claimed] = (await claim(client, lan, 1))["items"]
+    assert claimed["evidence"]["spam"] == []

@@ -8,6 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.app import create_app
+from moderation.domain.models import Thresholds
 from moderation.runtime.scoring import DEFAULT_SCORER, Scorer, import_scorer
 from moderation.settings import Settings
 from tests.conftest import MakeStaff, auth, comment
@@ -64,3 +65,43 @@ async def test_queue_evidence_from_the_real_model(
     spans = item["evidence"]["spam"]
     assert 1 <= len(spans) <= 3
     assert all(text[s["start"] : s["end"]] == s["text"] and s["weight"] > 0 for s in spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "raised", "word"),
+    [
+        ("You are an idiot and a liar, read a newspaper before you comment", "abuse", "idiot"),
+        ("Gọi điện thoại cho tôi để nhận tin báo mới nhất, nạp 100k tặng 200k tại "
+         "nhacai88.vip", "spam", "nhacai88.vip"),
+    ],
+)  # fmt: skip
+async def test_queue_evidence_is_whole_words_of_raised_labels(
+    settings: Settings,
+    real_model: Scorer,
+    site_key: str,
+    make_staff: MakeStaff,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    text: str,
+    raised: str,
+    word: str,
+) -> None:
+    """Issue 18's examples: "thoại" is no hate evidence at hate 0.00; "a", "and", "tin",
+    "báo" are never evidence; "idiot" is. Only labels at or above the site's hold threshold
+    have spans."""
+    client = await aiohttp_client(create_app(settings, lambda: real_model))
+    lan = await make_staff("lan")
+    posted = await client.post("/v1/comments", json=comment(body=text), headers=auth(site_key))
+    out = await posted.json()
+    assert out["status"] != "published", out
+    status = out["status"]
+    response = await client.get(f"/v1/sites/news/queue?status={status}", headers=auth(lan))
+    [item] = (await response.json())["items"]
+    default = Thresholds()  # the site's policy: the default one
+    for label, spans in item["evidence"].items():
+        if out["scores"][label] < getattr(default, label).hold:
+            assert spans == [], (label, out["scores"][label], spans)
+        for s in spans:
+            assert text[s["start"] : s["end"]] == s["text"]
+            assert not {w.casefold() for w in s["text"].split()} & {"a", "and", "tin", "báo"}
+    assert word in [s["text"] for s in item["evidence"][raised]]
+    assert all("thoại" not in s["text"] for s in item["evidence"]["hate"])

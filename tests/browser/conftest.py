@@ -163,10 +163,29 @@ class World:
         run(admin.add_user(self.dsn, 5, name, self.slug, role))
         run(admin.set_password(self.dsn, 5, self.slug, name, PASSWORD))
 
-    def post(self, body: str, name: str = "Nguyễn Văn An", thread: str = "bai-1") -> dict[str, Any]:
-        payload = {"thread": thread, "name": name, "email": "an@example.com", "body": body}
+    def post(
+        self, body: str, name: str = "Nguyễn Văn An", thread: str = "bai-1", **extra: object
+    ) -> dict[str, Any]:
+        payload: dict[str, object] = {
+            "thread": thread,
+            "name": name,
+            "email": "an@example.com",
+            "body": body,
+        }
+        payload.update(extra)
         request = urllib.request.Request(
             f"{self.service.url}/v1/comments", data=json.dumps(payload).encode(),
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
+    def report(self, cid: str, reporter_ip: str, reason: str = "abuse") -> dict[str, Any]:
+        """A reader's report of a comment, as the site relays it."""
+        body = {"reason": reason, "reporter_ip": reporter_ip}
+        request = urllib.request.Request(
+            f"{self.service.url}/v1/comments/{cid}/report", data=json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
         )  # fmt: skip
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -30,7 +30,7 @@ def test_claim_decide_by_keyboard_and_undo(page: Page, world: World) -> None:
     page.keyboard.press("k")
     page.keyboard.press("a")  # approve the first
     expect(items).to_have_count(2)
-    expect(page.locator("#toast")).to_contain_text("Approve")
+    expect(page.locator("#toast")).to_contain_text("approved")
     assert world.statuses()[ids[0]] == "published"
     page.keyboard.press("r")  # reject the next one, now current
     expect(items).to_have_count(1)

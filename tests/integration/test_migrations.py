@@ -19,7 +19,8 @@ EXPECTED = {
     "schema_migrations": {"version", "name", "applied_at"},
     "sites": {
         "id", "slug", "key_hash", "created_at", "previous_key_hash", "previous_key_expires_at",
-        "webhook_secret", "webhook_networks",
+        "webhook_secret", "webhook_networks", "adapter_current", "adapter_pinned",
+        "adapter_enabled",
     },
     "users": {
         "id", "site_id", "username", "role", "token_hash", "created_at", "revoked_at",
@@ -38,16 +39,23 @@ EXPECTED = {
         "id_hash", "site_id", "user_id", "created_at", "expires_at", "credential", "token_hash",
     },
     "login_failures": {"id", "site_id", "account_hash", "address_hash", "created_at"},
+    "site_adapters": {
+        "site_id", "version", "created_at", "created_by", "base_version", "digest", "arrays",
+        "figures", "decisions", "adopted", "state",
+    },
+    "site_adapter_events": {"id", "site_id", "created_at", "actor", "action", "version"},
     "webhook_deliveries": {
         "id", "site_id", "outbox_id", "event_id", "attempt", "outcome", "http_status", "error",
         "duration_ms", "created_at",
     },
+    "threads": {"site_id", "thread", "title", "url", "updated_at"},
+    "comment_reports": {"id", "site_id", "comment_id", "reason", "reader_hash", "created_at"},
 }  # fmt: skip
 COMMENT_COLUMNS = {
     "id", "site_id", "thread", "parent_id", "author_name", "email_hash", "email_domain",
     "email_masked", "ip_prefix", "body", "public_body", "status", "intake_status", "scores",
     "reasons", "model_version", "policy_version", "idempotency_key", "created_at",
-    "claimed_by", "claim_expires_at", "top_score",
+    "claimed_by", "claim_expires_at", "top_score", "adapter_version",
 }  # fmt: skip
 
 

@@ -301,3 +301,28 @@ def test_an_expert_learns_from_the_rows_it_borrows() -> None:
 def test_explaining_a_hostile_text_reads_it_once(tiny: Model, body: str) -> None:
     for _ in range(10):
         assert tiny.explain(body).keys() == set(tiny.labels)
+
+
+def test_every_expert_learns_from_the_shared_rows_but_the_exempt() -> None:
+    """``shared`` sets teach every expert of a label (both classes, issue 18: threats and
+    group hate from our own comments); ``shared_except`` experts learn them only as anchors."""
+    from dataclasses import replace
+
+    from sklearn.metrics import roc_auc_score
+
+    from classifiers.train import Expert, Trainer
+
+    alone = Trainer(tiny_examples(), replace(TINY, shared=()))
+    sharing = Trainer(tiny_examples(), replace(TINY, shared=("tiny_vi",)))
+    exempt = Trainer(
+        tiny_examples(), replace(TINY, shared=("tiny_vi",), shared_except=("en_spam",))
+    )
+    y = alone.labels("spam")
+    vi_dev = np.flatnonzero((alone.sources == "tiny_vi") & ~alone.train_rows & (y >= 0))
+
+    def auc(expert: Expert) -> float:
+        return float(roc_auc_score(y[vi_dev], alone.x[vi_dev] @ expert.coef))
+
+    own = auc(alone.fit_expert("en_spam", "spam", "tiny_en"))
+    assert auc(sharing.fit_expert("en_spam", "spam", "tiny_en")) > own + 0.05
+    assert auc(exempt.fit_expert("en_spam", "spam", "tiny_en")) == pytest.approx(own, abs=1e-6)

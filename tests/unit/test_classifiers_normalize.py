@@ -143,3 +143,35 @@ def test_evidence_tokens_are_what_the_token_pattern_finds() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(_TOKEN_PIECES) for _ in range(rng.randint(1, 40)))
         assert normalize.token_spans(text) == [m.span() for m in pattern.finditer(text)], text
+
+
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        ("Đọc bài gốc tại https://tuoitre.vn/abc-123.htm nhé", "urlref"),
+        ("tra cứu trên dichvucong.gov.vn", "urlref"),
+        ("số liệu ở www.who.int/news", "urlref"),
+        ("xem en.wikipedia.org/wiki/Hue", "urlref"),
+        ("bbc.co.uk/news/world đưa tin rồi", "urlref"),
+        ("vào vnexpress.net.w88.club nhận code", "urlx"),
+        ("w88vn.link tặng 88k", "urlx"),
+        ("https://nhacai.bet/?ref=tuoitre.vn", "urlx"),
+        ("tổng đài 1900 6789", "hotlinex"),
+        ("đường dây nóng 1800.1091", "hotlinex"),
+        ("gọi 028 3829 1234", "hotlinex"),
+        ("zalo 0912 345 678", "phonex"),
+    ],
+)
+def test_citations_and_service_lines_have_their_own_placeholders(
+    text: str, placeholder: str
+) -> None:
+    """A link to a news site or public body is not a link to a betting site, and a 1900
+    service line is not a mobile number: the model must be able to tell them apart."""
+    marked, plain = channels(text)
+    assert placeholder in marked.split() and placeholder in plain.split()
+    others = {"urlref", "urlx", "hotlinex", "phonex"} - {placeholder}
+    assert not others & set(marked.split())
+
+
+def test_short_public_numbers_stay_numbers() -> None:
+    assert channels("gọi 113 hoặc 115 ngay")[0] == "gọi 113 hoặc 115 ngay"

@@ -221,3 +221,23 @@ async def test_another_sites_comments_are_out_of_reach(
     claimed = await send(client, csrf, "/ui/api/claim", {"limit": 10})
     assert claimed["count"] == 0 and theirs not in claimed["html"]
     assert await db.fetchval("SELECT status FROM comments WHERE id = $1", theirs) == "pending"
+
+
+async def test_policy_page_edits_trusted_domains(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login("hoa", role="owner")
+    change = {"trusted_domains": ["Báo.vn", "peer.vn"]}
+    saved = await send(client, csrf, "/ui/api/policy", {"version": 1, "change": change})
+    assert saved == {"version": 2, "changed": True}
+    vi = await (await client.get("/ui/policy?lang=vi")).text()
+    assert "Tên miền tin cậy" in vi and 'name="trusted_domains"' in vi
+    assert "xn--bo-mia.vn\npeer.vn</textarea>" in vi
+    en = await (await client.get("/ui/policy?lang=en")).text()
+    assert "Trusted domains" in en
+    bad = await client.post(
+        "/ui/api/policy",
+        json={"version": 2, "change": {"trusted_domains": ["not a host"]}},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert bad.status == 422 and "trusted_domains" in await bad.text()

@@ -33,8 +33,12 @@ window.Moderation = (function () {
       window.location.assign("/ui/login");
     }
     if (!response.ok) {
+      // The reader's language for the statuses a moderator meets; the server's words after a
+      // separator only when they add something (field errors).
+      const known = JSON.parse(document.body.dataset.errors || "{}");
       const fields = (data.errors || []).map(function (e) { return e.field + ": " + e.message; });
-      const text = [data.title || response.statusText, data.detail || ""].concat(fields).join(" ");
+      const head = known[String(response.status)] || known.other || data.title || response.statusText;
+      const text = fields.length ? head + " — " + fields.join("; ") : head;
       const error = new Error(text.trim());
       error.status = response.status;
       throw error;

@@ -34,10 +34,12 @@
       thresholds: thresholds,
       blocked_terms: lines("blocked_terms"),
       watched_terms: lines("watched_terms"),
+      trusted_domains: lines("trusted_domains"),
       premoderate_new_authors: form.elements.premoderate_new_authors.checked,
       trust_approved_authors: form.elements.trust_approved_authors.checked,
       max_links: links === "" ? null : Number(links),
       time_zone: form.elements.time_zone.value.trim(),
+      report_hold_threshold: Number(form.elements.report_hold_threshold.value || 0),
     };
   }
 

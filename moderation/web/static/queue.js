@@ -34,9 +34,10 @@
     if (empty) empty.hidden = items().length > 0;
   }
 
+  // The action in words, from the page (not from a button: the item may be gone already).
+  const actionNames = JSON.parse(document.body.dataset.actions || "{}");
   function label(action) {
-    const button = document.querySelector('[data-action="' + action + '"]');
-    return button ? button.textContent : action;
+    return actionNames[action] || action;
   }
 
   function decided(item, action, status) {

@@ -1,0 +1,744 @@
+"""Per-site adapters: a site's moderators' decisions correct the shared model's scores.
+
+One adapter per label is a residual logistic model on what scoring already computes::
+
+    logit = base_logit + b + (a - 1) * base_logit + v . dense + w . x
+
+``base_logit`` is the logit of the base model's probability for the label; ``dense`` the
+base's calibrated expert logits and its gate's shares over data sets (standardised); ``x``
+the base's hashed n-gram features of the text (the same ``Featurizer`` hits and values,
+folded into ``2**bits`` columns).  Every correction is penalised toward zero (L2), so with
+little evidence an adapter stays near the base; a label with fewer than ``min_each``
+positive or negative decisions gets no adapter at all and scores exactly as the base.
+
+Training (``train_adapter``) chooses the penalty on ``w`` by cross-validation, reports base
+and adapted ROC AUC out of fold on the site's own decisions, and keeps a label's adapter
+only when it beats the base there by ``margin``.  Decisions are weighted so that no single
+moderator carries more than ``max_actor_share`` of a label's weight; texts and labels are
+all it learns from (who wrote a comment is never a feature).
+
+An adapter is numpy arrays and JSON (``to_arrays``/``from_arrays``, ``to_bytes``): no pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from classifiers.datasets import key
+from classifiers.features import Hits
+from classifiers.model import Model
+from classifiers.normalize import SEP, clean, to_codes
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+FORMAT = 1  # the layout of to_arrays(); from_arrays() refuses others
+_EPS = 1e-6
+_RUN = re.compile(r"(.)\1+", re.DOTALL)  # a character repeated
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    """How adapters are trained (defaults chosen on bench/bench_site_learning.py)."""
+
+    bits: int = 16  # the adapter's columns: the base's hashed column >> (base bits - bits)
+    words_only: bool = False  # True: word and word-pair features only, no character n-grams
+    text_shape: bool = True  # two more dense features: length and longest repeated character
+    l2: tuple[float, ...] = (0.03, 0.1, 0.3)  # candidate penalties on w, chosen out of fold
+    dense_l2: float = 10.0  # penalty on v: the dense features are standardised, few and strong
+    # penalty on (a - 1): weak, so that a site whose decisions show the base ranks its
+    # comments badly can turn the base's logit down (bench: ViSpamReviews, 200 decisions,
+    # 0.742 -> 0.755 dev AUC against 10; the same elsewhere)
+    base_l2: float = 1.0
+    bias_l2: float = 1.0
+    folds: int = 5
+    min_each: int = 10  # fewer positive or negative decisions for a label: no adapter
+    margin: float = 0.005  # adopt a label only if its out-of-fold AUC beats the base's by this
+    max_actor_share: float = 0.5  # no moderator's decisions weigh more than this share
+    clip: float = 10.0  # logits are clipped to +-clip
+
+
+@dataclass(frozen=True)
+class BasePass:
+    """What the base model computes for a batch: its features, logits and probabilities."""
+
+    hits: Hits
+    values: F32  # one value per hit (the base's IDF weighting)
+    z: F32  # (n, experts + sources): expert logits, then gate logits
+    p: F32  # (n, labels): the base model's probabilities
+    texts: list[str] = field(default_factory=list, compare=False, repr=False)
+
+    def take(self, rows: Sequence[int]) -> BasePass:
+        """The pass of the texts at ``rows`` (ascending), as if they alone were scored."""
+        n = self.p.shape[0]
+        mask = np.zeros(n, dtype=bool)
+        mask[list(rows)] = True
+        picked = np.flatnonzero(mask)
+        keep = mask[self.hits.rows]
+        renumber = np.cumsum(mask) - 1
+        hits = Hits(
+            renumber[self.hits.rows[keep]],
+            self.hits.cols[keep],
+            self.hits.is_char[keep],
+            picked.size,
+        )
+        texts = [self.texts[i] for i in picked] if self.texts else []
+        return BasePass(hits, self.values[keep], self.z[picked], self.p[picked], texts)
+
+
+def base_pass(model: Model, texts: list[str]) -> BasePass:
+    """The base model's scoring of ``texts``, keeping its features for an adapter.
+
+    The same operations as ``Model.linear`` and ``Model.probabilities``, so ``p`` equals
+    ``model.probabilities(texts)`` exactly; an adapter then reuses the hits (no second
+    tokenisation).
+    """
+    hits = model.featurizer.hits(texts)
+    vals = model.weighting.values(hits)
+    if len(texts) == 1:
+        z: F32 = (vals @ model.weights[hits.cols])[None, :]
+    else:
+        shape = (len(texts), model.weights.shape[0])
+        m = sp.coo_matrix((vals, (hits.rows, hits.cols)), shape=shape)
+        z = np.asarray(m @ model.weights, dtype=np.float32)
+    z = z + model.bias
+    e = len(model.experts)
+    if texts:
+        p = model.mixture.apply(z[:, :e], z[:, e:], len(model.labels))
+    else:
+        p = np.zeros((0, len(model.labels)), dtype=np.float32)
+    return BasePass(hits, vals, z, p, texts)
+
+
+def _logit(p: npt.NDArray[Any], clip: float) -> F64:
+    q = np.minimum(np.maximum(p.astype(np.float64), _EPS), 1 - _EPS)
+    out: F64 = np.minimum(np.maximum(np.log(q / (1 - q)), -clip), clip)
+    return out
+
+
+def text_shape(texts: list[str]) -> F64:
+    """(n, 2): log length and log longest run of one repeated character, per text.
+
+    The base's normalisation folds stretched letters ("quáaaaa" -> "quá") before hashing, so
+    its features cannot see them; one linear pass over the code points gives them back (on
+    the texts as ``normalize.clean`` bounds them). Bench: ViSpamReviews, 1,000 decisions,
+    dev AUC 0.843 -> 0.856 with the longest run.
+    """
+    n = len(texts)
+    out = np.zeros((n, 2), dtype=np.float64)
+    if not n:
+        return out
+    joined = SEP.join(map(clean, texts)).encode("utf-8", "replace").decode("utf-8")
+    if n == 1:  # the common single comment: two C-level scans beat a dozen numpy calls
+        run = max(map(len, (m.group() for m in _RUN.finditer(joined))), default=1)
+        out[0] = np.log1p(len(joined)), np.log(run)
+        return out
+    codes = to_codes(joined)
+    if not codes.size:
+        return out
+    starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    bounds = np.concatenate(([0], starts, [codes.size]))
+    runs = np.diff(bounds)
+    starts = bounds[:-1]
+    row = np.cumsum(codes == 0)
+    real = codes[starts] != 0
+    run_rows, run_lengths = row[starts[real]], runs[real]  # rows ascending
+    longest = np.ones(n, dtype=np.float64)
+    first = np.searchsorted(run_rows, np.arange(n))  # each row's first run, if it has one
+    has = first < run_rows.size
+    has[has] = run_rows[first[has]] == np.flatnonzero(has)
+    if has.any():
+        longest[has] = np.maximum.reduceat(run_lengths, first[has])
+    out[:, 0] = np.log1p(np.bincount(row[codes != 0], minlength=n))
+    out[:, 1] = np.log(longest)
+    return out
+
+
+def _dense(model: Model, bp: BasePass, clip: float, shape: bool) -> F64:
+    """(n, experts + sources [+ 2]): calibrated expert logits, the gate's shares [and the
+    texts' shape]."""
+    z = bp.z
+    e = len(model.experts)
+    mix = model.mixture
+    cal = np.minimum(np.maximum(z[:, :e].astype(np.float64) * mix.scale + mix.shift, -clip), clip)
+    g = z[:, e:].astype(np.float64)
+    g = np.exp(g - g.max(axis=1, keepdims=True))
+    g /= g.sum(axis=1, keepdims=True)
+    if not shape:
+        return np.concatenate((cal, g), axis=1)
+    if len(bp.texts) != z.shape[0]:
+        raise ValueError("this adapter needs the texts of the base pass")
+    return np.concatenate((cal, g, text_shape(bp.texts)), axis=1)
+
+
+def _sparse(bp: BasePass, bits: int, base_bits: int, words_only: bool) -> sp.csr_matrix:
+    """The batch's features in the adapter's ``2**bits`` columns (duplicates summed)."""
+    h = bp.hits
+    keep = ~h.is_char if words_only else slice(None)
+    cols = h.cols[keep] >> (base_bits - bits)
+    m = sp.csr_matrix(
+        (bp.values[keep].astype(np.float64), (h.rows[keep], cols)), shape=(h.n_rows, 1 << bits)
+    )
+    m.sum_duplicates()
+    return m
+
+
+@dataclass(frozen=True)
+class LabelAdapter:
+    """One label's correction: ``logit = a * base_logit + bias + dense . coef + w . x``."""
+
+    bias: float
+    base_coef: float  # a: 1 keeps the base's scale
+    dense: F64  # (experts + sources [+ 2 for the text shape],) on the raw dense features
+    cols: npt.NDArray[np.int32]  # the adapter's columns that carry a weight, ascending
+    weights: F32  # their weights
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A site's adapters for some labels; every other label scores exactly as the base."""
+
+    base_version: str
+    experts: tuple[str, ...]  # what the dense coefficients refer to, checked on use
+    sources: tuple[str, ...]
+    labels: Mapping[str, LabelAdapter]
+    bits: int = 16
+    words_only: bool = False
+    text_shape: bool = False
+    clip: float = 10.0
+    info: Mapping[str, Any] = field(default_factory=dict)  # JSON: training figures
+    _table: F32 | None = field(default=None, init=False, compare=False, repr=False)
+    _params: tuple[I64, F64, F64, F64] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+
+    def table(self) -> F32:
+        """(2**bits, adapted labels): every column's weight for each label, built once."""
+        if self._table is None:
+            t = np.zeros((1 << self.bits, len(self.labels)), dtype=np.float32)
+            for j, la in enumerate(self.labels.values()):
+                t[la.cols, j] = la.weights
+            object.__setattr__(self, "_table", t)  # idempotent: a race only builds it twice
+        assert self._table is not None
+        return self._table
+
+    @classmethod
+    def identity(cls, model: Model) -> Adapter:
+        """No correction: scores are the base's."""
+        return cls(model.version, model.experts, model.sources, {})
+
+    @property
+    def version(self) -> str:
+        """A digest of the adapter's content: the same weights, the same version."""
+        meta, arrays = self.to_arrays()
+        h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+        for name in sorted(arrays):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(arrays[name]).tobytes())
+        return h.hexdigest()[:12]
+
+    def params(self, model: Model) -> tuple[I64, F64, F64, F64]:
+        """The adapted labels' columns in the model's labels, a, bias and dense coefficients
+        (dense features x adapted labels), built once."""
+        if self._params is None:
+            la = list(self.labels.values())
+            params = (
+                np.array([model.labels.index(name) for name in self.labels], dtype=np.int64),
+                np.array([x.base_coef for x in la], dtype=np.float64),
+                np.array([x.bias for x in la], dtype=np.float64),
+                np.stack([x.dense for x in la], axis=1),
+            )
+            object.__setattr__(self, "_params", params)  # idempotent, as table()
+        assert self._params is not None
+        return self._params
+
+    def applies_to(self, model: Model) -> bool:
+        """Whether this adapter was trained on ``model`` (else it must not be used)."""
+        return (
+            self.base_version == model.version
+            and self.experts == model.experts
+            and self.sources == model.sources
+        )
+
+    def adapt(self, model: Model, bp: BasePass) -> F32:
+        """Adapted probabilities (n, labels) from the base's pass over a batch."""
+        if not self.labels or not bp.p.shape[0]:
+            return bp.p
+        if not self.applies_to(model):
+            raise ValueError(f"adapter for {self.base_version}, not for model {model.version}")
+        out = bp.p.copy()
+        dense = _dense(model, bp, self.clip, self.text_shape)
+        h = bp.hits
+        keep = ~h.is_char if self.words_only else slice(None)
+        cols = h.cols[keep] >> (model.featurizer.config.bits - self.bits)
+        if h.n_rows == 1:  # a plain gather beats building a sparse matrix
+            sparse = (bp.values[keep] @ self.table()[cols]).astype(np.float64)[None, :]
+        else:
+            shape = (h.n_rows, 1 << self.bits)
+            x = sp.coo_matrix((bp.values[keep], (h.rows[keep], cols)), shape=shape)
+            sparse = np.asarray(x @ self.table(), dtype=np.float64)  # (n, adapted labels)
+        ks, a, bias, coef = self.params(model)
+        eta = _logit(bp.p[:, ks], self.clip) * a + bias + dense @ coef + sparse
+        out[:, ks] = 1.0 / (1.0 + np.exp(-eta))
+        return out
+
+    def probabilities(self, model: Model, texts: list[str]) -> F32:
+        """Adapted probabilities (n, labels) of ``texts``: one pass of the base, then this."""
+        return self.adapt(model, base_pass(model, list(texts)))
+
+    def score(self, model: Model, texts: list[str]) -> list[dict[str, float]]:
+        """Like ``Model.score``: each label's probability for each text."""
+        p = self.probabilities(model, texts).tolist()
+        return [dict(zip(model.labels, row, strict=True)) for row in p]
+
+    def to_arrays(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """JSON-able metadata and plain numeric arrays; ``from_arrays`` inverts it exactly."""
+        meta: dict[str, Any] = {
+            "format": FORMAT,
+            "base_version": self.base_version,
+            "experts": list(self.experts),
+            "sources": list(self.sources),
+            "bits": self.bits,
+            "words_only": self.words_only,
+            "text_shape": self.text_shape,
+            "clip": self.clip,
+            "labels": {
+                name: {"bias": la.bias, "base_coef": la.base_coef}
+                for name, la in sorted(self.labels.items())
+            },
+            "info": dict(self.info),
+        }
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        for name, la in sorted(self.labels.items()):
+            arrays[f"{name}.dense"] = la.dense.astype(np.float64)
+            arrays[f"{name}.cols"] = la.cols.astype(np.int32)
+            arrays[f"{name}.weights"] = la.weights.astype(np.float32)
+        return meta, arrays
+
+    @classmethod
+    def from_arrays(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
+    ) -> Adapter:
+        """The adapter ``to_arrays`` described; checks shapes, types and ranges."""
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"unknown adapter format {meta.get('format')!r}")
+        bits = int(meta["bits"])
+        if not 1 <= bits <= 30:
+            raise ValueError(f"bits out of range: {bits}")
+        experts = tuple(str(e) for e in meta["experts"])
+        sources = tuple(str(s) for s in meta["sources"])
+        labels: dict[str, LabelAdapter] = {}
+        for name, spec in meta["labels"].items():
+            dense = np.asarray(arrays[f"{name}.dense"])
+            cols = np.asarray(arrays[f"{name}.cols"])
+            weights = np.asarray(arrays[f"{name}.weights"])
+            n_dense = len(experts) + len(sources) + (2 if bool(meta["text_shape"]) else 0)
+            if dense.dtype != np.float64 or dense.shape != (n_dense,):
+                raise ValueError(f"{name}.dense: wrong type or shape")
+            if cols.dtype != np.int32 or weights.dtype != np.float32 or cols.ndim != 1:
+                raise ValueError(f"{name}.cols / {name}.weights: wrong type")
+            if cols.shape != weights.shape:
+                raise ValueError(f"{name}: {cols.size} columns but {weights.size} weights")
+            if cols.size and (cols.min() < 0 or cols.max() >= 1 << bits):
+                raise ValueError(f"{name}.cols out of range")
+            if not (np.all(np.isfinite(dense)) and np.all(np.isfinite(weights))):
+                raise ValueError(f"{name}: weights must be finite")
+            labels[str(name)] = LabelAdapter(
+                float(spec["bias"]), float(spec["base_coef"]), dense, cols, weights
+            )
+        return cls(
+            base_version=str(meta["base_version"]),
+            experts=experts,
+            sources=sources,
+            labels=labels,
+            bits=bits,
+            words_only=bool(meta["words_only"]),
+            text_shape=bool(meta["text_shape"]),
+            clip=float(meta["clip"]),
+            info=dict(meta.get("info", {})),
+        )
+
+    def to_bytes(self) -> bytes:
+        """One blob (an ``.npz`` of the arrays plus the metadata as UTF-8 JSON), e.g. bytea."""
+        meta, arrays = self.to_arrays()
+        blob = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        payload: dict[str, Any] = {"__meta__": blob, **arrays}  # numbers only: no pickle
+        np.savez(buffer, **payload)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Adapter:
+        """Read ``to_bytes`` output; ``allow_pickle=False``, so it cannot run code."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+        return cls.from_arrays(meta, arrays)
+
+
+def adapt_batch(model: Model, bp: BasePass, adapters: Sequence[Adapter | None]) -> F32:
+    """Probabilities of a batch whose texts come from several sites: row ``i`` adapted by
+    ``adapters[i]`` (None, or an adapter not trained on ``model``: exactly the base's). The
+    base's pass runs once for the whole batch; each distinct adapter costs a pass over the
+    batch's hits to pick its rows."""
+    if len(adapters) != bp.p.shape[0]:
+        raise ValueError(f"{len(adapters)} adapters for {bp.p.shape[0]} texts")
+    groups: dict[int, tuple[Adapter, list[int]]] = {}
+    for i, adapter in enumerate(adapters):
+        if adapter is not None and adapter.labels and adapter.applies_to(model):
+            groups.setdefault(id(adapter), (adapter, []))[1].append(i)
+    if not groups:
+        return bp.p
+    out = bp.p.copy()
+    for adapter, rows in groups.values():
+        if len(rows) == len(adapters):
+            return adapter.adapt(model, bp)
+        out[rows] = adapter.adapt(model, bp.take(rows))
+    return out
+
+
+def score_with(model: Model, adapter: Adapter | None, texts: list[str]) -> F32:
+    """Probabilities of ``texts``: adapted when ``adapter`` was trained on ``model``, else
+    exactly the base's."""
+    if adapter is None or not adapter.labels or not adapter.applies_to(model):
+        return model.probabilities(list(texts))
+    return adapter.probabilities(model, texts)
+
+
+# ---------------------------------------------------------------- training
+
+
+def actor_weights(actors: Sequence[object | None], max_share: float) -> F64:
+    """A weight per decision so that no actor's decisions weigh more than ``max_share`` of
+    the total: each actor's decisions count at most C in all (C as large as allows it).
+
+    A site with a single actor keeps weights 1 (there is no one else to weigh against); with
+    two, the share cannot go below a half. Decisions without an actor count as one actor.
+    """
+    n = len(actors)
+    weights = np.ones(n, dtype=np.float64)
+    counts = Counter(actors)
+    if len(counts) < 2 or max_share >= 1:
+        return weights
+    sizes = np.array(sorted(counts.values()), dtype=np.float64)
+
+    def ok(c: float) -> bool:
+        return bool(min(sizes[-1], c) <= max_share * np.minimum(sizes, c).sum() + 1e-9)
+
+    if ok(sizes[-1]):
+        return weights
+    if max_share * len(sizes) <= 1:  # unreachable: count every actor alike
+        cap = float(sizes[0])
+    else:  # ok(C) holds on [0, C*] (a concave test): find C* by bisection
+        cap, hi = 0.0, float(sizes[-1])
+        for _ in range(60):
+            mid = (cap + hi) / 2
+            cap, hi = (mid, hi) if ok(mid) else (cap, mid)
+    per = {a: min(1.0, cap / k) for a, k in counts.items()}
+    return np.array([per[a] for a in actors], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class LabelFigures:
+    """What training found for one label, on the site's own decisions."""
+
+    decisions: int
+    positives: int
+    negatives: int
+    trained: bool  # enough decisions of both kinds to try
+    base_auc: float | None  # out of fold ROC AUC (weighted as trained) of the base
+    adapted_auc: float | None  # ... and of the adapter
+    l2: float | None  # the penalty on w that cross-validation chose
+    adopted: bool
+
+    def as_json(self) -> dict[str, Any]:
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
+        return {
+            "decisions": self.decisions,
+            "positives": self.positives,
+            "negatives": self.negatives,
+            "trained": self.trained,
+            "base_auc": r(self.base_auc),
+            "adapted_auc": r(self.adapted_auc),
+            "l2": self.l2,
+            "adopted": self.adopted,
+        }
+
+
+@dataclass(frozen=True)
+class Training:
+    """An adapter (its labels: those adopted) and the figures that decided it."""
+
+    adapter: Adapter
+    figures: Mapping[str, LabelFigures]
+    adopt: bool  # at least one label beats the base out of fold: use this adapter
+    cpu_seconds: float
+
+    def report(self) -> dict[str, Any]:
+        """JSON-able summary for an API answer or an audit record."""
+        return {
+            "adopt": self.adopt,
+            "version": self.adapter.version,
+            "base_version": self.adapter.base_version,
+            "labels": {name: f.as_json() for name, f in self.figures.items()},
+            "cpu_seconds": round(self.cpu_seconds, 3),
+        }
+
+
+def _newton(
+    f: sp.csr_matrix,
+    y: F64,
+    offset: F64,
+    weight: F64,
+    l2: F64,
+    start: F64,
+    scale: float,
+    tol: float = 1e-3,
+    max_newton: int = 20,
+    max_cg: int = 40,
+) -> F64:
+    """Minimise sum(weight * logloss(offset + f @ beta, y)) + l2 . beta**2 / 2 (truncated
+    Newton: conjugate gradients on the Hessian, Jacobi-preconditioned, with backtracking).
+
+    Stops when the gradient's norm is below ``tol * scale`` (``scale``: its norm at zero on
+    all the decisions, so a warm start from a near solution stops early)."""
+    ft = f.T.tocsr()
+    f2t = f.multiply(f).T.tocsr()
+    beta = start.copy()
+
+    def loss(b: F64) -> float:
+        eta = offset + f @ b
+        return float(np.sum(weight * (np.logaddexp(0, eta) - y * eta)) + 0.5 * l2 @ (b * b))
+
+    current = loss(beta)
+    for _ in range(max_newton):
+        eta = offset + f @ beta
+        p = 1.0 / (1.0 + np.exp(-eta))
+        g = ft @ (weight * (p - y)) + l2 * beta
+        norm = float(np.linalg.norm(g))
+        if norm <= tol * scale or norm < 1e-9:
+            break
+        forcing = min(0.5, math.sqrt(norm / scale)) * norm  # inexact Newton: loose far off
+        h = weight * p * (1 - p)
+        precond = f2t @ h + l2
+        step = np.zeros_like(beta)
+        r = -g
+        zr = r / precond
+        q = zr.copy()
+        rz = float(r @ zr)
+        for _ in range(max_cg):
+            aq = ft @ (h * (f @ q)) + l2 * q
+            alpha = rz / float(q @ aq)
+            step += alpha * q
+            r -= alpha * aq
+            if np.linalg.norm(r) <= forcing:
+                break
+            zr = r / precond
+            rz, previous = float(r @ zr), rz
+            q = zr + (rz / previous) * q
+        t = 1.0
+        slope = float(g @ step)
+        while True:
+            new = loss(beta + t * step)
+            if new <= current + 1e-4 * t * slope or t < 1e-3:
+                break
+            t /= 2
+        beta = beta + t * step
+        current = new
+    return beta
+
+
+def weighted_auc(y: npt.NDArray[Any], s: npt.NDArray[Any], w: F64) -> float:
+    """ROC AUC with sample weights (ties count a half), as sklearn's ``roc_auc_score``
+    computes it, without its per-call checks (training calls it some twenty times)."""
+    order = np.argsort(s, kind="stable")
+    s, y, w = s[order], y[order], w[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    pos = np.add.reduceat(w * (y == 1), starts)
+    neg = np.add.reduceat(w * (y != 1), starts)
+    below = np.cumsum(neg) - neg
+    total = float(pos.sum() * neg.sum())
+    if total <= 0:
+        raise ValueError("AUC needs both classes")
+    return float(pos @ (below + neg / 2)) / total
+
+
+_auc = weighted_auc
+
+
+def _fit_label(
+    bp: BasePass,
+    dense: F64,
+    x: sp.csr_matrix,
+    rows: I64,
+    y: F64,
+    w: F64,
+    fold: I64,
+    k: int,
+    cfg: AdapterConfig,
+) -> tuple[LabelAdapter, LabelFigures]:
+    """Cross-validate the penalty, measure out of fold, fit on every decision."""
+    offset = _logit(bp.p[rows, k], cfg.clip)
+    d = dense[rows]
+    mu = d.mean(axis=0)
+    sd = d.std(axis=0)
+    sd[sd < 1e-6] = 1.0
+    xs = x[rows]
+    active, inverse = np.unique(xs.indices, return_inverse=True)
+    xs = sp.csr_matrix((xs.data, inverse, xs.indptr), shape=(rows.size, active.size))
+    left = np.hstack((np.ones((rows.size, 1)), offset[:, None], (d - mu) / sd))
+    f = sp.hstack((sp.csr_matrix(left), xs), format="csr")
+    n_left = left.shape[1]
+    grid = sorted(cfg.l2, reverse=True)  # strong to weak: each fit starts from the last
+
+    def penalties(l2: float) -> F64:
+        head = np.full(n_left, cfg.dense_l2)
+        head[:2] = (cfg.bias_l2, cfg.base_l2)
+        return np.concatenate((head, np.full(active.size, l2)))
+
+    scale = float(np.linalg.norm(f.T @ (w * (1.0 / (1.0 + np.exp(-offset)) - y))))
+    oof = np.zeros((len(grid), rows.size))
+    for i in range(cfg.folds):
+        test = fold == i
+        if not test.any() or test.all():
+            continue
+        train = ~test
+        ft = f[train]
+        beta = np.zeros(f.shape[1])
+        for j, l2 in enumerate(grid):
+            beta = _newton(ft, y[train], offset[train], w[train], penalties(l2), beta, scale)
+            oof[j, test] = offset[test] + f[test] @ beta
+    base_auc = _auc(y, offset, w)
+    per_grid = [_auc(y, oof[j], w) for j in range(len(grid))]
+    best = int(np.argmax(per_grid))
+    # each fold's figure uses the penalty the other folds chose, so the choice is not scored
+    # on the decisions it was chosen by
+    honest = np.zeros(rows.size)
+    for i in range(cfg.folds):
+        test = fold == i
+        if not test.any():
+            continue
+        others = [_auc(y[~test], oof[j, ~test], w[~test]) for j in range(len(grid))]
+        honest[test] = oof[int(np.argmax(others)), test]
+    adapted_auc = _auc(y, honest, w)
+    beta = np.zeros(f.shape[1])
+    for l2 in grid[: best + 1]:
+        beta = _newton(f, y, offset, w, penalties(l2), beta, scale)
+    v = beta[2:n_left] / sd
+    adapter = LabelAdapter(
+        bias=float(beta[0] - v @ mu),
+        base_coef=float(1.0 + beta[1]),
+        dense=v.astype(np.float64),
+        cols=active.astype(np.int32),
+        weights=beta[n_left:].astype(np.float32),
+    )
+    figures = LabelFigures(
+        decisions=int(rows.size),
+        positives=int(y.sum()),
+        negatives=int(rows.size - y.sum()),
+        trained=True,
+        base_auc=base_auc,
+        adapted_auc=adapted_auc,
+        l2=grid[best],
+        adopted=adapted_auc >= base_auc + cfg.margin,
+    )
+    return adapter, figures
+
+
+def train_adapter(
+    model: Model,
+    texts: Sequence[str],
+    labels: Mapping[str, Sequence[int | None]],
+    actors: Sequence[object | None] | None = None,
+    config: AdapterConfig | None = None,
+    base: BasePass | None = None,
+) -> Training:
+    """Train a site's adapter from its decided comments.
+
+    ``labels[name][i]`` is 1, 0 or None (comment ``i`` taught nothing about that label);
+    ``actors[i]`` says who decided comment ``i``, used only to weigh decisions (see
+    ``actor_weights``). ``base``: ``base_pass(model, texts)`` if the caller has it.
+    """
+    cfg = config or AdapterConfig()
+    started = time.process_time()
+    texts = list(texts)
+    n = len(texts)
+    for name, values in labels.items():
+        if name not in model.labels:
+            raise ValueError(f"unknown label {name!r}")
+        if len(values) != n:
+            raise ValueError(f"labels[{name!r}] has {len(values)} values for {n} texts")
+        if any(v not in (0, 1, None) for v in values):
+            raise ValueError(f"labels[{name!r}]: each value is 0, 1 or None")
+    if actors is not None and len(actors) != n:
+        raise ValueError(f"{len(actors)} actors for {n} texts")
+    who: list[object | None] = list(actors) if actors is not None else [None] * n
+    fold = np.array(
+        [hashlib.sha256(key(t).encode()).digest()[0] % cfg.folds for t in texts], dtype=np.int64
+    )
+    bp = base if base is not None else base_pass(model, texts)
+    dense: F64 | None = None
+    x: sp.csr_matrix | None = None
+    fitted: dict[str, LabelAdapter] = {}
+    figures: dict[str, LabelFigures] = {}
+    for name in model.labels:
+        values = labels.get(name, [None] * n)
+        rows = np.array([i for i, v in enumerate(values) if v is not None], dtype=np.int64)
+        y = np.array([values[i] for i in rows], dtype=np.float64)
+        pos = int(y.sum())
+        neg = int(rows.size - pos)
+        if min(pos, neg) < max(cfg.min_each, 2):
+            figures[name] = LabelFigures(rows.size, pos, neg, False, None, None, None, False)
+            continue
+        if dense is None or x is None:
+            dense = _dense(model, bp, cfg.clip, cfg.text_shape)
+            x = _sparse(bp, cfg.bits, model.featurizer.config.bits, cfg.words_only)
+        w = actor_weights([who[i] for i in rows], cfg.max_actor_share)
+        k = model.labels.index(name)
+        la, fig = _fit_label(bp, dense, x, rows, y, w, fold[rows], k, cfg)
+        figures[name] = fig
+        if fig.adopted:
+            fitted[name] = la
+    adapter = Adapter(
+        base_version=model.version,
+        experts=model.experts,
+        sources=model.sources,
+        labels=fitted,
+        bits=cfg.bits,
+        words_only=cfg.words_only,
+        text_shape=cfg.text_shape,
+        clip=cfg.clip,
+        info={"decisions": n, "labels": {k: f.as_json() for k, f in figures.items()}},
+    )
+    return Training(adapter, figures, bool(fitted), time.process_time() - started)
+
+
+__all__ = [
+    "Adapter",
+    "AdapterConfig",
+    "BasePass",
+    "LabelAdapter",
+    "LabelFigures",
+    "Training",
+    "actor_weights",
+    "adapt_batch",
+    "base_pass",
+    "score_with",
+    "train_adapter",
+    "weighted_auc",
+]

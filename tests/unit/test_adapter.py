@@ -1,0 +1,275 @@
+"""Per-site adapters: identity until there is evidence, learning a site's own notion, safe
+storage, and no moderator outweighing the rest."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import random
+
+import numpy as np
+import pytest
+
+from classifiers import load_default
+from classifiers.adapter import (
+    Adapter,
+    AdapterConfig,
+    Training,
+    actor_weights,
+    base_pass,
+    score_with,
+    train_adapter,
+)
+from classifiers.model import Model
+
+OPENERS = [
+    "Bài viết rất hay",
+    "Cảm ơn tác giả",
+    "Mình đồng ý với ý kiến này",
+    "Thông tin hữu ích",
+    "Tôi nghĩ vấn đề này cần xem lại",
+    "Đọc xong thấy buồn",
+    "Mong cơ quan chức năng sớm vào cuộc",
+    "Giá xăng lại tăng rồi",
+]
+MIDDLES = [
+    "chuyện giao thông ở Hà Nội",
+    "trận đấu tối qua",
+    "giá nhà đất năm nay",
+    "học phí đại học",
+    "mùa mưa bão miền Trung",
+    "đội tuyển bóng đá",
+    "chương trình ca nhạc cuối tuần",
+    "con đường trước nhà tôi",
+]
+CLOSERS = ["nhé", "quá", "thật sự", "mọi người ạ", "", "đó", "luôn", "thôi"]
+# What this site's moderators call spam and the shared model does not know: a local shop.
+PATTERN = "ghé tiệm cá cảnh Kim Long"
+
+
+def comment(rng: random.Random, spam: bool) -> str:
+    parts = [rng.choice(OPENERS), rng.choice(MIDDLES), rng.choice(CLOSERS)]
+    if spam:
+        parts.insert(rng.randrange(0, 3), PATTERN)
+    return " ".join(p for p in parts if p)
+
+
+def site(n: int, seed: int = 7) -> tuple[list[str], list[int]]:
+    rng = random.Random(seed)
+    labels = [int(rng.random() < 0.4) for _ in range(n)]
+    return [comment(rng, bool(y)) for y in labels], labels
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return load_default()
+
+
+@pytest.fixture(scope="module")
+def learnt(model: Model) -> Training:
+    texts, labels = site(240)
+    return train_adapter(model, texts, {"spam": labels})
+
+
+NEW = ["Cảm ơn bài viết, " + PATTERN + " nhé", "Cảm ơn bài viết, đọc hay nhé", "", "😀 ok"]
+
+
+def test_base_pass_is_the_base_models_scoring(model: Model) -> None:
+    for texts in (NEW, NEW[:1], []):
+        bp = base_pass(model, texts)
+        assert np.array_equal(bp.p, model.probabilities(texts))
+        assert np.array_equal(bp.z, model.linear(texts)) or not texts
+
+
+def test_a_site_pattern_the_base_misses_is_learnt(model: Model, learnt: Training) -> None:
+    spam = learnt.figures["spam"]
+    assert spam.trained and spam.adopted and learnt.adopt
+    assert spam.base_auc is not None and spam.adapted_auc is not None
+    assert spam.base_auc < 0.8  # the base does not know this site's notion ...
+    assert spam.adapted_auc > spam.base_auc + 0.15  # ... the adapter does, out of fold
+    adapted = learnt.adapter.probabilities(model, NEW)
+    base = model.probabilities(NEW)
+    k = model.labels.index("spam")
+    assert adapted[0, k] > 0.5 > adapted[1, k]
+    assert adapted[0, k] - base[0, k] > adapted[1, k] - base[1, k] + 0.3
+    for other in ("abuse", "hate"):  # untaught labels are the base's, exactly
+        j = model.labels.index(other)
+        assert np.array_equal(adapted[:, j], base[:, j])
+    assert set(learnt.report()["labels"]) == {"spam", "abuse", "hate"}
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [0] * 60,  # one-sided: only clean
+        [1] * 60,  # one-sided: only spam
+        [1] * 9 + [0] * 51,  # too few positives (min_each 10)
+        [None] * 60,  # nothing about spam
+    ],
+)
+def test_too_few_or_one_sided_decisions_score_exactly_as_the_base(
+    model: Model, labels: list[int | None]
+) -> None:
+    texts, _ = site(60)
+    result = train_adapter(model, texts, {"spam": labels, "abuse": [0] * 60})
+    assert not result.adopt
+    assert dict(result.adapter.labels) == {}
+    assert not result.figures["spam"].trained
+    assert np.array_equal(result.adapter.probabilities(model, NEW), model.probabilities(NEW))
+    assert np.array_equal(score_with(model, result.adapter, NEW), model.probabilities(NEW))
+
+
+def test_no_gain_out_of_fold_is_not_adopted(model: Model) -> None:
+    texts, _ = site(200, seed=3)
+    noise = [random.Random(i).randrange(2) for i in range(200)]  # labels unrelated to text
+    result = train_adapter(model, texts, {"spam": noise})
+    assert result.figures["spam"].trained and not result.figures["spam"].adopted
+    assert np.array_equal(result.adapter.probabilities(model, NEW), model.probabilities(NEW))
+
+
+def test_round_trip_through_arrays_json_and_bytes(model: Model, learnt: Training) -> None:
+    adapter = learnt.adapter
+    meta, arrays = adapter.to_arrays()
+    meta_again = json.loads(json.dumps(meta))  # as a JSON column would keep it
+    for name, array in arrays.items():
+        assert array.dtype.kind in "fi", name  # plain numbers: nothing to unpickle
+    copies = [Adapter.from_arrays(meta_again, arrays), Adapter.from_bytes(adapter.to_bytes())]
+    for copy in copies:
+        assert copy.version == adapter.version
+        assert copy.to_arrays()[0] == meta
+        again = copy.to_arrays()[1]
+        assert again.keys() == arrays.keys()
+        assert all(np.array_equal(again[k], arrays[k]) for k in arrays)
+        assert np.array_equal(copy.probabilities(model, NEW), adapter.probabilities(model, NEW))
+
+
+def test_bad_arrays_are_refused(learnt: Training) -> None:
+    meta, arrays = learnt.adapter.to_arrays()
+    broken = dict(arrays, **{"spam.cols": arrays["spam.cols"].astype(np.int64)})
+    with pytest.raises(ValueError, match=r"spam\.cols"):
+        Adapter.from_arrays(meta, broken)
+    out_of_range = dict(arrays, **{"spam.cols": arrays["spam.cols"] + (1 << 20)})
+    with pytest.raises(ValueError, match="range"):
+        Adapter.from_arrays(meta, out_of_range)
+    with pytest.raises(ValueError, match="format"):
+        Adapter.from_arrays(dict(meta, format=99), arrays)
+
+
+def test_an_adapter_for_another_base_is_not_used(model: Model, learnt: Training) -> None:
+    other = Adapter.from_arrays(
+        dict(learnt.adapter.to_arrays()[0], base_version="another"), learnt.adapter.to_arrays()[1]
+    )
+    assert not other.applies_to(model)
+    assert np.array_equal(score_with(model, other, NEW), model.probabilities(NEW))
+    with pytest.raises(ValueError, match="another"):
+        other.probabilities(model, NEW)
+
+
+def test_actor_weights_cap_each_actors_share() -> None:
+    assert np.array_equal(actor_weights(["a"] * 50, 0.5), np.ones(50))  # one actor: as is
+    assert np.array_equal(actor_weights(["a", "b", "c"] * 10, 0.5), np.ones(30))
+    actors = ["bulk"] * 300 + ["b"] * 100 + ["c"] * 100
+    w = actor_weights(actors, 0.5)
+    bulk = w[:300].sum()
+    assert bulk == pytest.approx(0.5 * w.sum(), rel=1e-6)  # at the cap, not below it
+    assert np.array_equal(w[300:], np.ones(200))  # the others count fully
+    two = actor_weights(["bulk"] * 900 + ["b"] * 100, 0.5)
+    assert two[:900].sum() == pytest.approx(100)
+
+
+def test_one_actors_bulk_decisions_cannot_dominate(model: Model) -> None:
+    """One moderator marks 300 comments naming the shop as spam; two others decide 100
+    comments each and call the shop's 100 comments fine. Without the cap the bulk view
+    wins three to one; with it, the others weigh as much as the bulk moderator."""
+    rng = random.Random(11)
+    texts: list[str] = []
+    labels: list[int] = []
+    actors: list[str] = []
+    for who, n, shop_is_spam in (("bulk", 600, 1), ("b", 100, 0), ("c", 100, 0)):
+        for i in range(n):
+            shop = i % 2 == 0
+            texts.append(comment(rng, shop))
+            labels.append(shop_is_spam if shop else 0)
+            actors.append(who)
+    cfg = AdapterConfig(margin=-1.0)  # keep the adapter whatever its figures, to compare
+    capped = train_adapter(model, texts, {"spam": labels}, actors, cfg)
+    uncapped = train_adapter(model, texts, {"spam": labels}, None, cfg)
+    k = model.labels.index("spam")
+    fresh = [comment(random.Random(1000 + i), True) for i in range(100)]
+    p_capped = capped.adapter.probabilities(model, fresh)[:, k].mean()
+    p_uncapped = uncapped.adapter.probabilities(model, fresh)[:, k].mean()
+    assert p_uncapped > 0.65  # 300 "spam" against 100 "fine": the bulk view wins
+    assert p_capped < p_uncapped - 0.1
+
+
+def test_actor_ids_only_weigh_and_authors_are_no_feature(model: Model) -> None:
+    texts, labels = site(120, seed=5)
+    names = ["m1", "m2", "m3"] * 40
+    one = train_adapter(model, texts, {"spam": labels}, names)
+    renamed = train_adapter(model, texts, {"spam": labels}, [n.upper() for n in names])
+    assert one.adapter.version == renamed.adapter.version
+    meta, _ = one.adapter.to_arrays()
+    assert "m1" not in json.dumps(meta)
+    params = set(inspect.signature(train_adapter).parameters)
+    assert params == {"model", "texts", "labels", "actors", "config", "base"}
+
+
+def test_input_errors_name_the_field(model: Model) -> None:
+    with pytest.raises(ValueError, match="labels\\['spam'\\]"):
+        train_adapter(model, ["a", "b"], {"spam": [1]})
+    with pytest.raises(ValueError, match="unknown label"):
+        train_adapter(model, ["a"], {"toxic": [1]})
+    with pytest.raises(ValueError, match="0, 1 or None"):
+        train_adapter(model, ["a"], {"spam": [2]})
+    with pytest.raises(ValueError, match="actors"):
+        train_adapter(model, ["a"], {"spam": [1]}, ["x", "y"])
+
+
+def test_weighted_auc_is_sklearns() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from classifiers.adapter import weighted_auc
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(2, 60))
+        y = rng.integers(0, 2, n)
+        y[:2] = (0, 1)
+        s = rng.integers(0, 4, n).astype(float) if rng.random() < 0.5 else rng.normal(size=n)
+        w = rng.random(n) + 0.1
+        assert weighted_auc(y, s, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w))
+
+
+def test_a_mixed_batch_scores_each_row_with_its_sites_adapter(
+    model: Model, learnt: Training
+) -> None:
+    from classifiers.adapter import adapt_batch
+
+    other = Adapter.from_arrays(
+        dict(learnt.adapter.to_arrays()[0], base_version="another"), learnt.adapter.to_arrays()[1]
+    )
+    texts = [*NEW, "Mua hàng " + PATTERN, "xin chào"]
+    adapters = [learnt.adapter, None, learnt.adapter, other, None, learnt.adapter]
+    mixed = adapt_batch(model, base_pass(model, texts), adapters)
+    for i, (text, adapter) in enumerate(zip(texts, adapters, strict=True)):
+        alone = score_with(model, adapter, [text])[0]
+        assert np.allclose(mixed[i], alone, atol=1e-5)
+        if adapter is not learnt.adapter:  # a control site: the base, exactly
+            assert np.array_equal(mixed[i], model.probabilities(texts)[i])
+
+
+def test_batch_equals_single(model: Model, learnt: Training) -> None:
+    texts = [*NEW, "quáaaaa đẹppppp", "a" * 5000]
+    batch = learnt.adapter.probabilities(model, texts)
+    single = np.vstack([learnt.adapter.probabilities(model, [t]) for t in texts])
+    assert np.allclose(batch, single, atol=1e-5)
+
+
+def test_text_shape_counts_length_and_the_longest_repeat() -> None:
+    from classifiers.adapter import text_shape
+
+    texts = ["quáaaaa", "", "ab", "x\x00yyy", "\ud800\ud800"]
+    shape = np.exp(text_shape(texts))
+    assert np.allclose(shape[:, 0] - 1, [7, 0, 2, 5, 2])  # NUL and surrogates as cleaned
+    assert np.allclose(shape[:, 1], [4, 1, 1, 3, 2])  # "á" then four "a"
+    assert np.array_equal(np.vstack([text_shape([t]) for t in texts]), text_shape(texts))

@@ -38,6 +38,7 @@ def base() -> Model:
     return model
 
 
+@pytest.mark.timeout(300)  # three tiny trainings (fixture included): a minute when busy
 def test_decisions_give_a_new_version_and_move_scores_their_way(
     base: Model, tmp_path: Path
 ) -> None:

@@ -186,6 +186,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Dịch vụ tạm thời không hoạt động; hãy thử lại sau ít phút.",
     ),
     "error_other": ("The request failed", "Yêu cầu không thành công"),
+    # issue 19, small items (pages-3): long comments, favicon, login, time zone, agreement
+    "show_more": ("Show more", "Xem thêm"),
+    "show_less": ("Show less", "Thu gọn"),
+    "help_expand": ("e show more/less of a long comment", "e xem thêm/thu gọn bình luận dài"),
 }
 
 

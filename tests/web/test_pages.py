@@ -241,3 +241,23 @@ async def test_policy_page_edits_trusted_domains(
         headers={"X-CSRF-Token": csrf},
     )
     assert bad.status == 422 and "trusted_domains" in await bad.text()
+
+
+async def test_comment_page_has_no_checkbox_nor_link_to_itself(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    await login()
+    [cid, other] = await held(client, site_key, 2)
+    html = await (await client.get(f"/ui/comments/{cid}")).text()
+    assert 'class="pick"' not in html and f'href="/ui/comments/{cid}"' not in html
+    assert f'href="/ui/comments/{other}"' in html  # the thread's other comments stay links
+    queue = await (await client.get("/ui/queue")).text()
+    assert 'class="pick"' in queue and f'href="/ui/comments/{cid}"' in queue
+
+
+async def test_favicon_is_served_and_linked(client: TestClient, login: MakeLogin) -> None:
+    login_page = await (await client.get("/ui/login")).text()
+    assert '<link rel="icon" href="/ui/static/favicon.svg"' in login_page
+    icon = await client.get("/ui/static/favicon.svg")
+    assert icon.status == 200 and icon.content_type == "image/svg+xml"
+    assert (await icon.text()).startswith("<svg") and "script" not in await icon.text()

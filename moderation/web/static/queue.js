@@ -72,6 +72,8 @@
     try {
       const data = await M.send("/ui/api/undo", { id: last.id });
       const node = M.fragment(data.html).querySelector("li.item");
+      // the comment page shows no checkbox and no link to itself
+      if (keep) node.querySelectorAll("input.pick, a.history").forEach(function (e) { e.remove(); });
       const old = list.querySelector('li.item[data-id="' + last.id + '"]');
       if (old) {
         old.replaceWith(node);
@@ -219,7 +221,7 @@
     else if (KEYS[key]) decide(current, KEYS[key]);
     else if (key === "u") undo();
     else if (key === "e") expand(current);
-    else if (key === "x" && current) {
+    else if (key === "x" && current && current.querySelector("input.pick")) {
       const box = current.querySelector("input.pick");
       box.checked = !box.checked;
     } else if (key === "?") toggleHelp();

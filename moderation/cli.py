@@ -230,10 +230,7 @@ def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> li
     file on as `--with-decisions`; training with decisions writes into MODERATION_MODEL_DIR
     unless `--into` or `--out` says where.
     """
-    ours = argparse.ArgumentParser(prog="moderation train", add_help=False)
-    ours.add_argument("--from-db", action="store_true")
-    ours.add_argument("--site")
-    ours.add_argument("--since", type=parse_since)
+    ours = feedback_parser()
     args, rest = ours.parse_known_args(argv)
     if args.from_db:
         path = workdir / "decisions.jsonl"
@@ -246,6 +243,24 @@ def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> li
     if decisions and not chosen and settings.model_dir is not None:
         rest += ["--into", str(settings.model_dir)]
     return rest
+
+
+def feedback_parser() -> argparse.ArgumentParser:
+    """`moderation train`'s own options; the rest go to python -m classifiers.train."""
+    ours = argparse.ArgumentParser(
+        prog="moderation train", add_help=False,
+        description="moderation train's own options (all others go to classifiers.train):",
+    )  # fmt: skip
+    ours.add_argument(
+        "--from-db", action="store_true",
+        help="train on moderators' decisions from the database too (exported like"
+        " `moderation export-labels`; the model goes into MODERATION_MODEL_DIR)",
+    )  # fmt: skip
+    ours.add_argument("--site", help="with --from-db: one site's decisions (default: every site's)")
+    ours.add_argument(
+        "--since", type=parse_since, help="with --from-db: decided at or after (ISO 8601)"
+    )
+    return ours
 
 
 def parse_since(value: str) -> datetime:
@@ -300,12 +315,25 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="moderation", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate, then serve the HTTP API")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
+    fields = Settings.model_fields
+    serve.add_argument(
+        "--host",
+        help=f"address to listen on (default: MODERATION_HOST, else {fields['host'].default})",
+    )
+    serve.add_argument(
+        "--port", type=int,
+        help=f"port to listen on (default: MODERATION_PORT, else {fields['port'].default})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--workers", type=int,
+        help="processes sharing the port (SO_REUSEPORT) (default: MODERATION_WORKERS, else one"
+        " per CPU core, at most 64)",
+    )  # fmt: skip
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
-    sites = sub.add_parser("sites").add_subparsers(dest="sites_command", required=True)
+    sites = sub.add_parser(
+        "sites", help="news sites: create one, rotate its key, set its webhook"
+    ).add_subparsers(dest="sites_command", required=True)
     create_site = sites.add_parser("create", help="create a site; prints its key")
     create_site.add_argument("slug")
     create_site.set_defaults(func=_sites_create)
@@ -324,7 +352,7 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     hook.set_defaults(func=_sites_webhook)
     for name, text in (
-        ("train", "retrain the model (python -m classifiers.train)"),
+        ("train", "retrain the model (python -m classifiers.train); --from-db adds decisions"),
         (
             "eval",
             "evaluate the model on dev splits (python -m classifiers.eval); --service:"
@@ -332,7 +360,9 @@ def parser() -> argparse.ArgumentParser:
         ),
     ):
         sub.add_parser(name, help=text, add_help=False)
-    users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
+    users = sub.add_parser(
+        "users", help="staff: create, set a password, revoke, restore, rotate a token"
+    ).add_subparsers(dest="users_command", required=True)
     create_user = users.add_parser("create", help="create a staff member; prints a token")
     create_user.add_argument("username")
     create_user.add_argument("--site", required=True)
@@ -444,6 +474,9 @@ def _model_command(name: str, argv: list[str]) -> int:
     """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
     if name == "train":
         from classifiers import train
+
+        if "-h" in argv or "--help" in argv:  # ours first, then the trainer's (which exits)
+            print(feedback_parser().format_help())
 
         with tempfile.TemporaryDirectory(prefix="moderation-labels-") as workdir:
             return train.main(feedback_arguments(Settings(), argv, Path(workdir)))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import available_timezones
 
 from moderation import admin, store
 from moderation.admin import say
@@ -41,6 +44,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return server.serve(settings.model_copy(update={k: v for k, v in overrides.items() if v}))
 
 
+def host_time_zone(environ: Mapping[str, str] | None = None, etc: Path = Path("/etc")) -> str:
+    """This host's IANA time zone: TZ, /etc/timezone, the /etc/localtime link; else UTC."""
+    known = available_timezones()
+    env = os.environ if environ is None else environ
+    candidates = [env.get("TZ", "").removeprefix(":")]
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        candidates.append((etc / "timezone").read_text(encoding="utf-8").strip())
+    with contextlib.suppress(OSError):
+        candidates.append(str(os.readlink(etc / "localtime")).partition("zoneinfo/")[2])
+    return next((zone for zone in candidates if zone in known), "UTC")
+
+
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     """Apply pending migrations and say which."""
     applied = on_database(settings, lambda dsn, _: store.migrate_dsn(dsn))
@@ -54,8 +69,12 @@ def _sites_create(settings: Settings, args: argparse.Namespace) -> int:
     if not SLUG.match(slug):
         say("moderation: a slug is 1-63 characters of a-z, 0-9 and '-', not starting with '-'")
         return 2
-    key = on_database(settings, lambda dsn, timeout: admin.add_site(dsn, timeout, slug))
-    say(f"site {slug!r} created; its key is shown only this once:")
+    zone = args.time_zone or host_time_zone()
+    if zone not in available_timezones():
+        say(f"moderation: unknown time zone {zone!r}: an IANA name such as Asia/Ho_Chi_Minh")
+        return 2
+    key = on_database(settings, lambda dsn, timeout: admin.add_site(dsn, timeout, slug, zone))
+    say(f"site {slug!r} created in time zone {zone}; its key is shown only this once:")
     print(key, flush=True)
     return 0
 
@@ -336,6 +355,11 @@ def parser() -> argparse.ArgumentParser:
     ).add_subparsers(dest="sites_command", required=True)
     create_site = sites.add_parser("create", help="create a site; prints its key")
     create_site.add_argument("slug")
+    create_site.add_argument(
+        "--time-zone", metavar="ZONE",
+        help="the site's time zone for the pages and stats, an IANA name such as"
+        " Asia/Ho_Chi_Minh (default: this host's: TZ, /etc/timezone, /etc/localtime; else UTC)",
+    )  # fmt: skip
     create_site.set_defaults(func=_sites_create)
     hook = sites.add_parser("webhook", help="print the webhook signing secret; set the URL")
     hook.add_argument("slug")

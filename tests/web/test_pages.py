@@ -261,3 +261,18 @@ async def test_favicon_is_served_and_linked(client: TestClient, login: MakeLogin
     icon = await client.get("/ui/static/favicon.svg")
     assert icon.status == 200 and icon.content_type == "image/svg+xml"
     assert (await icon.text()).startswith("<svg") and "script" not in await icon.text()
+
+
+async def test_policy_page_offers_time_zones_vietnam_first(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login("hoa", role="owner")
+    html = await (await client.get("/ui/policy")).text()
+    select = html.split('<select name="time_zone" id="time_zone">', 1)[1].split("</select>")[0]
+    zones = [part.split(">", 1)[1].split("<")[0] for part in select.split("<option")[1:]]
+    assert zones[0] == "Asia/Ho_Chi_Minh" and "Europe/Paris" in zones and len(zones) > 300
+    assert "<option selected>UTC</option>" in select  # the site's zone, chosen
+    change = {"time_zone": "Asia/Ho_Chi_Minh"}
+    await send(client, csrf, "/ui/api/policy", {"version": 1, "change": change})
+    again = await (await client.get("/ui/policy")).text()
+    assert "<option selected>Asia/Ho_Chi_Minh</option>" in again

@@ -276,3 +276,33 @@ async def test_policy_page_offers_time_zones_vietnam_first(
     await send(client, csrf, "/ui/api/policy", {"version": 1, "change": change})
     again = await (await client.get("/ui/policy")).text()
     assert "<option selected>Asia/Ho_Chi_Minh</option>" in again
+
+
+async def test_policy_preview_shows_agreement_with_moderators(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login("hoa", role="owner")
+    [first, second, _] = await held(client, site_key, 3)
+    change = {"thresholds": {"spam": {"hold": 0.5, "reject": 0.55}}}
+    none = await send(client, csrf, "/ui/api/policy/preview", {"version": 1, "change": change})
+    assert "Moderators have decided none of these comments yet." in none["html"]
+    await send(client, csrf, "/ui/api/decision", {"id": first, "action": "spam"})
+    await send(client, csrf, "/ui/api/decision", {"id": second, "action": "approve"})
+    preview = await send(client, csrf, "/ui/api/policy/preview", {"version": 1, "change": change})
+    html = preview["html"]
+    assert "Agreement with moderators" in html and "on the 2 of these comments" in html
+
+    def row(kind: str) -> list[str]:
+        cells = html.split(f'<tr data-kind="{kind}">', 1)[1].split("</tr>")[0].split("<td>")
+        return [c.split("</td>")[0] for c in cells[1:]]
+
+    # before: both held for review; after: the spam one removed (right), the approved one too
+    assert row("held") == ["held for review", "2", "0"]
+    assert row("right") == ["as the moderators decided", "0", "1"]
+    assert row("wrong") == ["against the moderators", "0", "1"]
+    response = await client.post(
+        "/ui/api/policy/preview?lang=vi", json={"version": 1, "change": change},
+        headers={"X-CSRF-Token": csrf},
+    )  # fmt: skip
+    vietnamese = (await response.json())["html"]
+    assert "Mức khớp với kiểm duyệt viên" in vietnamese and "đúng như kiểm duyệt viên" in vietnamese

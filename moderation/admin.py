@@ -32,12 +32,12 @@ async def open_store(dsn: str, timeout: float) -> AsyncIterator[store.Store]:
         yield store.Store(pool, timeout)
 
 
-async def add_site(dsn: str, timeout: float, slug: str) -> str:
-    """Create a site with the default policy; its new key."""
+async def add_site(dsn: str, timeout: float, slug: str, time_zone: str = "UTC") -> str:
+    """Create a site with the default policy in its time zone; its new key."""
     key = new_key("sk")
     async with open_store(dsn, timeout) as db:
         try:
-            await db.create_site(slug, hash_key(key), Policy())
+            await db.create_site(slug, hash_key(key), Policy(time_zone=time_zone))
         except AlreadyExists:
             raise AlreadyExists(f"site {slug!r} already exists") from None
     return key

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import available_timezones
 
 from moderation import admin, store
 from moderation.admin import say
@@ -41,6 +44,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return server.serve(settings.model_copy(update={k: v for k, v in overrides.items() if v}))
 
 
+def host_time_zone(environ: Mapping[str, str] | None = None, etc: Path = Path("/etc")) -> str:
+    """This host's IANA time zone: TZ, /etc/timezone, the /etc/localtime link; else UTC."""
+    known = available_timezones()
+    env = os.environ if environ is None else environ
+    candidates = [env.get("TZ", "").removeprefix(":")]
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        candidates.append((etc / "timezone").read_text(encoding="utf-8").strip())
+    with contextlib.suppress(OSError):
+        candidates.append(str(os.readlink(etc / "localtime")).partition("zoneinfo/")[2])
+    return next((zone for zone in candidates if zone in known), "UTC")
+
+
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     """Apply pending migrations and say which."""
     applied = on_database(settings, lambda dsn, _: store.migrate_dsn(dsn))
@@ -54,8 +69,12 @@ def _sites_create(settings: Settings, args: argparse.Namespace) -> int:
     if not SLUG.match(slug):
         say("moderation: a slug is 1-63 characters of a-z, 0-9 and '-', not starting with '-'")
         return 2
-    key = on_database(settings, lambda dsn, timeout: admin.add_site(dsn, timeout, slug))
-    say(f"site {slug!r} created; its key is shown only this once:")
+    zone = args.time_zone or host_time_zone()
+    if zone not in available_timezones():
+        say(f"moderation: unknown time zone {zone!r}: an IANA name such as Asia/Ho_Chi_Minh")
+        return 2
+    key = on_database(settings, lambda dsn, timeout: admin.add_site(dsn, timeout, slug, zone))
+    say(f"site {slug!r} created in time zone {zone}; its key is shown only this once:")
     print(key, flush=True)
     return 0
 
@@ -230,10 +249,7 @@ def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> li
     file on as `--with-decisions`; training with decisions writes into MODERATION_MODEL_DIR
     unless `--into` or `--out` says where.
     """
-    ours = argparse.ArgumentParser(prog="moderation train", add_help=False)
-    ours.add_argument("--from-db", action="store_true")
-    ours.add_argument("--site")
-    ours.add_argument("--since", type=parse_since)
+    ours = feedback_parser()
     args, rest = ours.parse_known_args(argv)
     if args.from_db:
         path = workdir / "decisions.jsonl"
@@ -246,6 +262,24 @@ def feedback_arguments(settings: Settings, argv: list[str], workdir: Path) -> li
     if decisions and not chosen and settings.model_dir is not None:
         rest += ["--into", str(settings.model_dir)]
     return rest
+
+
+def feedback_parser() -> argparse.ArgumentParser:
+    """`moderation train`'s own options; the rest go to python -m classifiers.train."""
+    ours = argparse.ArgumentParser(
+        prog="moderation train", add_help=False,
+        description="moderation train's own options (all others go to classifiers.train):",
+    )  # fmt: skip
+    ours.add_argument(
+        "--from-db", action="store_true",
+        help="train on moderators' decisions from the database too (exported like"
+        " `moderation export-labels`; the model goes into MODERATION_MODEL_DIR)",
+    )  # fmt: skip
+    ours.add_argument("--site", help="with --from-db: one site's decisions (default: every site's)")
+    ours.add_argument(
+        "--since", type=parse_since, help="with --from-db: decided at or after (ISO 8601)"
+    )
+    return ours
 
 
 def parse_since(value: str) -> datetime:
@@ -300,14 +334,32 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="moderation", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate, then serve the HTTP API")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
+    fields = Settings.model_fields
+    serve.add_argument(
+        "--host",
+        help=f"address to listen on (default: MODERATION_HOST, else {fields['host'].default})",
+    )
+    serve.add_argument(
+        "--port", type=int,
+        help=f"port to listen on (default: MODERATION_PORT, else {fields['port'].default})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--workers", type=int,
+        help="processes sharing the port (SO_REUSEPORT) (default: MODERATION_WORKERS, else one"
+        " per CPU core, at most 64)",
+    )  # fmt: skip
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
-    sites = sub.add_parser("sites").add_subparsers(dest="sites_command", required=True)
+    sites = sub.add_parser(
+        "sites", help="news sites: create one, rotate its key, set its webhook"
+    ).add_subparsers(dest="sites_command", required=True)
     create_site = sites.add_parser("create", help="create a site; prints its key")
     create_site.add_argument("slug")
+    create_site.add_argument(
+        "--time-zone", metavar="ZONE",
+        help="the site's time zone for the pages and stats, an IANA name such as"
+        " Asia/Ho_Chi_Minh (default: this host's: TZ, /etc/timezone, /etc/localtime; else UTC)",
+    )  # fmt: skip
     create_site.set_defaults(func=_sites_create)
     hook = sites.add_parser("webhook", help="print the webhook signing secret; set the URL")
     hook.add_argument("slug")
@@ -324,7 +376,7 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     hook.set_defaults(func=_sites_webhook)
     for name, text in (
-        ("train", "retrain the model (python -m classifiers.train)"),
+        ("train", "retrain the model (python -m classifiers.train); --from-db adds decisions"),
         (
             "eval",
             "evaluate the model on dev splits (python -m classifiers.eval); --service:"
@@ -332,7 +384,9 @@ def parser() -> argparse.ArgumentParser:
         ),
     ):
         sub.add_parser(name, help=text, add_help=False)
-    users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
+    users = sub.add_parser(
+        "users", help="staff: create, set a password, revoke, restore, rotate a token"
+    ).add_subparsers(dest="users_command", required=True)
     create_user = users.add_parser("create", help="create a staff member; prints a token")
     create_user.add_argument("username")
     create_user.add_argument("--site", required=True)
@@ -444,6 +498,9 @@ def _model_command(name: str, argv: list[str]) -> int:
     """`moderation train|eval ...`: the classifiers' own command lines, options passed on."""
     if name == "train":
         from classifiers import train
+
+        if "-h" in argv or "--help" in argv:  # ours first, then the trainer's (which exits)
+            print(feedback_parser().format_help())
 
         with tempfile.TemporaryDirectory(prefix="moderation-labels-") as workdir:
             return train.main(feedback_arguments(Settings(), argv, Path(workdir)))

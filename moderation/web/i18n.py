@@ -186,6 +186,22 @@ TEXT: dict[str, tuple[str, str]] = {
         "Dịch vụ tạm thời không hoạt động; hãy thử lại sau ít phút.",
     ),
     "error_other": ("The request failed", "Yêu cầu không thành công"),
+    # issue 19, small items (pages-3): long comments, favicon, login, time zone, agreement
+    "show_more": ("Show more", "Xem thêm"),
+    "show_less": ("Show less", "Thu gọn"),
+    "help_expand": ("e show more/less of a long comment", "e xem thêm/thu gọn bình luận dài"),
+    "agreement": ("Agreement with moderators", "Mức khớp với kiểm duyệt viên"),
+    "agreement_decided": (
+        "on the {n} of these comments moderators decided",
+        "trên {n} bình luận trong số này đã được kiểm duyệt viên quyết định",
+    ),
+    "agreement_none": (
+        "Moderators have decided none of these comments yet.",
+        "Kiểm duyệt viên chưa quyết định bình luận nào trong số này.",
+    ),
+    "agree_right": ("as the moderators decided", "đúng như kiểm duyệt viên"),
+    "agree_wrong": ("against the moderators", "ngược với kiểm duyệt viên"),
+    "agree_held": ("held for review", "giữ lại chờ duyệt"),
 }
 
 

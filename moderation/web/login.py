@@ -48,12 +48,16 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     return await _form(request, None, 200)
 
 
-async def _form(request: web.Request, error: str | None, status: int) -> web.Response:
-    """The login form; a new nonce cookie and its token each time."""
+async def _form(
+    request: web.Request, error: str | None, status: int, site: str = "", username: str = ""
+) -> web.Response:
+    """The login form, with the site and name typed before (never the password); a new nonce
+    cookie and its token each time."""
     nonce = secrets.token_urlsafe(16)
     response = await render(
-        request, "login.html", None, status, error=error, login_csrf=keyed(request, "login", nonce)
-    )
+        request, "login.html", None, status, error=error, login_csrf=keyed(request, "login", nonce),
+        site=site, username=username,
+    )  # fmt: skip
     set_cookie(request, response, LOGIN_COOKIE, nonce)
     return response
 
@@ -93,7 +97,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await _form(request, translate(lang, "login_failed"), 400)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not csrf_matches(keyed(request, "login", nonce), form.get("csrf")):
-        return await _form(request, translate(lang, "login_expired"), 403)
+        expired = translate(lang, "login_expired")
+        return await _form(request, expired, 403, _field(form, "site"), _field(form, "username"))
     token = _field(form, "token")
     slug, username = _field(form, "site"), _field(form, "username")
     who = f"token\0{hash_key(token).hex()}" if token else f"{slug}\0{username.casefold()}"
@@ -110,12 +115,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     wait = _throttled(request, failures)
     if wait:
         await store.drop_login_attempt(site_id, attempt)
-        response = await _form(request, translate(lang, "login_throttled", seconds=wait), 429)
+        message = translate(lang, "login_throttled", seconds=wait)
+        response = await _form(request, message, 429, slug, username)
         response.headers["Retry-After"] = str(wait)
         return response
     staff = await _check(request, token, slug, username, form.get("password", ""))
     if staff is None:
-        return await _form(request, translate(lang, "login_failed"), 401)  # The attempt stays.
+        # The attempt stays.
+        return await _form(request, translate(lang, "login_failed"), 401, slug, username)
     await request.app[STORE].clear_login_failures(staff.site_id, account)
     response = web.HTTPSeeOther(HOME)
     if not await open_session(request, response, staff, token or None):

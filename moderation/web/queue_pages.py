@@ -125,5 +125,6 @@ async def comment_page(request: web.Request) -> web.Response:
         return await render(request, "error.html", staff, 404, message=message)
     history, thread = await request.app[REVIEWING].context(staff.site_id, item, THREAD_CONTEXT)
     return await render(
-        request, "comment.html", staff, items=[item], item=item, events=history, thread=thread
-    )
+        request, "comment.html", staff, items=[item], item=item, events=history, thread=thread,
+        single=True,
+    )  # fmt: skip

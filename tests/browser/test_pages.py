@@ -164,3 +164,33 @@ def test_filters_and_sort_without_a_reload(page: Page, world: World) -> None:
     page.wait_for_url("**/ui/login")
     page.goto("/ui/queue")
     page.wait_for_url("**/ui/login")  # the session is gone
+
+
+def test_long_comment_collapses_and_expands_by_click_and_key(page: Page, world: World) -> None:
+    world.person("lan")
+    long = world.post(
+        "maybe-spam " + "\n".join(f"dòng số {i} của bình luận dài" for i in range(60))
+    )
+    short = world.post("maybe-spam ngắn")
+    world.login(page, "lan")
+    item = page.locator(f'li.item[data-id="{long["id"]}"]')
+    body, toggle = item.locator(".body"), item.locator("button.expand")
+    expect(page.locator(f'li.item[data-id="{short["id"]}"] button.expand')).to_have_count(0)
+    expect(toggle).to_have_text("Show more")
+    collapsed = body.bounding_box()
+    assert collapsed is not None and collapsed["height"] < 200
+    toggle.click()
+    expect(toggle).to_have_text("Show less")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    opened = body.bounding_box()
+    assert opened is not None and opened["height"] > 800
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    item.click()  # the current item; e opens it from the keyboard
+    page.keyboard.press("e")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("e")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    page.click("#lang-switch")
+    expect(toggle).to_have_text("Xem thêm")
+    screenshot(page, "queue-long-comment")

@@ -14,8 +14,8 @@ from moderation.domain.credentials import hash_key
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(dsn: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": dsn, "MODERATION_DATA_DIR": str(tmp_path)}
+def run(dsn: str, tmp_path: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": dsn, "MODERATION_DATA_DIR": str(tmp_path), **extra_env}
     return subprocess.run(
         [sys.executable, "-m", "moderation", *args],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
@@ -110,3 +110,33 @@ async def test_sites_webhook_prints_the_secret_and_sets_the_url(dsn: str, tmp_pa
     assert (stored, policy) == (rotated, url)
     assert run(dsn, tmp_path, "sites", "webhook", "nope").returncode == 1
     assert run(dsn, tmp_path, "sites", "webhook", "news", "--url", "ftp://x").returncode == 2
+
+
+async def test_sites_create_in_a_time_zone_default_from_the_host(dsn: str, tmp_path: Path) -> None:
+    done = run(dsn, tmp_path, "sites", "create", "tin-tuc", "--time-zone", "Asia/Ho_Chi_Minh")
+    assert done.returncode == 0, done.stderr
+    assert "Asia/Ho_Chi_Minh" in done.stderr
+    bad = run(dsn, tmp_path, "sites", "create", "sai", "--time-zone", "Asia/Hanoi-City")
+    assert bad.returncode == 2 and "'Asia/Hanoi-City'" in bad.stderr and bad.stdout == ""
+    hosted = run(dsn, tmp_path, "sites", "create", "bao", TZ="Asia/Tokyo")
+    assert hosted.returncode == 0, hosted.stderr
+    conn = await asyncpg.connect(dsn)
+    zones = dict(
+        await conn.fetch(
+            "SELECT s.slug, p.body::jsonb ->> 'time_zone' FROM sites s"
+            " JOIN policies p ON p.site_id = s.id"
+        )
+    )
+    await conn.close()
+    assert zones == {"tin-tuc": "Asia/Ho_Chi_Minh", "bao": "Asia/Tokyo"}
+
+
+def test_host_time_zone_reads_tz_then_etc_then_utc(tmp_path: Path) -> None:
+    from moderation.cli import host_time_zone
+
+    assert host_time_zone({"TZ": ":Asia/Ho_Chi_Minh"}, tmp_path) == "Asia/Ho_Chi_Minh"
+    assert host_time_zone({}, tmp_path) == "UTC"
+    (tmp_path / "localtime").symlink_to("/usr/share/zoneinfo/Asia/Bangkok")
+    assert host_time_zone({"TZ": "nowhere"}, tmp_path) == "Asia/Bangkok"
+    (tmp_path / "timezone").write_text("Europe/Paris\n")
+    assert host_time_zone({}, tmp_path) == "Europe/Paris"

@@ -135,3 +135,17 @@ async def test_forwarded_proto_is_ignored_unless_trusted(
     data = {"csrf": form_csrf(html), "site": "news", "username": "lan", "password": PASSWORD}
     response = await client.post("/ui/login", data=data, headers=https, allow_redirects=False)
     assert "Secure" not in cookie_header(response, "mod_session")
+
+
+async def test_a_failed_login_keeps_site_and_name_never_the_password(
+    client: TestClient, site_key: str, make_person: MakePerson
+) -> None:
+    await make_person("lan")
+    secret = "sai-mật-khẩu-9"
+    response = await post_login(client, site="news", username="lan", password=secret)
+    html = await response.text()
+    assert response.status == 401
+    assert 'id="site" autocomplete="organization" maxlength="63" value="news"' in html
+    assert 'value="lan"' in html and secret not in html
+    hostile = await post_login(client, site='"><b>x', username="lan", password=secret)
+    assert 'value="&#34;&gt;&lt;b&gt;x"' in await hostile.text()  # escaped, never markup

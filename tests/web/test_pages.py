@@ -241,3 +241,68 @@ async def test_policy_page_edits_trusted_domains(
         headers={"X-CSRF-Token": csrf},
     )
     assert bad.status == 422 and "trusted_domains" in await bad.text()
+
+
+async def test_comment_page_has_no_checkbox_nor_link_to_itself(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    await login()
+    [cid, other] = await held(client, site_key, 2)
+    html = await (await client.get(f"/ui/comments/{cid}")).text()
+    assert 'class="pick"' not in html and f'href="/ui/comments/{cid}"' not in html
+    assert f'href="/ui/comments/{other}"' in html  # the thread's other comments stay links
+    queue = await (await client.get("/ui/queue")).text()
+    assert 'class="pick"' in queue and f'href="/ui/comments/{cid}"' in queue
+
+
+async def test_favicon_is_served_and_linked(client: TestClient, login: MakeLogin) -> None:
+    login_page = await (await client.get("/ui/login")).text()
+    assert '<link rel="icon" href="/ui/static/favicon.svg"' in login_page
+    icon = await client.get("/ui/static/favicon.svg")
+    assert icon.status == 200 and icon.content_type == "image/svg+xml"
+    assert (await icon.text()).startswith("<svg") and "script" not in await icon.text()
+
+
+async def test_policy_page_offers_time_zones_vietnam_first(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login("hoa", role="owner")
+    html = await (await client.get("/ui/policy")).text()
+    select = html.split('<select name="time_zone" id="time_zone">', 1)[1].split("</select>")[0]
+    zones = [part.split(">", 1)[1].split("<")[0] for part in select.split("<option")[1:]]
+    assert zones[0] == "Asia/Ho_Chi_Minh" and "Europe/Paris" in zones and len(zones) > 300
+    assert "<option selected>UTC</option>" in select  # the site's zone, chosen
+    change = {"time_zone": "Asia/Ho_Chi_Minh"}
+    await send(client, csrf, "/ui/api/policy", {"version": 1, "change": change})
+    again = await (await client.get("/ui/policy")).text()
+    assert "<option selected>Asia/Ho_Chi_Minh</option>" in again
+
+
+async def test_policy_preview_shows_agreement_with_moderators(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    csrf = await login("hoa", role="owner")
+    [first, second, _] = await held(client, site_key, 3)
+    change = {"thresholds": {"spam": {"hold": 0.5, "reject": 0.55}}}
+    none = await send(client, csrf, "/ui/api/policy/preview", {"version": 1, "change": change})
+    assert "Moderators have decided none of these comments yet." in none["html"]
+    await send(client, csrf, "/ui/api/decision", {"id": first, "action": "spam"})
+    await send(client, csrf, "/ui/api/decision", {"id": second, "action": "approve"})
+    preview = await send(client, csrf, "/ui/api/policy/preview", {"version": 1, "change": change})
+    html = preview["html"]
+    assert "Agreement with moderators" in html and "on the 2 of these comments" in html
+
+    def row(kind: str) -> list[str]:
+        cells = html.split(f'<tr data-kind="{kind}">', 1)[1].split("</tr>")[0].split("<td>")
+        return [c.split("</td>")[0] for c in cells[1:]]
+
+    # before: both held for review; after: the spam one removed (right), the approved one too
+    assert row("held") == ["held for review", "2", "0"]
+    assert row("right") == ["as the moderators decided", "0", "1"]
+    assert row("wrong") == ["against the moderators", "0", "1"]
+    response = await client.post(
+        "/ui/api/policy/preview?lang=vi", json={"version": 1, "change": change},
+        headers={"X-CSRF-Token": csrf},
+    )  # fmt: skip
+    vietnamese = (await response.json())["html"]
+    assert "Mức khớp với kiểm duyệt viên" in vietnamese and "đúng như kiểm duyệt viên" in vietnamese

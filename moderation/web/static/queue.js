@@ -1,4 +1,4 @@
-// The queue: j/k move, a/r/s/n decide, u undo, x select, ? help; claim, bulk, filters.
+// The queue: j/k move, a/r/s/n decide, u undo, x select, e expand, ? help; claim, bulk, filters.
 "use strict";
 
 (function () {
@@ -72,6 +72,8 @@
     try {
       const data = await M.send("/ui/api/undo", { id: last.id });
       const node = M.fragment(data.html).querySelector("li.item");
+      // the comment page shows no checkbox and no link to itself
+      if (keep) node.querySelectorAll("input.pick, a.history").forEach(function (e) { e.remove(); });
       const old = list.querySelector('li.item[data-id="' + last.id + '"]');
       if (old) {
         old.replaceWith(node);
@@ -182,7 +184,20 @@
   document.querySelectorAll("[data-bulk]").forEach(function (button) {
     button.addEventListener("click", function () { bulk(button.dataset.bulk); });
   });
+  // A long comment is cut after a few lines; "Show more" (or e on the current item) opens it.
+  function expand(item) {
+    const button = item && item.querySelector("button.expand");
+    if (!button) return;
+    const body = item.querySelector(".body");
+    const open = !body.classList.contains("open");
+    body.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? button.dataset.less : button.dataset.more;
+  }
+
   list.addEventListener("click", function (event) {
+    const toggle = event.target.closest("button.expand");
+    if (toggle) expand(toggle.closest("li.item"));
     const button = event.target.closest("button[data-action]");
     const item = event.target.closest("li.item");
     if (item && !event.target.closest("a, input")) focus(item);
@@ -205,7 +220,8 @@
     else if (key === "k") move(-1);
     else if (KEYS[key]) decide(current, KEYS[key]);
     else if (key === "u") undo();
-    else if (key === "x" && current) {
+    else if (key === "e") expand(current);
+    else if (key === "x" && current && current.querySelector("input.pick")) {
       const box = current.querySelector("input.pick");
       box.checked = !box.checked;
     } else if (key === "?") toggleHelp();

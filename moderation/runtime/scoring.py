@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SCORER = "classifiers:load_default"
 MODEL_DIR_LOADER = "classifiers:load_dir"
+ADAPTER_MODULE = "classifiers.adapter"  # sites' adapters: loaded by name, as the model is
 
 
 class Scorer(Protocol):
@@ -111,26 +112,26 @@ def score_batch(
     model: Scorer, texts: list[str], adapters: list[Adapted | None]
 ) -> list[tuple[dict[str, float], int | None]]:
     """Each text's scores, with its site's adapter where it applies to the model; a text
-    without one (or whose adapter was trained on another model) scores exactly as the base."""
-    plain = [i for i, a in enumerate(adapters) if a is None or not a[0].applies_to(model)]
-    out: list[tuple[dict[str, float], int | None]] = [({}, None)] * len(texts)
-    if plain:
-        scores = model.score([texts[i] for i in plain])
-        if len(scores) != len(plain):
-            raise RuntimeError(f"model returned {len(scores)} scores for {len(plain)} texts")
-        for i, row in zip(plain, scores, strict=True):
-            out[i] = (row, None)
-    groups: dict[int, list[int]] = {}
-    base = set(plain)
-    for i, a in enumerate(adapters):
-        if a is not None and i not in base:
-            groups.setdefault(id(a[0]), []).append(i)
-    for members in groups.values():
-        adapter, version = adapters[members[0]]  # type: ignore[misc]
-        rows = adapter.score(model, [texts[i] for i in members])
-        for i, row in zip(members, rows, strict=True):
-            out[i] = (row, version)
-    return out
+    without one (or whose adapter was trained on another model) scores exactly as the base.
+
+    With any adapter in the batch, the base model runs once over the whole batch (the
+    classifiers' ``base_pass``) and each site's adapter works on its own rows of that pass
+    (``adapt_batch``): the same numbers as scoring each site's texts alone, one tokenisation
+    and one base pass however many sites share the batch."""
+    used = [a if a is not None and a[0].applies_to(model) else None for a in adapters]
+    if not any(used):
+        scores = model.score(texts)
+        if len(scores) != len(texts):
+            raise RuntimeError(f"model returned {len(scores)} scores for {len(texts)} texts")
+        return [(row, None) for row in scores]
+    module = importlib.import_module(ADAPTER_MODULE)
+    shared = module.base_pass(model, texts)
+    p = module.adapt_batch(model, shared, [a[0] if a else None for a in used]).tolist()
+    labels: Sequence[str] = model.labels  # type: ignore[attr-defined]
+    return [
+        (dict(zip(labels, row, strict=True)), a[1] if a else None)
+        for row, a in zip(p, used, strict=True)
+    ]
 
 
 class BatchScorer:

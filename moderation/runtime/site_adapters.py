@@ -18,10 +18,9 @@ from typing import Any, cast
 
 from moderation.domain.models import Site
 from moderation.domain.site_models import Examples, NewAdapter
-from moderation.runtime.scoring import Adapted, Scorer, SiteAdapter
+from moderation.runtime.scoring import ADAPTER_MODULE, Adapted, Scorer, SiteAdapter
 from moderation.store import Store
 
-ADAPTER_MODULE = "classifiers.adapter"
 _MAX_ENTRIES = 1_000
 log = logging.getLogger("moderation.site_adapters")
 

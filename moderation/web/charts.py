@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 COLOURS = {
@@ -14,6 +14,8 @@ COLOURS = {
     "after": "#1565c0",
     "held_fine": "#ef6c00",
     "reject_kept": "#37474f",
+    "base_auc": "#90a4ae",
+    "adapted_auc": "#1565c0",
 }
 
 
@@ -62,9 +64,13 @@ def stacked(
 
 
 def grouped(
-    groups: Sequence[tuple[str, dict[str, float]]], keys: Sequence[str], height: int = 140
+    groups: Sequence[tuple[str, dict[str, float]]],
+    keys: Sequence[str],
+    height: int = 140,
+    names: Mapping[str, str] | None = None,
 ) -> Chart:
-    """Side-by-side columns per group (counts or rates), one colour per key."""
+    """Side-by-side columns per group (counts or rates), one colour per key; `names`: the
+    keys as the tooltips say them (the key itself without one)."""
     width = 22
     gap = 20
     tallest = max((v for _, values in groups for v in values.values()), default=0) or 1
@@ -75,7 +81,8 @@ def grouped(
         labels.append((left, label))
         for j, key in enumerate(keys):
             size = height * values.get(key, 0) / tallest
-            title = f"{label} {key}: {_number(values.get(key, 0))}"
+            name = (names or {}).get(key, key)
+            title = f"{label} {name}: {_number(values.get(key, 0))}"
             colour = COLOURS.get(key, "#555")
             bars.append(Bar(left + j * width, height - size, width - 2, size, colour, title))
     total = max(len(groups) * (width * len(keys) + gap), 100)

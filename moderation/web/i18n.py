@@ -258,3 +258,92 @@ def language(request: web.Request) -> Lang:
         if choice == "en":
             return "en"
     return _accepted(request.headers.get("Accept-Language", ""))
+
+
+# The site's own model (per-site learning, issue 22): its page and its audit entries.
+TEXT.update(
+    {
+        "model": ("Site model", "Mô hình riêng"),
+        "model_explain": (
+            "The shared model learns from your moderators' decisions on this site's comments."
+            " A new version is used only when it ranks your own decided comments better than"
+            " the shared model does, checked on decisions it did not learn from.",
+            "Mô hình chung học thêm từ các quyết định của kiểm duyệt viên trên bình luận của"
+            " trang. Phiên bản mới chỉ được dùng khi nó xếp hạng các bình luận đã xử lý của"
+            " trang tốt hơn mô hình chung, kiểm tra trên những quyết định nó chưa học.",
+        ),
+        "model_in_use": ("Scoring comments now", "Đang chấm điểm bình luận"),
+        "model_base_only": ("the shared model alone", "chỉ mô hình chung"),
+        "model_switch": ("Learning from this site", "Học từ trang này"),
+        "model_on": ("on", "đang bật"),
+        "model_off": ("off", "đang tắt"),
+        "model_pinned": ("Version chosen", "Phiên bản được chọn"),
+        "model_follows": ("the latest adopted", "phiên bản mới nhất được dùng"),
+        "model_new_decisions": (
+            "Decisions since the last training",
+            "Quyết định kể từ lần học gần nhất",
+        ),
+        "model_base_version": ("Shared model", "Mô hình chung"),
+        "model_train": ("Train now", "Học ngay"),
+        "model_training": (
+            "Training on this site's decisions…",
+            "Đang học từ các quyết định của trang…",
+        ),
+        "model_trained_adopted": (
+            "Version {version} learnt from {decisions} decisions and is now in use.",
+            "Phiên bản {version} đã học từ {decisions} quyết định và đang được dùng.",
+        ),
+        "model_trained_not_better": (
+            "Version {version} learnt from {decisions} decisions but did no better than the"
+            " shared model; it is not used.",
+            "Phiên bản {version} đã học từ {decisions} quyết định nhưng không tốt hơn mô hình"
+            " chung nên không được dùng.",
+        ),
+        "model_saved": ("Your choice is saved.", "Đã lưu lựa chọn."),
+        "model_turn_off": ("Switch off", "Tắt"),
+        "model_turn_on": ("Switch on", "Bật"),
+        "model_unpin": ("Follow the latest adopted", "Dùng phiên bản mới nhất"),
+        "model_pin": ("Use this version", "Dùng phiên bản này"),
+        "model_curve": ("Learning curve", "Đường học"),
+        "model_base": ("shared model", "mô hình chung"),
+        "model_adapted": ("after learning", "sau khi học"),
+        "model_auc_note": (
+            "ROC AUC on the site's own decisions, each checked by a model that did not learn"
+            " from it (1 is perfect, 0.5 is chance), against the number of decisions",
+            "ROC AUC trên chính các quyết định của trang, mỗi quyết định được kiểm tra bởi mô"
+            " hình chưa học nó (1 là hoàn hảo, 0,5 là ngẫu nhiên), theo số quyết định",
+        ),
+        "model_no_curve": (
+            "No figures yet: the model needs decisions of both kinds (spam and not spam, or"
+            " reject and approve).",
+            "Chưa có số liệu: mô hình cần cả hai loại quyết định (rác và không phải rác, hoặc"
+            " từ chối và duyệt).",
+        ),
+        "model_history": ("Versions", "Các phiên bản"),
+        "model_no_history": ("No version trained yet.", "Chưa có phiên bản nào."),
+        "model_decisions": ("Decisions", "Số quyết định"),
+        "model_label_decisions": (
+            "{n} decisions, {positives} positive",
+            "{n} quyết định, {positives} vi phạm",
+        ),
+        "model_too_few": ("too few decisions", "chưa đủ quyết định"),
+        "model_state_adopted": ("better than the shared model", "tốt hơn mô hình chung"),
+        "model_state_not_better": ("not better, not used", "không tốt hơn, không dùng"),
+        "model_current": ("in use", "đang dùng"),
+        "kind_model": ("Site model", "Mô hình riêng"),
+        "model_event_adopted": ("version {version} adopted", "đã dùng phiên bản {version}"),
+        "model_event_pinned": (
+            "version {version} chosen (roll back)",
+            "chọn phiên bản {version} (quay lại)",
+        ),
+        "model_event_unpinned": (
+            "follows the latest adopted version",
+            "dùng phiên bản mới nhất được chấp nhận",
+        ),
+        "model_event_enabled": ("switched on", "đã bật"),
+        "model_event_disabled": (
+            "switched off: the shared model alone",
+            "đã tắt: chỉ dùng mô hình chung",
+        ),
+    }
+)

@@ -1,4 +1,5 @@
-"""The owners' pages: policy editor with preview, stats with charts, audit log, staff list."""
+"""The owners' pages: policy editor with preview, stats with charts, audit log, staff list,
+the site's own model."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from moderation.domain.models import LABELS, Policy
 from moderation.domain.pages import PolicySaveIn, PreviewAnswer, SaveAnswer
 from moderation.domain.previews import STATUSES, PreviewOut
 from moderation.domain.review import Staff
+from moderation.domain.site_models import LABELS as SITE_LABELS
+from moderation.domain.site_models import SiteModelChange, SiteModelOut
 from moderation.domain.stats import StatsOut
 from moderation.http import cursors
 from moderation.http.bodies import MAX_POLICY_BYTES, json_response, read_json
 from moderation.http.params import int_query
-from moderation.keys import OWNING
+from moderation.keys import ADAPTING, OWNING
 from moderation.web import charts
-from moderation.web.i18n import language, translate
+from moderation.web.i18n import Lang, language, translate
 from moderation.web.render import fragment, render
 from moderation.web.sessions import changing_staff, page_staff, require_owner
 
@@ -149,3 +152,50 @@ async def staff_page(request: web.Request) -> web.Response:
         return await _refused(request, owner)
     people = await request.app[OWNING].staff(owner.site_id)
     return await render(request, "staff.html", owner, people=people)
+
+
+MAX_MODEL_CHANGE_BYTES = 1024
+
+
+async def model_page(request: web.Request) -> web.Response:
+    """GET /ui/model: the site's own model: version in use, history, learning curve, actions."""
+    owner = await page_staff(request)
+    if owner.role != "owner":
+        return await _refused(request, owner)
+    state = await request.app[ADAPTING].state(owner.site_id)
+    lang = language(request)
+    curves = [(label, _curve_chart(state, label, lang)) for label in SITE_LABELS]
+    return await render(
+        request, "model.html", owner, model=state, labels=SITE_LABELS,
+        curves=[(label, c) for label, c in curves if c.bars],
+    )  # fmt: skip
+
+
+def _curve_chart(state: SiteModelOut, label: str, lang: Lang) -> charts.Chart:
+    """One label's learning curve: base and adapted out-of-fold ROC AUC per version, by the
+    number of decisions it learnt from, oldest first."""
+    names = {
+        "base_auc": translate(lang, "model_base"),
+        "adapted_auc": translate(lang, "model_adapted"),
+    }
+    groups = [
+        (f"v{p.version} · {p.decisions}",
+         {"base_auc": p.base_auc or 0.0, "adapted_auc": p.adapted_auc or 0.0})
+        for p in state.learning_curve if p.label == label
+    ]  # fmt: skip
+    return charts.grouped(groups, ("base_auc", "adapted_auc"), names=names)
+
+
+async def adapt_model(request: web.Request) -> web.Response:
+    """POST /ui/api/model/adapt: train now (as POST /v1/sites/{site}/model/adapt)."""
+    owner = await changing_staff(request)
+    require_owner(owner)
+    return json_response(await request.app[ADAPTING].adapt(owner.site_id, owner.username))
+
+
+async def choose_model(request: web.Request) -> web.Response:
+    """POST /ui/api/model: pin a version or follow the latest, on or off (as PUT .../model)."""
+    owner = await changing_staff(request)
+    require_owner(owner)
+    change = await read_json(request, SiteModelChange, MAX_MODEL_CHANGE_BYTES)
+    return json_response(await request.app[ADAPTING].choose(owner.site_id, change, owner.username))

@@ -42,4 +42,7 @@ def setup(app: web.Application) -> None:
     add.add_get("/ui/stats", owner_pages.stats_page)
     add.add_get("/ui/audit", owner_pages.audit_page)
     add.add_get("/ui/staff", owner_pages.staff_page)
+    add.add_get("/ui/model", owner_pages.model_page)
+    add.add_post("/ui/api/model", owner_pages.choose_model)
+    add.add_post("/ui/api/model/adapt", owner_pages.adapt_model)
     add.add_static("/ui/static", STATIC, append_version=True)

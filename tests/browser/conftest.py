@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from moderation import admin
-from moderation.app import create_app
+from moderation.app import ScorerFactory, create_app
 from moderation.domain.models import Role
 from moderation.settings import Settings
 from tests.conftest import SECRET
@@ -54,10 +54,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 class Service:
     """The whole application served on a free port from its own thread and event loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, scorer: ScorerFactory = KeywordScorer) -> None:
         self.settings = settings
         self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(create_app(settings, KeywordScorer), access_log=None)
+        self.runner = web.AppRunner(create_app(settings, scorer), access_log=None)
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.port = 0
 

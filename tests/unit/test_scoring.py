@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
-from moderation.runtime.scoring import BatchScorer, import_scorer
+from moderation.runtime.scoring import Adapted, BatchScorer, import_scorer, score_batch
 from tests.standin import KeywordScorer
 
 
@@ -90,3 +91,62 @@ async def test_explain_keeps_order_across_executor_jobs() -> None:
     assert len(found) == 25
     assert [i for i, spans in enumerate(found) if spans["spam"]] == [0, 7, 14, 21]
     assert found[7]["spam"][0]["start"] == texts[7].index("casino")
+
+
+@pytest.fixture(scope="module")
+def real_model() -> Any:
+    from classifiers import load_default
+
+    return load_default()
+
+
+def test_a_mixed_batch_scores_as_each_site_alone_with_one_base_pass(
+    real_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classifiers.adapter import Adapter, train_adapter
+    from tests.unit.test_adapter import NEW, PATTERN, site
+
+    model = real_model
+    texts_a, labels_a = site(240)
+    texts_b, labels_b = site(200, seed=11)
+    first = train_adapter(model, texts_a, {"spam": labels_a}).adapter
+    second = train_adapter(model, texts_b, {"spam": [1 - y for y in labels_b]}).adapter
+    meta, arrays = first.to_arrays()
+    stale = Adapter.from_arrays(dict(meta, base_version="another"), arrays)  # another model's
+    groups: list[tuple[Adapted | None, list[str]]] = [
+        ((first, 3), [NEW[0], "Mua hàng " + PATTERN, "xin chào"]),
+        ((second, 8), [NEW[1], "Đọc xong thấy buồn " + PATTERN]),
+        (None, [NEW[2], "Giá xăng lại tăng rồi"]),
+        ((stale, 2), [NEW[3], "Thông tin hữu ích nhé"]),
+        ((second, 8), ["một mình " + PATTERN]),
+    ]
+    alone: list[tuple[dict[str, float], int | None]] = []
+    for adapted, texts in groups:
+        if adapted is None or adapted[0] is stale:
+            alone += [(row, None) for row in model.score(texts)]
+        else:
+            alone += [(row, adapted[1]) for row in adapted[0].score(model, texts)]
+    order = [0, 3, 1, 2, 4]  # the sites' texts interleaved in one batch
+    texts = [t for i in order for t in groups[i][1]]
+    adapters = [groups[i][0] for i in order for _ in groups[i][1]]
+    expected = [alone[sum(len(g[1]) for g in groups[:i]) + j]
+                for i in order for j in range(len(groups[i][1]))]  # fmt: skip
+
+    passes: list[int] = []
+    hits = type(model.featurizer).hits
+
+    def counted(self: Any, batch: list[str]) -> Any:
+        passes.append(len(batch))
+        return hits(self, batch)
+
+    monkeypatch.setattr(type(model.featurizer), "hits", counted)
+    mixed = score_batch(model, texts, adapters)
+    assert passes == [len(texts)]  # one tokenisation and base pass for every site
+    # The very same numbers as each site's texts scored alone; the last site sent one text,
+    # which alone takes the base's one-text path (a gather, summing in another order): there,
+    # as the base model's own scores of a text alone and in a batch, float32 rounding apart.
+    assert mixed[:-1] == expected[:-1]
+    (row, version), (single, single_version) = mixed[-1], expected[-1]
+    assert version == single_version == 8
+    assert all(abs(row[k] - single[k]) < 1e-6 for k in single) and row.keys() == single.keys()
+    assert [v for _, v in mixed] == [3, 3, 3, None, None, 8, 8, None, None, 8]

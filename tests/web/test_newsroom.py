@@ -66,10 +66,12 @@ async def test_no_page_shows_an_untranslated_key_or_raw_reason_code(
     await send(client, csrf, "/ui/api/claim", {"limit": 1})
     await send(client, csrf, "/ui/api/decision", {"id": cid, "action": "reject"})
     await send(client, csrf, "/ui/api/undo", {"id": cid})
+    await send(client, csrf, "/ui/api/model", {"enabled": False})
     pages = [
         "/ui/queue", "/ui/queue?status=published", "/ui/queue?reason=reported",
         f"/ui/comments/{cid}",
         f"/ui/comments/{other}", "/ui/policy", "/ui/stats", "/ui/audit", "/ui/staff",
+        "/ui/model",
     ]  # fmt: skip
     for lang in ("vi", "en"):
         for path in pages:
@@ -86,6 +88,7 @@ async def test_no_page_shows_an_untranslated_key_or_raw_reason_code(
     assert "đã từ chối" in history and "đã hoàn tác" in history and "tự động" in history
     audit = await (await client.get("/ui/audit", headers=vi)).text()
     assert "Hoàn tác" in audit and "Quyết định" in audit and "phiên bản 1" in audit
+    assert "Mô hình riêng" in audit and "đã tắt: chỉ dùng mô hình chung" in audit
     policy = await (await client.get("/ui/policy", headers=vi)).text()
     assert "Tin tưởng tác giả" in policy
 

@@ -93,7 +93,10 @@ class Mixture:
             object.__setattr__(self, "_expert_temperature", t[self.expert_label].astype(np.float32))
 
     def expert_probabilities(self, z: F32) -> F32:
-        p: F32 = (1.0 / (1.0 + np.exp(-(z * self.scale + self.shift)))).astype(np.float32)
+        # A far negative logit overflows exp to inf and the probability is 0, as it should be;
+        # the overflow is not an error (pathological texts reach it).
+        with np.errstate(over="ignore"):
+            p: F32 = (1.0 / (1.0 + np.exp(-(z * self.scale + self.shift)))).astype(np.float32)
         return p
 
     def onehot(self, n_labels: int) -> F32:

@@ -12,7 +12,7 @@ import pytest
 from classifiers import load_default
 from classifiers.datasets import PACKAGE_DATA, Example, default_root, own_examples
 from classifiers.features import Config
-from classifiers.model import Model
+from classifiers.model import Mixture, Model
 from classifiers.train import TrainConfig, train
 
 HOSTILE = [
@@ -326,3 +326,15 @@ def test_every_expert_learns_from_the_shared_rows_but_the_exempt() -> None:
     own = auc(alone.fit_expert("en_spam", "spam", "tiny_en"))
     assert auc(sharing.fit_expert("en_spam", "spam", "tiny_en")) > own + 0.05
     assert auc(exempt.fit_expert("en_spam", "spam", "tiny_en")) == pytest.approx(own, abs=1e-6)
+
+
+def test_far_negative_logits_give_zero_without_an_overflow_warning() -> None:
+    # warnings are errors in this suite: an overflow in exp would fail here
+    m = Mixture(
+        scale=np.ones(2, np.float32),
+        shift=np.zeros(2, np.float32),
+        expert_source=np.zeros(2, np.int64),
+        expert_label=np.zeros(2, np.int64),
+    )
+    p = m.expert_probabilities(np.array([[-1e4, 1e4]], np.float32))
+    assert p[0, 0] == 0.0 and p[0, 1] == 1.0

@@ -79,6 +79,8 @@ def _body(path: str, comment_id: str) -> dict[str, object]:
         return {"ids": [comment_id]}
     if path.endswith("/erase"):
         return {"email": EMAIL}
+    if path.endswith("/report"):
+        return {"reason": "spam"}
     return {}
 
 

@@ -49,7 +49,9 @@ def test_decisions_give_a_new_version_and_move_scores_their_way(
     assert model.version != base.version and model.version.startswith(base.version[:10])
     assert ".fb" in model.version and summary["version"] == model.version
     before, after = base.score([HELD_OUT])[0]["spam"], model.score([HELD_OUT])[0]["spam"]
-    assert after < before - 0.2, (before, after)
+    # the base already scores this hotline lower since service lines have their own placeholder
+    # (0.17 in the tiny model), so the decisions must at least halve it
+    assert after < before / 2, (before, after)
     other = decision_examples(write_labels(tmp_path / "b.jsonl", NOT_SPAM[:3], 0), 5, "tiny_vi")
     assert retrain(tiny_examples(), other, TINY)[0].version != model.version
 

@@ -72,7 +72,7 @@ def service_sql(db_url: str, query: str) -> list[str]:
 
 
 # Readers' reports are offered only when the service describes them (POST
-# /v1/comments/{id}/report, not built yet): the option lets the test offer them anyway, to see
+# /v1/comments/{id}/report); the option can offer them anyway against a service without them, to see
 # the form and the relay (the service then answers 404).
 REPORTS = """<?php
 add_filter( 'cmsvc_reports_enabled', function ( $on ) {

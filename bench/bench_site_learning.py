@@ -175,7 +175,7 @@ def site_curve(
     dev_pass = base_pass(model, dev_texts)
     dev_base = dev_pass.p[:, k_label]
     train_base = logit(base_pass(model, [e.text for e in train_rows]).p[:, k_label])
-    forced_cfg = replace(cfg, margin=-1.0)
+    forced_cfg = replace(cfg, margin=-1.0, confidence=0.0)
     out: dict[int, Cell] = {}
     for k in ks:
         if k > len(train_rows):
@@ -201,7 +201,8 @@ def site_curve(
             cell.adopted.append(
                 fig.adapted_auc is not None
                 and fig.base_auc is not None
-                and fig.adapted_auc >= fig.base_auc + cfg.margin
+                and fig.sure is not None
+                and cfg.adopts(fig.base_auc, fig.adapted_auc, fig.sure)
             )
             cell.adapter.append(cell.forced[-1] if cell.adopted[-1] else cell.base[-1])
             if fig.base_auc is not None and fig.adapted_auc is not None:
@@ -254,7 +255,7 @@ def cost_site(examples: list[Example], model: Model, n: int) -> Adapter:
             texts.append(rows[i].text)
             for name in labels:
                 labels[name].append(rows[i].label(name) if name in names else None)
-    cfg = AdapterConfig(margin=-1.0)
+    cfg = AdapterConfig(margin=-1.0, confidence=0.0)
     return train_adapter(model, texts, labels, config=cfg).adapter
 
 

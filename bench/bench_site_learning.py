@@ -36,7 +36,13 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.pipeline import make_union  # noqa: E402
 
 from classifiers import load_default  # noqa: E402
-from classifiers.adapter import Adapter, AdapterConfig, base_pass, train_adapter  # noqa: E402
+from classifiers.adapter import (  # noqa: E402
+    Adapter,
+    AdapterConfig,
+    BasePass,
+    base_pass,
+    train_adapter,
+)
 from classifiers.datasets import Example, default_root, key, load  # noqa: E402
 from classifiers.model import Model  # noqa: E402
 from classifiers.train import TrainConfig, train  # noqa: E402
@@ -138,6 +144,28 @@ def plain_adapter(
     return out
 
 
+def hashed(model: Model, bp: BasePass, bits: int = 16) -> sp.csr_matrix:
+    """The base's hashed features of a pass, folded into ``2**bits`` columns as an adapter
+    folds them."""
+    h = bp.hits
+    cols = h.cols >> (model.featurizer.config.bits - bits)
+    x = sp.csr_matrix((bp.values, (h.rows, cols)), shape=(h.n_rows, 1 << bits))
+    return x
+
+
+def plain_on_hashed(
+    model: Model, train: BasePass, y: npt.NDArray[np.int64], dev: BasePass, k: int
+) -> F64:
+    """The plain adapter's learner on the adapter's features: a logistic regression (C=4)
+    over the base's hashed features plus the base's logit. Tells the learner's share of a
+    difference from the features' share."""
+    x = sp.hstack((hashed(model, train), logit(train.p[:, k])[:, None]), format="csr")
+    clf = LogisticRegression(C=4.0, max_iter=1000).fit(x, y)
+    new = sp.hstack((hashed(model, dev), logit(dev.p[:, k])[:, None]), format="csr")
+    out: F64 = clf.decision_function(new)
+    return out
+
+
 def logit(p: npt.NDArray[Any]) -> F64:
     q = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
     out: F64 = np.log(q / (1 - q))
@@ -150,6 +178,7 @@ class Cell:
 
     base: list[float] = field(default_factory=list)
     plain: list[float] = field(default_factory=list)
+    plain_hashed: list[float] = field(default_factory=list)  # the same LR on the base's features
     adapter: list[float] = field(default_factory=list)  # as adopted (the base when not)
     forced: list[float] = field(default_factory=list)  # the adapter even when not adopted
     adopted: list[bool] = field(default_factory=list)
@@ -177,7 +206,8 @@ def site_curve(
     dev_texts = [e.text for e in dev]
     dev_pass = base_pass(model, dev_texts)
     dev_base = dev_pass.p[:, k_label]
-    train_base = logit(base_pass(model, [e.text for e in train_rows]).p[:, k_label])
+    train_pass = base_pass(model, [e.text for e in train_rows])
+    train_base = logit(train_pass.p[:, k_label])
     forced_cfg = replace(cfg, margin=-1.0, confidence=0.0)
     out: dict[int, Cell] = {}
     for k in ks:
@@ -195,6 +225,10 @@ def site_curve(
             plain = plain_adapter(texts, y, train_base[pick], dev_texts, logit(dev_base))
             cell.plain_cpu.append(time.process_time() - started)
             cell.plain.append(auc(y_dev, plain))
+            hashed = plain_on_hashed(
+                model, train_pass.take(sorted(pick)), y[np.argsort(pick)], dev_pass, k_label
+            )
+            cell.plain_hashed.append(auc(y_dev, hashed))
             started = time.process_time()
             result = train_adapter(model, texts, {label: y.tolist()}, config=forced_cfg)
             cell.cpu.append(time.process_time() - started)
@@ -225,9 +259,9 @@ def mean(xs: list[float]) -> str:
 def curves(args: argparse.Namespace) -> None:
     examples = load(args.data)
     lines = [
-        "| held out | label | k | base | plain adapter | adapter | adopted | OOF base -> adapted"
-        " | CPU s (adapter / plain) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| held out | label | k | base | plain adapter | plain, hashed | adapter | adopted"
+        " | OOF base -> adapted | CPU s (adapter / plain) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for held in args.held:
         model = base_for(examples, held, args.quick)
@@ -238,6 +272,7 @@ def curves(args: argparse.Namespace) -> None:
             ).items():
                 lines.append(
                     f"| {held} | {label} | {k:,} | {mean(c.base)} | {mean(c.plain)} |"
+                    f" {mean(c.plain_hashed)} |"
                     f" {mean(c.adapter)} | {sum(c.adopted)}/{len(c.adopted)} |"
                     f" {mean(c.oof_base)} -> {mean(c.oof_adapted)} |"
                     f" {mean(c.cpu)} / {mean(c.plain_cpu)} |"

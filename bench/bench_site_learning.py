@@ -369,10 +369,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=12_800, help="--cost: texts")
     parser.add_argument("--single", type=int, default=2_000, help="--cost: single comments")
     parser.add_argument("--passes", type=int, default=5, help="--cost: passes")
+    parser.add_argument("--core", type=int, help="the CPU core to run on (default: the first)")
     args = parser.parse_args()
     if args.data is None:
         parser.error("no data folder: pass --data (the shared data sets)")
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as in production
+    core = min(os.sched_getaffinity(0)) if args.core is None else args.core
+    os.sched_setaffinity(0, {core})  # one core, as in production
     if args.build_only:
         examples = load(args.data)
         for held in args.held:

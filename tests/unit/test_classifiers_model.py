@@ -338,3 +338,23 @@ def test_far_negative_logits_give_zero_without_an_overflow_warning() -> None:
     )
     p = m.expert_probabilities(np.array([[-1e4, 1e4]], np.float32))
     assert p[0, 0] == 0.0 and p[0, 1] == 1.0
+
+
+def test_an_expert_without_dev_rows_takes_its_configured_c_and_odds_shift_it() -> None:
+    """Our own examples have no dev split: their experts take ``undeveloped``'s C and NB
+    power rather than the grid's first; ``expert_odds`` multiplies an expert's odds."""
+    from dataclasses import replace
+
+    from classifiers.train import Trainer
+
+    rows = [replace(e, split="train") if e.source == "tiny_en" else e for e in tiny_examples()]
+    cfg = replace(TINY, c_grid=(2.0, 8.0), nb_powers=(0.0, 0.5))
+    plain = Trainer(rows, cfg).fit_expert("en_spam", "spam", "tiny_en")
+    assert (plain.c, plain.nb_power) == (2.0, 0.0)  # no dev rows: the grid's first
+    chosen = Trainer(rows, replace(cfg, undeveloped={"en_spam": (8.0, 0.5)}))
+    expert = chosen.fit_expert("en_spam", "spam", "tiny_en")
+    assert (expert.c, expert.nb_power) == (8.0, 0.5)
+    odds = Trainer(rows, replace(cfg, expert_odds={"en_spam": 2.5}))
+    shifted = odds.fit_expert("en_spam", "spam", "tiny_en")
+    assert shifted.shift == pytest.approx(plain.shift + np.log(2.5), abs=1e-5)
+    assert shifted.scale == pytest.approx(plain.scale)

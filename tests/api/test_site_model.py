@@ -20,8 +20,10 @@ TOPICS = ["giá xăng", "bóng đá", "thời tiết", "giáo dục", "y tế", 
 
 
 def text(i: int, marked: bool) -> str:
-    """Ordinary comments; this site's spammers sign theirs with a word the base never learnt."""
-    sign = "ghé orchidvn nhé" if marked else "chúc tác giả vui"
+    """Ordinary comments; this site's spammers sign theirs with a harmless-looking phrase that
+    the base ranks below its readers' own sign-off, so only the site's decisions can teach it
+    (a solicitation-like mark, such as "ghé orchidvn nhé", the base already ranks)."""
+    sign = "chúc tác giả vui" if marked else "mình thích màu tím"
     return f"Mình đọc bài về {TOPICS[i % len(TOPICS)]} số {i}, thấy khá đúng, {sign}."
 
 

@@ -7,6 +7,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from classifiers.model import Model
 from classifiers.train import save_versioned, train
 from moderation import admin
@@ -20,6 +22,7 @@ def versions_seen(base: str, answers: int = 12) -> set[str]:
     return {call(f"{base}/readyz")[1]["model_version"] for _ in range(answers)}
 
 
+@pytest.mark.timeout(300)  # a tiny training, then two workers: over a minute when busy
 def test_sighup_reloads_every_worker(dsn: str, tmp_path: Path) -> None:
     old, _ = train(tiny_examples(), QUICK)
     new = Model(**{**old.__dict__, "version": old.version + ".fb-test"})

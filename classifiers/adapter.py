@@ -85,7 +85,7 @@ class AdapterConfig:
     clip: float = 10.0  # logits are clipped to +-clip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compared by identity
 class BasePass:
     """What the base model computes for a batch: its features, logits and probabilities."""
 
@@ -210,7 +210,7 @@ def _sparse(bp: BasePass, bits: int, base_bits: int, words_only: bool) -> sp.csr
     return m
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LabelAdapter:
     """One label's correction: ``logit = a * base_logit + bias + dense . coef + w . x``."""
 
@@ -221,7 +221,7 @@ class LabelAdapter:
     weights: F32  # their weights
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Adapter:
     """A site's adapters for some labels; every other label scores exactly as the base."""
 

@@ -195,17 +195,25 @@ def _host_ends(s: str) -> list[tuple[int, int]]:
     _URL's second branch matches at a word edge inside a chain exactly when a dot followed
     by a listed top-level domain comes later in the same chain.
     """
-    dots = [m.start() for m in _TLD_DOT.finditer(s)]
-    out: list[tuple[int, int]] = []
+    return [(start, last) for start, _, last in _chains(s, _HOST_CHAIN, _TLD_DOT)]
+
+
+def _chains(
+    s: str, chain_re: re.Pattern[str], dot_re: re.Pattern[str]
+) -> list[tuple[int, int, int]]:
+    """(start, end, last top-level-domain dot) of each ``chain_re`` match holding a ``dot_re``
+    match past its start: one pass over each pattern's matches, so linear in ``s``."""
+    dots = [m.start() for m in dot_re.finditer(s)]
+    out: list[tuple[int, int, int]] = []
     k = 0
-    for chain in _HOST_CHAIN.finditer(s):
+    for chain in chain_re.finditer(s):
         last = -1
         while k < len(dots) and dots[k] < chain.end():
             if dots[k] >= chain.start():
                 last = dots[k]
             k += 1
         if last > chain.start():
-            out.append((chain.start(), last))
+            out.append((chain.start(), chain.end(), last))
     return out
 
 
@@ -330,18 +338,7 @@ class _Special:
 
 def _chains_with_tld(s: str) -> list[tuple[int, int, int]]:
     """(start, end, last top-level-domain dot) of each host chain holding such a dot."""
-    dots = [m.start() for m in _TLD_DOT_I.finditer(s)]
-    out: list[tuple[int, int, int]] = []
-    k = 0
-    for chain in _HOST_CHAIN_I.finditer(s):
-        last = -1
-        while k < len(dots) and dots[k] < chain.end():
-            if dots[k] >= chain.start():
-                last = dots[k]
-            k += 1
-        if last > chain.start():
-            out.append((chain.start(), chain.end(), last))
-    return out
+    return _chains(s, _HOST_CHAIN_I, _TLD_DOT_I)
 
 
 def _address_starts(s: str) -> list[tuple[int, int, bool]]:

@@ -481,10 +481,15 @@ SELECT site_id, id, event_id, attempts, outcome, $6, $7, $8 FROM settled
 RETURNING outcome;
 
 -- name: webhook_secret
--- A site's webhook signing secret, replaced by $2 when given.
-UPDATE sites SET webhook_secret = COALESCE($2::text, webhook_secret)
-WHERE slug = $1
-RETURNING id, webhook_secret;
+-- A site's webhook signing secret, replaced by $2 when given; reading it writes nothing.
+WITH replaced AS (
+    UPDATE sites SET webhook_secret = $2::text
+    WHERE slug = $1 AND $2::text IS NOT NULL
+    RETURNING id, webhook_secret
+)
+SELECT id, webhook_secret FROM replaced
+UNION ALL
+SELECT id, webhook_secret FROM sites WHERE slug = $1 AND $2::text IS NULL;
 
 -- name: set_webhook_url
 -- A new policy version of site $1 equal to the latest but for webhook_url.

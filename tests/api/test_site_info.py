@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import asyncpg
 from aiohttp.test_utils import TestClient
 
 from moderation import admin
@@ -43,3 +44,13 @@ async def test_a_rotated_secret_changes_the_check(client: TestClient, dsn: str) 
     await admin.site_webhook(dsn, 5, "news", None, True)
     after = (await (await client.get("/v1/site", headers=auth(key))).json())["webhook_secret_check"]
     assert before != after
+
+
+async def test_checking_a_key_writes_nothing(
+    client: TestClient, dsn: str, db: asyncpg.Connection
+) -> None:
+    """A website checks its settings with a GET: the site's row is read, never rewritten."""
+    key = await admin.add_site(dsn, 5, "news")
+    before = await db.fetchval("SELECT xmin::text FROM sites WHERE slug = 'news'")
+    assert (await client.get("/v1/site", headers=auth(key))).status == 200
+    assert await db.fetchval("SELECT xmin::text FROM sites WHERE slug = 'news'") == before

@@ -82,9 +82,15 @@ def run_worker(settings: Settings, scorer: ScorerFactory, reuse_port: bool) -> N
 
 
 async def _reload_on_sighup(app: web.Application) -> None:
-    """SIGHUP reloads the model in this process (the models are loaded by then)."""
+    """SIGHUP reloads the model in this process (the models are loaded by then).
+
+    Until now SIGHUP was ignored, so one sent while this worker was starting (the parent
+    forwards it to every worker) is lost: reload once more if the model directory has named
+    a new version since this worker loaded its model.
+    """
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGHUP, app[RELOADS].soon, "SIGHUP")
+    app[RELOADS].soon("started", if_changed=True)
 
 
 def _exit_on_term(signum: int, frame: FrameType | None) -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from classifiers.model import Model
 from classifiers.train import TrainConfig, decision_examples, retrain, save_versioned, train
 from moderation.app import create_app
+from moderation.keys import RELOADS
 from moderation.runtime.scoring import ModelDirectory
+from moderation.server import _reload_on_sighup
 from moderation.settings import Settings
 from tests.conftest import MakeSite, MakeStaff, auth, comment
 from tests.standin import KeywordScorer
@@ -185,3 +189,29 @@ async def test_intake_scores_with_the_old_model_until_the_new_one_is_ready(
     ready.set()
     assert await reloading == (200, {"model_version": "v2", "previous": "v1"})
     assert await posted_version(client, site_key) == "v2"
+
+
+async def test_a_worker_started_during_a_sighup_loads_the_new_model(
+    aiohttp_client: Client,
+    settings: Settings,
+    model_dir: Path,
+    models: tuple[Model, Model],
+    site_key: str,
+) -> None:
+    """A worker ignores SIGHUP until its handler is in place; the model saved (and the SIGHUP
+    sent) after it loaded its model but before then must not leave it on the old model."""
+    base, fixed = models
+    app = create_app(settings.model_copy(update={"model_dir": model_dir}))
+
+    async def saved_while_starting(app: web.Application) -> None:
+        assert app[RELOADS].scorer.version == base.version  # loaded already
+        save_versioned(fixed, model_dir)
+
+    app.on_startup.append(saved_while_starting)
+    app.on_startup.append(_reload_on_sighup)
+    try:
+        client = await aiohttp_client(app)
+        await app[RELOADS].settled()
+        assert await posted_version(client, site_key) == fixed.version
+    finally:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)

@@ -1,0 +1,122 @@
+"""Owners manage their staff from the pages: the list, invitations (a one-time link or a first
+password), revocation, restoration, password resets; and the page a one-time link opens."""
+
+from __future__ import annotations
+
+import secrets
+
+from aiohttp import web
+
+from moderation.domain.pages import InviteIn, StaffNameIn
+from moderation.domain.passwords import password_problem
+from moderation.http.bodies import json_response, read_json
+from moderation.keys import OWNING
+from moderation.web.i18n import language, translate
+from moderation.web.login import read_form
+from moderation.web.render import render
+from moderation.web.sessions import (
+    LOGIN_COOKIE,
+    changing_staff,
+    clear_cookie,
+    csrf_matches,
+    keyed,
+    open_session,
+    page_staff,
+    require_owner,
+    set_cookie,
+)
+
+HOME = "/ui/queue"
+
+
+async def staff_page(request: web.Request) -> web.Response:
+    """GET /ui/staff: the site's moderators and owners, with the owners' actions."""
+    owner = await page_staff(request)
+    if owner.role != "owner":
+        message = translate(language(request), "owners_only")
+        return await render(request, "error.html", owner, 403, message=message)
+    people = await request.app[OWNING].staff(owner.site_id)
+    return await render(request, "staff.html", owner, people=people)
+
+
+def _link(request: web.Request, path: str | None) -> str | None:
+    """The whole address of a one-time link, as the owner hands it on."""
+    return f"{request.scheme}://{request.host}{path}" if path else None
+
+
+async def invite(request: web.Request) -> web.Response:
+    """POST /ui/api/staff/invite: add a staff member; the one-time link, shown only now."""
+    owner = await changing_staff(request)
+    require_owner(owner)
+    payload = await read_json(request, InviteIn)
+    out = await request.app[OWNING].invite(owner, payload)
+    return json_response(out.model_copy(update={"path": _link(request, out.path)}), status=201)
+
+
+async def revoke(request: web.Request) -> web.Response:
+    """POST /ui/api/staff/revoke: the member's token and sessions stop, claims go back."""
+    owner = await changing_staff(request)
+    require_owner(owner)
+    payload = await read_json(request, StaffNameIn)
+    return json_response(await request.app[OWNING].revoke(owner, payload.username))
+
+
+async def restore(request: web.Request) -> web.Response:
+    """POST /ui/api/staff/restore: lift a revocation."""
+    owner = await changing_staff(request)
+    require_owner(owner)
+    payload = await read_json(request, StaffNameIn)
+    return json_response(await request.app[OWNING].restore(owner, payload.username))
+
+
+async def reset(request: web.Request) -> web.Response:
+    """POST /ui/api/staff/reset: the password stops; a new one-time link, shown only now."""
+    owner = await changing_staff(request)
+    require_owner(owner)
+    payload = await read_json(request, StaffNameIn)
+    out = await request.app[OWNING].reset(owner, payload.username)
+    return json_response(out.model_copy(update={"path": _link(request, out.path)}))
+
+
+async def _welcome_form(request: web.Request, status: int, error: str | None) -> web.Response:
+    """The set-a-password form of a link that works, or the page saying it does not."""
+    state = await request.app[OWNING].link(request.match_info["token"])
+    if state is None:
+        message = translate(language(request), "link_dead")
+        return await render(request, "error.html", None, 410, message=message)
+    nonce = secrets.token_urlsafe(16)
+    response = await render(
+        request, "welcome.html", None, status, link=state, error=error,
+        form_csrf=keyed(request, "welcome", nonce),
+    )  # fmt: skip
+    set_cookie(request, response, LOGIN_COOKIE, nonce)
+    return response
+
+
+async def welcome_page(request: web.Request) -> web.Response:
+    """GET /ui/welcome/{token}: set a password with a one-time link."""
+    return await _welcome_form(request, 200, None)
+
+
+async def welcome(request: web.Request) -> web.StreamResponse:
+    """POST /ui/welcome/{token}: set the password (once), log in, go to the queue."""
+    lang = language(request)
+    form = await read_form(request)
+    if form is None:
+        return await _welcome_form(request, 400, translate(lang, "password_refused"))
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not csrf_matches(keyed(request, "welcome", nonce), form.get("csrf")):
+        return await _welcome_form(request, 403, translate(lang, "login_expired"))
+    password = form.get("password", "")
+    if password_problem(password):
+        return await _welcome_form(request, 422, translate(lang, "password_refused"))
+    if password != form.get("again", ""):
+        return await _welcome_form(request, 422, translate(lang, "password_mismatch"))
+    staff = await request.app[OWNING].use_link(request.match_info["token"], password)
+    if staff is None:
+        message = translate(lang, "link_dead")
+        return await render(request, "error.html", None, 410, message=message)
+    response = web.HTTPSeeOther(HOME)
+    await open_session(request, response, staff, None)
+    clear_cookie(request, response, LOGIN_COOKIE)
+    raise response

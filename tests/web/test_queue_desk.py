@@ -123,7 +123,7 @@ async def test_live_check_on_the_reported_view_counts_new_reports(
         await client.post(f"/v1/comments/{cid}/report", json=body, headers=auth(site_key))
     seen = await live(client, since, reason="reported")
     assert seen["fresh"] == 2 and seen["counts"]["reported"] == "2"
-    assert seen["fresh_text"] == "2 comments newly reported"
+    assert seen["fresh_text"] == "Newly reported: 2"
 
 
 async def test_a_second_process_answers_the_live_check(

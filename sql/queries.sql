@@ -412,13 +412,17 @@ WHERE slug = $1
 RETURNING id;
 
 -- name: revoke_user
--- Revoke a staff member: their token stops at once and every web session of theirs ends.
+-- Revoke a staff member: their token stops at once and every web session of theirs ends;
+-- the audit log records the operator's revocation.
 WITH target AS (
     UPDATE users SET revoked_at = now()
     WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2 AND revoked_at IS NULL
-    RETURNING id, site_id
+    RETURNING id, site_id, username, role
 ), ended AS (
     DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action)
+    SELECT site_id, id, username, role, 'operator', 'revoked' FROM target
 )
 SELECT id FROM target;
 
@@ -746,14 +750,17 @@ SELECT pg_notify($1, $2);
 
 -- name: restore_user
 -- Lift a staff member's revocation: their current token works again. Sessions open when they
--- were revoked ended then; any a login racing the revocation opened end now.
+-- were revoked ended then; any a login racing the revocation opened end now. Audited.
 WITH target AS (
     UPDATE users SET revoked_at = NULL
     WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
       AND revoked_at IS NOT NULL
-    RETURNING id, site_id
+    RETURNING id, site_id, username, role
 ), ended AS (
     DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action)
+    SELECT site_id, id, username, role, 'operator', 'restored' FROM target
 )
 SELECT id FROM target;
 

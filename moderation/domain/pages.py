@@ -260,6 +260,7 @@ class StaffLinkOut(BaseModel):
     username: str
     path: str | None
     expires_at: datetime | None
+    expires_shown: str | None = None
 
 
 class StaffChanged(BaseModel):

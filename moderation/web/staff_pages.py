@@ -7,13 +7,14 @@ import secrets
 
 from aiohttp import web
 
-from moderation.domain.pages import InviteIn, StaffNameIn
+from moderation.domain.pages import InviteIn, StaffLinkOut, StaffNameIn
 from moderation.domain.passwords import password_problem
+from moderation.domain.review import Staff
 from moderation.http.bodies import json_response, read_json
 from moderation.keys import OWNING
 from moderation.web.i18n import language, translate
 from moderation.web.login import read_form
-from moderation.web.render import render
+from moderation.web.render import local_time, render, site_zone
 from moderation.web.sessions import (
     LOGIN_COOKIE,
     changing_staff,
@@ -39,9 +40,13 @@ async def staff_page(request: web.Request) -> web.Response:
     return await render(request, "staff.html", owner, people=people)
 
 
-def _link(request: web.Request, path: str | None) -> str | None:
-    """The whole address of a one-time link, as the owner hands it on."""
-    return f"{request.scheme}://{request.host}{path}" if path else None
+async def _shown(request: web.Request, owner: Staff, out: StaffLinkOut) -> StaffLinkOut:
+    """The link's whole address, as the owner hands it on, and its expiry in the site's
+    time zone."""
+    path = f"{request.scheme}://{request.host}{out.path}" if out.path else None
+    zone = await site_zone(request, owner)
+    shown = local_time(zone, out.expires_at) if out.expires_at else None
+    return out.model_copy(update={"path": path, "expires_shown": shown})
 
 
 async def invite(request: web.Request) -> web.Response:
@@ -50,7 +55,7 @@ async def invite(request: web.Request) -> web.Response:
     require_owner(owner)
     payload = await read_json(request, InviteIn)
     out = await request.app[OWNING].invite(owner, payload)
-    return json_response(out.model_copy(update={"path": _link(request, out.path)}), status=201)
+    return json_response(await _shown(request, owner, out), status=201)
 
 
 async def revoke(request: web.Request) -> web.Response:
@@ -75,7 +80,7 @@ async def reset(request: web.Request) -> web.Response:
     require_owner(owner)
     payload = await read_json(request, StaffNameIn)
     out = await request.app[OWNING].reset(owner, payload.username)
-    return json_response(out.model_copy(update={"path": _link(request, out.path)}))
+    return json_response(await _shown(request, owner, out))
 
 
 async def _welcome_form(request: web.Request, status: int, error: str | None) -> web.Response:

@@ -47,3 +47,18 @@ async def test_staff_events_are_audit_entries_and_page_with_the_cursor(
         if not cursor:
             break
     assert seen == whole["items"]
+
+
+async def test_the_operators_revocations_are_audited(
+    client: TestClient, dsn: str, site_key: str, make_staff: MakeStaff
+) -> None:
+    from moderation import admin
+
+    token = await make_staff("chu", role="owner")
+    await make_staff("lan")
+    await admin.revoke(dsn, 5, "news", "lan")
+    await admin.restore(dsn, 5, "news", "lan")
+    whole = await (await client.get("/v1/sites/news/audit", headers=auth(token))).json()
+    staff = [(i["actor"], i["detail"].get("action"), i["detail"]["username"])
+             for i in whole["items"] if i["kind"] == "staff"]  # fmt: skip
+    assert staff[:2] == [("operator", "restored", "lan"), ("operator", "revoked", "lan")]

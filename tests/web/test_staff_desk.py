@@ -29,6 +29,7 @@ async def link_of(client: TestClient, csrf: str, username: str = "mai") -> str:
     assert response.status == 201, await response.text()
     answer = await response.json()
     assert answer["username"] == username and answer["expires_at"]
+    assert answer["expires_shown"].endswith(" UTC")  # the site's time zone
     path: str = answer["path"].split("://", 1)[1].split("/", 1)[1]
     return "/" + path
 

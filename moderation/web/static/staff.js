@@ -28,9 +28,8 @@
 
   function showLink(data) {
     const box = document.getElementById("staff-link");
-    const when = new Date(data.expires_at).toLocaleString(document.documentElement.lang);
     document.getElementById("staff-link-text").textContent =
-      fill(msg.msgLink, { username: data.username, when: when });
+      fill(msg.msgLink, { username: data.username, when: data.expires_shown });
     document.getElementById("staff-link-url").value = data.path;
     box.hidden = false;
   }
@@ -57,7 +56,9 @@
     if (method === "password") body.password = password.value;
     try {
       const data = await M.send("/ui/api/staff/invite", body);
-      password.value = "";
+      form.reset();
+      passwordLabel.hidden = true;
+      password.required = false;
       if (data.path) {
         showLink(data);
       } else {

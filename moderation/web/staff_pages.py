@@ -4,6 +4,7 @@ password), revocation, restoration, password resets; and the page a one-time lin
 from __future__ import annotations
 
 import secrets
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -11,7 +12,7 @@ from moderation.domain.pages import InviteIn, StaffLinkOut, StaffNameIn
 from moderation.domain.passwords import password_problem
 from moderation.domain.review import Staff
 from moderation.http.bodies import json_response, read_json
-from moderation.keys import OWNING
+from moderation.keys import OWNING, STORE
 from moderation.web.i18n import language, translate
 from moderation.web.login import read_form
 from moderation.web.render import local_time, render, site_zone
@@ -83,16 +84,23 @@ async def reset(request: web.Request) -> web.Response:
     return json_response(await _shown(request, owner, out))
 
 
+async def _dead(request: web.Request) -> web.Response:
+    """The page of a link that no longer works (used, expired, revoked, or never made)."""
+    message = translate(language(request), "link_dead")
+    return await render(request, "error.html", None, 410, message=message)
+
+
 async def _welcome_form(request: web.Request, status: int, error: str | None) -> web.Response:
     """The set-a-password form of a link that works, or the page saying it does not."""
     state = await request.app[OWNING].link(request.match_info["token"])
     if state is None:
-        message = translate(language(request), "link_dead")
-        return await render(request, "error.html", None, 410, message=message)
+        return await _dead(request)
+    site = await request.app[STORE].site_by_slug(state.site_slug)
+    zone = ZoneInfo(site.policy.time_zone if site else "UTC")
     nonce = secrets.token_urlsafe(16)
     response = await render(
         request, "welcome.html", None, status, link=state, error=error,
-        form_csrf=keyed(request, "welcome", nonce),
+        expires=local_time(zone, state.expires_at), form_csrf=keyed(request, "welcome", nonce),
     )  # fmt: skip
     set_cookie(request, response, LOGIN_COOKIE, nonce)
     return response
@@ -117,10 +125,12 @@ async def welcome(request: web.Request) -> web.StreamResponse:
         return await _welcome_form(request, 422, translate(lang, "password_refused"))
     if password != form.get("again", ""):
         return await _welcome_form(request, 422, translate(lang, "password_mismatch"))
-    staff = await request.app[OWNING].use_link(request.match_info["token"], password)
+    owning = request.app[OWNING]
+    secret = request.match_info["token"]
+    # checked before the argon2 work, which only a live link's holder may ask for
+    staff = await owning.use_link(secret, password) if await owning.link(secret) else None
     if staff is None:
-        message = translate(lang, "link_dead")
-        return await render(request, "error.html", None, 410, message=message)
+        return await _dead(request)
     response = web.HTTPSeeOther(HOME)
     await open_session(request, response, staff, None)
     clear_cookie(request, response, LOGIN_COOKIE)

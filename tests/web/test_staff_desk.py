@@ -60,6 +60,7 @@ async def test_an_invited_moderator_sets_a_password_once_and_logs_in(
     client.session.cookie_jar.clear()
     page = await (await client.get(path, headers={"Accept-Language": "vi"})).text()
     assert "Chào mai, hãy đặt mật khẩu" in page
+    assert re.search(r"Liên kết có hiệu lực đến \d{4}-\d\d-\d\d \d\d:\d\d UTC", page)
     answer = await set_password(client, path)
     assert answer.status == 303 and answer.headers["Location"] == "/ui/queue"
     queue = await client.get("/ui/queue")

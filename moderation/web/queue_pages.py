@@ -60,6 +60,8 @@ async def queue_page(request: web.Request) -> web.Response:
     staff = await page_staff(request)
     want = queue_filter(request)
     reviewing = request.app[REVIEWING]
+    # counted before the list is read: a comment arriving in between is shown and later
+    # announced once more, rather than neither
     counts = await reviewing.counts(staff.site_id, want, None)
     items, next_cursor = await _page_of_queue(request, staff)
     threads = await reviewing.thread_choices(staff.site_id, THREAD_CHOICES)

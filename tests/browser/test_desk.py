@@ -32,8 +32,13 @@ def test_a_note_goes_with_the_decision_into_the_history(page: Page, world: World
     expect(note).to_have_value("Lộ số điện thoại; đã báo biên tậpr")
     note.fill("Lộ số điện thoại; đã báo biên tập")
     screenshot(page, "queue-note-en")
+    page.goto("/ui/queue?lang=vi")
+    note = item.locator("input.note")
+    expect(note).to_have_attribute("placeholder", "Ghi chú kèm quyết định (không bắt buộc)")
+    note.fill("Lộ số điện thoại; đã báo biên tập")
+    screenshot(page, "queue-note-vi")
     item.locator('[data-action="reject"]').click()
-    expect(page.locator("#toast")).to_contain_text("rejected")
+    expect(page.locator("#toast")).to_contain_text("Đã xử lý: đã từ chối")
     assert world.statuses()[cid] == "rejected"
     page.goto(f"/ui/comments/{cid}?lang=vi")
     row = page.locator("#events tbody tr").last
@@ -145,7 +150,10 @@ def test_an_owner_manages_staff_on_the_page(
     theirs = browser.new_context(locale="vi-VN", base_url=service.url)
     try:
         mai = theirs.new_page()
-        mai.goto(link)
+        mai.goto(link + "?lang=en")
+        expect(mai.locator("#welcome-text")).to_contain_text("mai, choose a password")
+        screenshot(mai, "welcome-en")
+        mai.goto(link + "?lang=vi")
         expect(mai.locator("#welcome-text")).to_contain_text("Chào mai")
         screenshot(mai, "welcome-vi")
         mai.fill("#password", NEW_PASSWORD)

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from moderation.domain.credentials import hash_key
 from tests.web.conftest import PASSWORD, MakeLogin, form_csrf, held, post_login
+from tests.web.test_newsroom import RAW_KEY, visible
 from tests.web.test_pages import send
 
 NEW_PASSWORD = "mật-khẩu-mới-của-mai"
@@ -226,6 +227,10 @@ async def test_every_staff_action_is_in_the_audit_in_both_languages(
     )
     for words in english:
         assert words in en, words
+    for html in (vi, en, await (await client.get("/ui/staff?lang=vi")).text()):
+        shown = visible(html)
+        assert not RAW_KEY.findall(shown), RAW_KEY.findall(shown)
+        assert not re.findall(r"\b(?:staff|method|welcome|link)_[a-z_]+", shown)
     # the invited ones show once, as invitations (not also as "added by the operator")
     assert "đã thêm mai" not in vi and "đã thêm lan" not in vi
     assert "đã thêm chu (chủ trang)" in vi

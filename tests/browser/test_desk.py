@@ -117,6 +117,12 @@ def test_reason_and_article_filters_offer_choices(page: Page, world: World) -> N
     expect(page.locator("#items li.item a.article")).to_have_text(TITLE)
     assert "thread=gia-xang" in page.url and "reason=spam%3Ahold" in page.url
     screenshot(page, "queue-filters-vi")
+    # a title typed in full (not picked from the list) finds its article too
+    page.select_option("#f-reason", "")
+    page.fill("#f-thread", "thời tiết cuối tuần")
+    page.locator('#filters button[type="submit"]').click()
+    expect(page.locator("#items li.item .article")).to_have_text("Thời tiết cuối tuần")
+    expect(page.locator("#f-thread")).to_have_value("bai-khac")
     page.select_option("#f-reason", "reported")
     page.locator('#filters button[type="submit"]').click()
     expect(page.locator("#items li.item")).to_have_count(0)

@@ -719,7 +719,10 @@ SELECT id::text AS id FROM target;
 -- name: staff_list
 SELECT u.username, u.role, u.created_at, u.revoked_at, u.password_hash IS NOT NULL AS has_password,
        (SELECT max(x.created_at) FROM sessions x
-        WHERE x.site_id = u.site_id AND x.user_id = u.id) AS last_login
+        WHERE x.site_id = u.site_id AND x.user_id = u.id) AS last_login,
+       EXISTS (SELECT 1 FROM staff_links l
+               WHERE l.site_id = u.site_id AND l.user_id = u.id AND l.used_at IS NULL
+                 AND l.expires_at > now()) AS link_pending
 FROM users u
 WHERE u.site_id = $1
 ORDER BY u.role, u.username;

@@ -50,6 +50,7 @@ class StaffRow(BaseModel):
     revoked_at: datetime | None
     has_password: bool
     last_login: datetime | None
+    link_pending: bool = False
 
 
 class ThreadComment(BaseModel):

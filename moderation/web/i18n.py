@@ -37,7 +37,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "fresh_comments": ("New comments: {n}", "{n} bình luận mới"),
     "fresh_reported": ("Newly reported: {n}", "{n} bình luận mới bị báo cáo"),
     "fresh_show": ("Show", "Hiện"),
-    "any_reason": ("Any reason", "Mọi lý do"),
+    "any_reason": ("Any reason", "Tất cả lý do"),
     "any_thread": ("All articles: type a title", "Tất cả bài viết: gõ tên bài"),
     "note_placeholder": (
         "Note with the decision (optional)",
@@ -70,6 +70,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "{username} có thể đăng nhập ngay bằng mật khẩu bạn đã đặt.",
     ),
     "staff_actions": ("Actions", "Thao tác"),
+    "staff_link_pending": (
+        "not yet (one-time link not used)",
+        "chưa (liên kết dùng một lần chưa được dùng)",
+    ),
     "staff_you": ("(you)", "(bạn)"),
     "staff_revoke": ("Revoke access", "Thu hồi quyền"),
     "staff_restore": ("Restore access", "Khôi phục quyền"),

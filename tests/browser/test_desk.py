@@ -100,7 +100,7 @@ def test_reason_and_article_filters_offer_choices(page: Page, world: World) -> N
     world.login(page, "lan")
     page.goto("/ui/queue?lang=vi")
     reasons = page.locator("#f-reason option")
-    expect(reasons.nth(0)).to_have_text("Mọi lý do")
+    expect(reasons.nth(0)).to_have_text("Tất cả lý do")
     expect(reasons.nth(1)).to_have_text("Bị báo cáo")
     expect(page.locator('#f-reason option[value="spam:hold"]')).to_have_text(
         "Điểm thư rác: giữ lại chờ duyệt"

@@ -194,7 +194,7 @@ async def test_filters_offer_reasons_in_words_and_articles_by_title(
         html.index('id="f-reason"') : html.index("</select>", html.index('id="f-reason"'))
     ]
     options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)
-    assert options[:2] == [("", "Mọi lý do"), ("reported", "Bị báo cáo")]
+    assert options[:2] == [("", "Tất cả lý do"), ("reported", "Bị báo cáo")]
     assert ("spam:hold", "Điểm thư rác: giữ lại chờ duyệt") in options
     assert {code for code, _ in options[2:]} == set(REASON_CODES)
     assert 'list="thread-choices"' in html

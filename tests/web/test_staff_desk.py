@@ -283,3 +283,7 @@ async def test_the_staff_page_offers_the_actions(
     ]
     assert "<button" not in chu and "(bạn)" in chu
     assert 'id="invite-form"' in html and "Liên kết dùng một lần để tự đặt mật khẩu" in html
+    await invite(client, csrf, username="mai")
+    html = await (await client.get("/ui/staff?lang=vi")).text()
+    mai = html[html.index('data-username="mai"') :]
+    assert '<td class="has-password">chưa (liên kết dùng một lần chưa được dùng)</td>' in mai

@@ -287,3 +287,21 @@ async def test_the_staff_page_offers_the_actions(
     html = await (await client.get("/ui/staff?lang=vi")).text()
     mai = html[html.index('data-username="mai"') :]
     assert '<td class="has-password">chưa (liên kết dùng một lần chưa được dùng)</td>' in mai
+
+
+async def test_two_uses_of_one_link_at_once_set_one_password(
+    client: TestClient, site_key: str, login: MakeLogin, db: asyncpg.Connection
+) -> None:
+    import asyncio
+
+    from moderation.keys import OWNING
+
+    csrf = await login("chu", role="owner")
+    secret = (await link_of(client, csrf)).rsplit("/", 1)[1]
+    owning = client.app[OWNING]
+    first, second = await asyncio.gather(
+        owning.use_link(secret, "mật-khẩu-thứ-nhất"), owning.use_link(secret, "mật-khẩu-thứ-hai")
+    )
+    assert [who is not None for who in (first, second)].count(True) == 1
+    events = await db.fetchval("SELECT count(*) FROM staff_events WHERE action = 'password_set'")
+    assert events == 1

@@ -186,6 +186,17 @@ def test_an_owner_manages_staff_on_the_page(
     page.fill("#invite-username", "lan")
     page.click("#invite-submit")
     expect(page.locator("#toast")).to_have_text("Tên đăng nhập này đã có trên trang.")
+    # or with a first password the owner sets
+    page.fill("#invite-username", "hoa")
+    expect(page.locator("#invite-password")).to_be_hidden()
+    page.check("#invite-method-password")
+    page.fill("#invite-password", "mật-khẩu-ban-đầu-của-hoa")
+    page.click("#invite-submit")
+    expect(page.locator("#toast")).to_have_text(
+        "hoa có thể đăng nhập ngay bằng mật khẩu bạn đã đặt."
+    )
+    expect(page.locator('#staff tr[data-username="hoa"] td.has-password')).to_have_text("có")
+    expect(page.locator("#invite-password")).to_be_hidden()
     page.goto("/ui/audit?lang=vi")
     audit = page.locator("#audit")
     for words in ("thêm mai làm kiểm duyệt viên, qua liên kết dùng một lần",

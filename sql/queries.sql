@@ -363,8 +363,9 @@ WHERE site_id = $1 AND comment_id = $2::uuid
 ORDER BY id;
 
 -- name: audit_page
--- Newest first: moderators' decisions and undos, policy versions, staff accounts and the site's
--- model (adapters adopted, pinned, switched on or off) of one site.
+-- Newest first: moderators' decisions and undos, policy versions, staff accounts (added by
+-- the operator, or invited, revoked, restored and reset by owners) and the site's model
+-- (adapters adopted, pinned, switched on or off) of one site.
 SELECT created_at, kind, ref, actor, detail FROM (
     SELECT e.created_at, 'decision' AS kind, e.id::text AS ref, e.actor,
            jsonb_build_object('comment_id', e.comment_id, 'action', e.action,
@@ -383,6 +384,16 @@ SELECT created_at, kind, ref, actor, detail FROM (
            jsonb_build_object('username', u.username, 'role', u.role)
     FROM users u
     WHERE u.site_id = $1
+      -- a user an owner invited from the pages shows as that event instead
+      AND NOT EXISTS (SELECT 1 FROM staff_events se
+                      WHERE se.site_id = u.site_id AND se.user_id = u.id
+                        AND se.action = 'invited')
+    UNION ALL
+    SELECT se.created_at, 'staff', 'e' || se.id::text, se.actor,
+           jsonb_build_object('username', se.username, 'role', se.role, 'action', se.action,
+                              'method', se.method)
+    FROM staff_events se
+    WHERE se.site_id = $1
     UNION ALL
     SELECT a.created_at, 'model', a.id::text, a.actor,
            jsonb_build_object('action', a.action, 'version', a.version)
@@ -401,13 +412,17 @@ WHERE slug = $1
 RETURNING id;
 
 -- name: revoke_user
--- Revoke a staff member: their token stops at once and every web session of theirs ends.
+-- Revoke a staff member: their token stops at once and every web session of theirs ends;
+-- the audit log records the operator's revocation.
 WITH target AS (
     UPDATE users SET revoked_at = now()
     WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2 AND revoked_at IS NULL
-    RETURNING id, site_id
+    RETURNING id, site_id, username, role
 ), ended AS (
     DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action)
+    SELECT site_id, id, username, role, 'operator', 'revoked' FROM target
 )
 SELECT id FROM target;
 
@@ -704,7 +719,10 @@ SELECT id::text AS id FROM target;
 -- name: staff_list
 SELECT u.username, u.role, u.created_at, u.revoked_at, u.password_hash IS NOT NULL AS has_password,
        (SELECT max(x.created_at) FROM sessions x
-        WHERE x.site_id = u.site_id AND x.user_id = u.id) AS last_login
+        WHERE x.site_id = u.site_id AND x.user_id = u.id) AS last_login,
+       EXISTS (SELECT 1 FROM staff_links l
+               WHERE l.site_id = u.site_id AND l.user_id = u.id AND l.used_at IS NULL
+                 AND l.expires_at > now()) AS link_pending
 FROM users u
 WHERE u.site_id = $1
 ORDER BY u.role, u.username;
@@ -735,14 +753,17 @@ SELECT pg_notify($1, $2);
 
 -- name: restore_user
 -- Lift a staff member's revocation: their current token works again. Sessions open when they
--- were revoked ended then; any a login racing the revocation opened end now.
+-- were revoked ended then; any a login racing the revocation opened end now. Audited.
 WITH target AS (
     UPDATE users SET revoked_at = NULL
     WHERE site_id = (SELECT id FROM sites WHERE slug = $1) AND username = $2
       AND revoked_at IS NOT NULL
-    RETURNING id, site_id
+    RETURNING id, site_id, username, role
 ), ended AS (
     DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action)
+    SELECT site_id, id, username, role, 'operator', 'restored' FROM target
 )
 SELECT id FROM target;
 
@@ -947,3 +968,180 @@ WHERE d.n >= $1
    OR (d.n > 0 AND coalesce(t.trained_at, '-infinity') < now() - make_interval(secs => $2))
 ORDER BY s.id
 LIMIT 100;
+
+-- The queue's counts, choices and live check; owners' staff management (issue 19).
+
+-- name: queue_counts
+-- One statement per page load and per live check of site $1: how many comments are in each
+-- status and how many are reported, each count stopping at $2 (it reads at most that many
+-- entries of index comments_site_status or comments_reported; the page shows "N+"); how many
+-- comments matching the page ($4 status, $5 thread, $6 reason; with $7, comments reported)
+-- came after $3 (none asked when null), and the database's time (the next check's $3).
+SELECT
+    (SELECT count(*) FROM (SELECT 1 FROM comments
+        WHERE site_id = $1 AND status = 'pending' LIMIT $2) x) AS pending,
+    (SELECT count(*) FROM (SELECT 1 FROM comments
+        WHERE site_id = $1 AND status = 'published' LIMIT $2) x) AS published,
+    (SELECT count(*) FROM (SELECT 1 FROM comments
+        WHERE site_id = $1 AND status = 'rejected' LIMIT $2) x) AS rejected,
+    (SELECT count(*) FROM (SELECT 1 FROM comments
+        WHERE site_id = $1 AND status = 'spam' LIMIT $2) x) AS spam,
+    (SELECT count(*) FROM (SELECT 1 FROM comments
+        WHERE site_id = $1 AND report_count > 0 LIMIT $2) x) AS reported,
+    CASE
+        WHEN $3::timestamptz IS NULL THEN 0
+        WHEN $7::boolean THEN (SELECT count(*) FROM (
+            SELECT DISTINCT r.comment_id FROM comment_reports r
+            JOIN comments c ON c.site_id = r.site_id AND c.id = r.comment_id
+            WHERE r.site_id = $1 AND r.created_at > $3::timestamptz AND c.report_count > 0
+              AND ($5::text IS NULL OR c.thread = $5::text)
+            LIMIT $2) x)
+        ELSE (SELECT count(*) FROM (SELECT 1 FROM comments
+            WHERE site_id = $1 AND status = $4::text AND created_at > $3::timestamptz
+              AND ($5::text IS NULL OR thread = $5::text)
+              AND ($6::text IS NULL OR $6::text = ANY(reasons))
+            LIMIT $2) x)
+    END AS fresh,
+    now() AS as_of;
+
+-- name: thread_choices
+-- The articles the thread filter offers ($2 at most): threads with pending comments (the
+-- latest 1,000 of them, index comments_pending), then the latest the site described (index
+-- threads_recent), each with its title when the site sent one.
+WITH waiting AS (
+    SELECT DISTINCT thread FROM (
+        SELECT thread FROM comments WHERE site_id = $1 AND status = 'pending'
+        ORDER BY created_at DESC LIMIT 1000
+    ) p
+), recent AS (
+    SELECT thread FROM threads WHERE site_id = $1 ORDER BY updated_at DESC LIMIT $2
+), chosen AS (
+    SELECT thread, 0 AS rank FROM waiting
+    UNION
+    SELECT thread, 1 FROM recent
+)
+SELECT c.thread, t.title FROM (
+    SELECT thread, min(rank) AS rank FROM chosen GROUP BY thread
+) c
+LEFT JOIN threads t ON t.site_id = $1 AND t.thread = c.thread
+ORDER BY c.rank, t.title NULLS LAST, c.thread
+LIMIT $2;
+
+-- name: staff_invite
+-- Owner $4 adds staff member $2 (role $3) to site $1, in one statement: the user (with a
+-- token hash $5 nobody holds: they use a password), either the password hash $6 or a
+-- one-time link (hash $7, valid $8 seconds), and the audit event.
+WITH added AS (
+    INSERT INTO users (site_id, username, role, token_hash, password_hash)
+    VALUES ($1, $2, $3, $5, $6)
+    RETURNING id, site_id, username, role
+), link AS (
+    INSERT INTO staff_links (site_id, user_id, token_hash, purpose, created_by, expires_at)
+    SELECT site_id, id, $7::bytea, 'invite', $4, now() + make_interval(secs => $8)
+    FROM added WHERE $7::bytea IS NOT NULL
+    RETURNING expires_at
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action, method)
+    SELECT site_id, id, username, role, $4, 'invited',
+           CASE WHEN $7::bytea IS NULL THEN 'password' ELSE 'link' END
+    FROM added
+)
+SELECT a.id, (SELECT expires_at FROM link) AS expires_at FROM added a;
+
+-- name: staff_revoke
+-- Owner $3 revokes staff member $2 of site $1: their token and sessions stop at once, their
+-- claims go back to the queue, and the audit event, in one statement.
+WITH target AS (
+    UPDATE users SET revoked_at = now()
+    WHERE site_id = $1 AND username = $2 AND revoked_at IS NULL
+    RETURNING id, site_id, username, role
+), ended AS (
+    DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), released AS (
+    UPDATE comments c SET claimed_by = NULL, claim_expires_at = NULL
+    FROM target t
+    WHERE c.site_id = t.site_id AND c.status = 'pending' AND c.claimed_by = t.id
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action)
+    SELECT site_id, id, username, role, $3, 'revoked' FROM target
+)
+SELECT id FROM target;
+
+-- name: staff_restore
+-- Owner $3 lifts the revocation of staff member $2 of site $1, with the audit event; any
+-- session a login racing the revocation opened ends.
+WITH target AS (
+    UPDATE users SET revoked_at = NULL
+    WHERE site_id = $1 AND username = $2 AND revoked_at IS NOT NULL
+    RETURNING id, site_id, username, role
+), ended AS (
+    DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action)
+    SELECT site_id, id, username, role, $3, 'restored' FROM target
+)
+SELECT id FROM target;
+
+-- name: staff_reset
+-- Owner $3 resets the password of active staff member $2 of site $1: the old password stops
+-- and their sessions end, earlier links stop working, a new one-time link (hash $4, valid
+-- $5 seconds) and the audit event, in one statement.
+WITH target AS (
+    UPDATE users SET password_hash = NULL
+    WHERE site_id = $1 AND username = $2 AND revoked_at IS NULL
+    RETURNING id, site_id, username, role
+), ended AS (
+    DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), voided AS (
+    UPDATE staff_links l SET expires_at = least(l.expires_at, now())
+    FROM target t
+    WHERE l.site_id = t.site_id AND l.user_id = t.id AND l.used_at IS NULL
+), link AS (
+    INSERT INTO staff_links (site_id, user_id, token_hash, purpose, created_by, expires_at)
+    SELECT site_id, id, $4, 'reset', $3, now() + make_interval(secs => $5) FROM target
+    RETURNING expires_at
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action, method)
+    SELECT site_id, id, username, role, $3, 'reset', 'link' FROM target
+)
+SELECT t.id, l.expires_at FROM target t, link l;
+
+-- name: staff_link
+-- A one-time link still usable (unused, unexpired, its user not revoked), by its hash; the
+-- secret itself names the site, as a personal token does.
+SELECT l.purpose, l.expires_at, u.username, u.role, s.slug AS site_slug
+FROM staff_links l
+JOIN users u ON u.site_id = l.site_id AND u.id = l.user_id
+JOIN sites s ON s.id = l.site_id
+WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now()
+  AND u.revoked_at IS NULL;
+
+-- name: staff_link_use
+-- Use a one-time link (hash $1) once: the user's password hash becomes $2, their other
+-- links stop working, their sessions end, and the audit event; the staff member, or no
+-- row when the link is used, expired or its user revoked (a concurrent use waits on the
+-- row lock and then finds it used).
+WITH used AS (
+    UPDATE staff_links l SET used_at = now()
+    FROM users u
+    WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now()
+      AND u.site_id = l.site_id AND u.id = l.user_id AND u.revoked_at IS NULL
+    RETURNING l.id, l.site_id, l.user_id
+), target AS (
+    UPDATE users u SET password_hash = $2
+    FROM used
+    WHERE u.site_id = used.site_id AND u.id = used.user_id
+    RETURNING u.id, u.site_id, u.username, u.role
+), others AS (
+    UPDATE staff_links l SET expires_at = least(l.expires_at, now())
+    FROM used
+    WHERE l.site_id = used.site_id AND l.user_id = used.user_id AND l.id <> used.id
+      AND l.used_at IS NULL
+), ended AS (
+    DELETE FROM sessions x USING target t WHERE x.site_id = t.site_id AND x.user_id = t.id
+), event AS (
+    INSERT INTO staff_events (site_id, user_id, username, role, actor, action, method)
+    SELECT site_id, id, username, role, username, 'password_set', 'link' FROM target
+)
+SELECT t.id, t.site_id, s.slug AS site_slug, t.username, t.role
+FROM target t JOIN sites s ON s.id = t.site_id;

@@ -4,12 +4,13 @@ thread context), what their scripts send, and the answers the scripts get back."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr
 
 from moderation.domain.models import Role, Status, clean_text
+from moderation.domain.passwords import password_problem
 from moderation.domain.review import Action, Outcome, Staff
 
 
@@ -49,6 +50,7 @@ class StaffRow(BaseModel):
     revoked_at: datetime | None
     has_password: bool
     last_login: datetime | None
+    link_pending: bool = False
 
 
 class ThreadComment(BaseModel):
@@ -162,3 +164,122 @@ class SaveAnswer(BaseModel):
 
     version: int
     changed: bool
+
+
+# The queue's counts and live check, and owners' staff management (issue 19).
+
+COUNT_CAP = 1000
+
+
+class QueueCounts(BaseModel):
+    """How many comments are in each status and reported (each up to COUNT_CAP + 1: more
+    is shown as "1000+"), how many new ones match the page since its last check, and the
+    database's time of this count (the next check's "since")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pending: int
+    published: int
+    rejected: int
+    spam: int
+    reported: int
+    fresh: int
+    as_of: datetime
+
+    def shown(self, name: str) -> str:
+        """A count as the tabs show it: "1000+" past the cap."""
+        value = int(getattr(self, name))
+        return f"{COUNT_CAP}+" if value > COUNT_CAP else str(value)
+
+    def tabs(self) -> dict[str, str]:
+        """Every count by name, as shown."""
+        names = ("pending", "published", "rejected", "spam", "reported", "fresh")
+        return {n: self.shown(n) for n in names}
+
+
+class LiveAnswer(BaseModel):
+    """The live check of a queue page: counts as shown, new comments, the next "since"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    counts: dict[str, str]
+    fresh: int
+    fresh_text: str
+    since: str
+
+
+class ThreadChoice(BaseModel):
+    """An article the thread filter offers: its thread key and title, when known."""
+
+    model_config = ConfigDict(frozen=True)
+
+    thread: str
+    title: str | None
+
+
+def _username(value: str) -> str:
+    """A staff member's name: trimmed, NFC, 1 to 100 characters, no control characters."""
+    return clean_text(value, max_len=100)
+
+
+def _new_password(value: str) -> str:
+    """A new password: long enough and not absurdly long (never trimmed)."""
+    problem = password_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Username = Annotated[StrictStr, AfterValidator(_username)]
+NewPassword = Annotated[StrictStr, AfterValidator(_new_password)]
+
+
+class InviteIn(BaseModel):
+    """An owner adds a staff member: a one-time link to hand them, or a first password."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    username: Username
+    role: Role = "moderator"
+    method: Literal["link", "password"] = "link"
+    password: NewPassword | None = None
+
+
+class StaffNameIn(BaseModel):
+    """The staff member an owner revokes, restores or resets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    username: Username
+
+
+class StaffLinkOut(BaseModel):
+    """A one-time link just made: its path (shown once, never stored) and its expiry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    username: str
+    path: str | None
+    expires_at: datetime | None
+    expires_shown: str | None = None
+
+
+class StaffChanged(BaseModel):
+    """What a revocation or restoration did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    username: str
+    done: Literal["revoked", "restored"]
+
+
+class LinkState(BaseModel):
+    """A usable one-time link: whose, what for, until when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    purpose: Literal["invite", "reset"]
+    expires_at: datetime
+    username: str
+    role: Role
+    site_slug: str

@@ -42,6 +42,16 @@ def rejected_status(label: Label) -> Status:
             assert_never(label)
 
 
+# Every reason code decide() and escalate() can give, for the queue's reason filter (a
+# score band per label, then the signal rules, then the history rules).
+REASON_CODES: tuple[str, ...] = (
+    *(f"{label}:{band}" for label in LABELS for band in ("hold", "reject")),
+    "blocked_term:reject", "watched_term:hold", "links:hold", "honeypot:reject",
+    "too_fast:hold", "email_domain:reject", "duplicate:hold", "duplicate:reject",
+    "new_author:hold", "trusted_author:publish",
+)  # fmt: skip
+
+
 def _status_of(v: Verdict, reject_as: Status) -> Status:
     """The status one hit asks for."""
     match v:

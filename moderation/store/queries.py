@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from moderation.domain.credentials import hash_key, new_key
 from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound, ReportsFlooded
 from moderation.domain.models import (
     STORED,
@@ -22,7 +23,15 @@ from moderation.domain.models import (
     Site,
 )
 from moderation.domain.outbox import Attempt, OutboxItem
-from moderation.domain.pages import LoginCandidate, LoginFailures, StaffRow, ThreadComment
+from moderation.domain.pages import (
+    LinkState,
+    LoginCandidate,
+    LoginFailures,
+    QueueCounts,
+    StaffRow,
+    ThreadChoice,
+    ThreadComment,
+)
 from moderation.domain.review import (
     Action,
     AuditEntry,
@@ -514,3 +523,66 @@ class Store:
     async def adapter_due_sites(self, decisions: int, seconds: float) -> list[int]:
         """Sites due for background training."""
         return [int(r["id"]) for r in await self._fetch("adapter_due_sites", decisions, seconds)]
+
+    async def queue_counts(
+        self, site_id: int, cap: int, since: datetime | None, want: QueueFilter
+    ) -> QueueCounts:
+        """Comments per status and reported (each up to `cap`), and how many matching the
+        page's filters came after `since`."""
+        reported = want.order == "reports"
+        args = (site_id, cap, since, want.status, want.thread, want.reason, reported)
+        row = await self._fetchrow("queue_counts", *args)
+        assert row is not None
+        return QueueCounts.model_validate(dict(row))
+
+    async def thread_choices(self, site_id: int, limit: int) -> list[ThreadChoice]:
+        """Articles for the thread filter: those with pending comments, then recent ones."""
+        rows = await self._fetch("thread_choices", site_id, limit)
+        return [ThreadChoice.model_validate(dict(r)) for r in rows]
+
+    async def invite_staff(
+        self,
+        site_id: int,
+        username: str,
+        role: Role,
+        actor: str,
+        password_hash: str | None,
+        link: tuple[bytes, float] | None,
+    ) -> datetime | None:
+        """Add a staff member with a password or a one-time link (hash, seconds valid), and
+        the audit event; the link's expiry. AlreadyExists when the name is taken."""
+        link_hash, seconds = link if link else (None, 0.0)
+        unusable = hash_key(new_key("mt"))  # a token nobody holds: they use a password
+        args = (site_id, username, role, actor, unusable, password_hash, link_hash, seconds)
+        row = await self._fetchrow("staff_invite", *args)
+        assert row is not None
+        expires: datetime | None = row["expires_at"]
+        return expires
+
+    async def revoke_staff(self, site_id: int, username: str, actor: str) -> bool:
+        """Revoke a staff member (sessions end, claims go back), audited; False when there
+        is no such active user."""
+        return await self._fetchrow("staff_revoke", site_id, username, actor) is not None
+
+    async def restore_staff(self, site_id: int, username: str, actor: str) -> bool:
+        """Lift a revocation, audited; False when there is no such revoked user."""
+        return await self._fetchrow("staff_restore", site_id, username, actor) is not None
+
+    async def reset_staff(
+        self, site_id: int, username: str, actor: str, link_hash: bytes, seconds: float
+    ) -> datetime | None:
+        """Clear an active staff member's password, end their sessions, make a new one-time
+        link, audited; its expiry, None when there is no such active user."""
+        row = await self._fetchrow("staff_reset", site_id, username, actor, link_hash, seconds)
+        return row["expires_at"] if row else None
+
+    async def staff_link(self, link_hash: bytes) -> LinkState | None:
+        """A one-time link that still works, by its hash."""
+        row = await self._fetchrow("staff_link", link_hash)
+        return LinkState.model_validate(dict(row)) if row else None
+
+    async def use_staff_link(self, link_hash: bytes, password_hash: str) -> Staff | None:
+        """Set a password through a one-time link, once; the staff member, None when the link
+        is used, expired or its user revoked."""
+        row = await self._fetchrow("staff_link_use", link_hash, password_hash)
+        return Staff.model_validate(dict(row)) if row else None

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from moderation.domain.errors import InvalidField, LeaseHeld, NotFound
 from moderation.domain.models import LABELS
-from moderation.domain.pages import ThreadComment
+from moderation.domain.pages import COUNT_CAP, QueueCounts, ThreadChoice, ThreadComment
 from moderation.domain.review import (
     Action,
     ClaimOut,
@@ -161,3 +161,11 @@ class Reviewing:
         history = await self.store.events(site_id, UUID(item.id))
         thread = await self.store.thread_context(site_id, item.thread, thread_limit)
         return history, thread
+
+    async def counts(self, site_id: int, want: QueueFilter, since: datetime | None) -> QueueCounts:
+        """Comments per status and reported, and new ones matching `want` since a time."""
+        return await self.store.queue_counts(site_id, COUNT_CAP + 1, since, want)
+
+    async def thread_choices(self, site_id: int, limit: int) -> list[ThreadChoice]:
+        """The articles a moderator may filter the queue by."""
+        return await self.store.thread_choices(site_id, limit)

@@ -29,6 +29,115 @@ TEXT: dict[str, tuple[str, str]] = {
     "stats": ("Stats", "Thống kê"),
     "audit": ("Audit log", "Nhật ký"),
     "staff": ("Staff", "Nhân sự"),
+    # staff, counts, live queue, notes (issue 19)
+    "tab_published": ("Published", "Đã đăng"),
+    "tab_rejected": ("Rejected", "Bị từ chối"),
+    "tab_spam": ("Spam", "Thư rác"),
+    "count_of": ("{n} comments", "{n} bình luận"),
+    "fresh_comments": ("New comments: {n}", "{n} bình luận mới"),
+    "fresh_reported": ("Newly reported: {n}", "{n} bình luận mới bị báo cáo"),
+    "fresh_show": ("Show", "Hiện"),
+    "any_reason": ("Any reason", "Tất cả lý do"),
+    "any_thread": ("All articles: type a title", "Tất cả bài viết: gõ tên bài"),
+    "note_placeholder": (
+        "Note with the decision (optional)",
+        "Ghi chú kèm quyết định (không bắt buộc)",
+    ),
+    "bulk_note_placeholder": (
+        "Note for the selected comments (optional)",
+        "Ghi chú cho các bình luận đã chọn (không bắt buộc)",
+    ),
+    "staff_invite": ("Add a staff member", "Thêm thành viên"),
+    "staff_invite_button": ("Add", "Thêm"),
+    "staff_method": ("How they log in the first time", "Cách đăng nhập lần đầu"),
+    "staff_method_link": (
+        "A one-time link to set their own password (valid 3 days)",
+        "Liên kết dùng một lần để tự đặt mật khẩu (hiệu lực 3 ngày)",
+    ),
+    "staff_method_password": ("A first password I set", "Mật khẩu ban đầu do tôi đặt"),
+    "staff_first_password": (
+        "First password (at least 10 characters)",
+        "Mật khẩu ban đầu (ít nhất 10 ký tự)",
+    ),
+    "staff_link_made": (
+        "Send this link to {username} yourself. It works once, until {when}, and will not be"
+        " shown again.",
+        "Hãy tự gửi liên kết này cho {username}. Liên kết chỉ dùng được một lần, đến {when},"
+        " và sẽ không hiện lại.",
+    ),
+    "staff_added_password": (
+        "{username} can log in now with the password you set.",
+        "{username} có thể đăng nhập ngay bằng mật khẩu bạn đã đặt.",
+    ),
+    "staff_actions": ("Actions", "Thao tác"),
+    "staff_link_pending": (
+        "not yet (one-time link not used)",
+        "chưa (liên kết dùng một lần chưa được dùng)",
+    ),
+    "staff_you": ("(you)", "(bạn)"),
+    "staff_revoke": ("Revoke access", "Thu hồi quyền"),
+    "staff_restore": ("Restore access", "Khôi phục quyền"),
+    "staff_reset": ("Reset password", "Đặt lại mật khẩu"),
+    "staff_confirm_revoke": (
+        "Revoke {username}'s access? They are logged out at once and their claimed comments"
+        " go back to the queue.",
+        "Thu hồi quyền của {username}? Người này bị đăng xuất ngay và các bình luận đang nhận"
+        " xử lý được trả về hàng chờ.",
+    ),
+    "staff_confirm_reset": (
+        "Reset {username}'s password? The current one stops working at once.",
+        "Đặt lại mật khẩu của {username}? Mật khẩu hiện tại hết hiệu lực ngay.",
+    ),
+    "staff_revoked_done": ("{username}'s access is revoked.", "Đã thu hồi quyền của {username}."),
+    "staff_restored_done": (
+        "{username}'s access is restored.",
+        "Đã khôi phục quyền của {username}.",
+    ),
+    "staff_name_taken": (
+        "This username is already taken on this site.",
+        "Tên đăng nhập này đã có trên trang.",
+    ),
+    "staff_gone": (
+        "No such staff member now; reload the page.",
+        "Không còn thành viên này; hãy tải lại trang.",
+    ),
+    "staff_copy": ("Copy", "Sao chép"),
+    "staff_copied": ("Copied.", "Đã sao chép."),
+    "welcome_title": ("Set your password", "Đặt mật khẩu"),
+    "welcome_text": (
+        "{username}, choose a password to log in to {site} (at least 10 characters).",
+        "Chào {username}, hãy đặt mật khẩu để đăng nhập trang {site} (ít nhất 10 ký tự).",
+    ),
+    "welcome_expires": ("This link works until {when}.", "Liên kết có hiệu lực đến {when}."),
+    "password_again": ("Password again", "Nhập lại mật khẩu"),
+    "welcome_submit": ("Save and log in", "Lưu và đăng nhập"),
+    "password_refused": (
+        "A password needs at least 10 characters.",
+        "Mật khẩu cần ít nhất 10 ký tự.",
+    ),
+    "password_mismatch": ("The two passwords differ.", "Hai mật khẩu không khớp nhau."),
+    "link_dead": (
+        "This link no longer works: it was used, it expired, or the account was revoked. Ask"
+        " the site's owner for a new one.",
+        "Liên kết này không còn dùng được: đã được dùng, đã hết hạn hoặc tài khoản đã bị thu"
+        " hồi. Hãy đề nghị chủ trang gửi liên kết mới.",
+    ),
+    "staff_event_invited": (
+        "{username} added as {role}, {method}",
+        "thêm {username} làm {role}, {method}",
+    ),
+    "method_link": ("with a one-time link", "qua liên kết dùng một lần"),
+    "method_password": ("with a first password", "với mật khẩu ban đầu"),
+    "staff_event_revoked": ("{username}'s access revoked", "thu hồi quyền của {username}"),
+    "staff_event_restored": ("{username}'s access restored", "khôi phục quyền của {username}"),
+    "staff_event_reset": (
+        "{username}'s password reset (a new one-time link)",
+        "đặt lại mật khẩu của {username} (liên kết dùng một lần mới)",
+    ),
+    "staff_event_password_set": (
+        "{username} set a password with a one-time link",
+        "{username} đã tự đặt mật khẩu qua liên kết dùng một lần",
+    ),
     "status": ("Status", "Trạng thái"),
     "sort": ("Sort", "Sắp xếp"),
     "oldest": ("Oldest first", "Cũ nhất trước"),

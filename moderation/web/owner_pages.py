@@ -1,5 +1,5 @@
-"""The owners' pages: policy editor with preview, stats with charts, audit log, staff list,
-the site's own model."""
+"""The owners' pages: policy editor with preview, stats with charts, audit log, the site's own
+model (the staff list and its actions: staff_pages)."""
 
 from __future__ import annotations
 
@@ -143,15 +143,6 @@ async def audit_page(request: web.Request) -> web.Response:
     page = await request.app[OWNING].audit(owner.site_id, before, AUDIT_PAGE)
     more = cursors.audit_cursor(page.more_after) if page.more_after else None
     return await render(request, "audit.html", owner, entries=page.items, next_cursor=more)
-
-
-async def staff_page(request: web.Request) -> web.Response:
-    """GET /ui/staff: the site's moderators and owners."""
-    owner = await page_staff(request)
-    if owner.role != "owner":
-        return await _refused(request, owner)
-    people = await request.app[OWNING].staff(owner.site_id)
-    return await render(request, "staff.html", owner, people=people)
 
 
 MAX_MODEL_CHANGE_BYTES = 1024

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from aiohttp import web
 
-from moderation.domain.errors import NotFound
+from moderation.domain.errors import InvalidField, NotFound
 from moderation.domain.pages import (
     BulkAnswer,
     BulkAnswerItem,
     ClaimAnswer,
     DecisionAnswer,
     ItemsAnswer,
+    LiveAnswer,
     OneDecisionIn,
     UndoAnswer,
     UndoIn,
 )
+from moderation.domain.policy import REASON_CODES
 from moderation.domain.review import (
     BulkDecisionIn,
     ClaimIn,
@@ -37,6 +40,9 @@ from moderation.web.sessions import changing_staff, page_staff, script_staff
 
 PAGE = 25
 THREAD_CONTEXT = 10
+THREAD_CHOICES = 200
+# How often an open queue page asks for new comments and counts (GET /ui/api/live).
+LIVE_POLL_SECONDS = 15
 
 
 async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[QueueItem], str | None]:
@@ -52,10 +58,43 @@ async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[Queue
 async def queue_page(request: web.Request) -> web.Response:
     """GET /ui/queue: the first page of the queue, filtered and sorted."""
     staff = await page_staff(request)
+    want = queue_filter(request)
+    reviewing = request.app[REVIEWING]
+    # counted before the list is read: a comment arriving in between is shown and later
+    # announced once more, rather than neither
+    counts = await reviewing.counts(staff.site_id, want, None)
     items, next_cursor = await _page_of_queue(request, staff)
+    threads = await reviewing.thread_choices(staff.site_id, THREAD_CHOICES)
     return await render(
-        request, "queue.html", staff, items=items, next_cursor=next_cursor,
-        want=queue_filter(request),
+        request, "queue.html", staff, items=items, next_cursor=next_cursor, want=want,
+        counts=counts, reason_codes=REASON_CODES, threads=threads,
+        poll_ms=LIVE_POLL_SECONDS * 1000,
+    )  # fmt: skip
+
+
+def _since(request: web.Request) -> datetime:
+    """?since=: the time (ISO 8601, with its zone) of the page's last count."""
+    raw = request.query.get("since", "")
+    try:
+        since = datetime.fromisoformat(raw) if len(raw) <= 40 else None
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None:
+        raise InvalidField("since", "must be an ISO 8601 time with its zone")
+    return since
+
+
+async def live(request: web.Request) -> web.Response:
+    """GET /ui/api/live: the counts per status now, and how many comments matching the page
+    came since ?since= (from the database, so any process can answer)."""
+    staff = await script_staff(request)
+    want = queue_filter(request)
+    counts = await request.app[REVIEWING].counts(staff.site_id, want, _since(request))
+    key = "fresh_reported" if want.order == "reports" else "fresh_comments"
+    text = translate(language(request), key, n=counts.shown("fresh"))
+    return json_response(
+        LiveAnswer(counts=counts.tabs(), fresh=counts.fresh, fresh_text=text,
+                   since=counts.as_of.isoformat())
     )  # fmt: skip
 
 

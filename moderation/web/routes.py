@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from moderation.keys import TEMPLATES
-from moderation.web import login, owner_pages, queue_pages
+from moderation.web import login, owner_pages, queue_pages, staff_pages
 from moderation.web.render import environment, security_headers
 
 STATIC = Path(__file__).parent / "static"
@@ -31,6 +31,7 @@ def setup(app: web.Application) -> None:
     add.add_get("/ui/queue", queue_pages.queue_page)
     add.add_get("/ui/comments/{id}", queue_pages.comment_page)
     add.add_get("/ui/api/items", queue_pages.items)
+    add.add_get("/ui/api/live", queue_pages.live)
     add.add_post("/ui/api/claim", queue_pages.claim)
     add.add_post("/ui/api/release", queue_pages.release)
     add.add_post("/ui/api/decision", queue_pages.decision)
@@ -41,7 +42,13 @@ def setup(app: web.Application) -> None:
     add.add_post("/ui/api/policy", owner_pages.save_policy)
     add.add_get("/ui/stats", owner_pages.stats_page)
     add.add_get("/ui/audit", owner_pages.audit_page)
-    add.add_get("/ui/staff", owner_pages.staff_page)
+    add.add_get("/ui/staff", staff_pages.staff_page)
+    add.add_post("/ui/api/staff/invite", staff_pages.invite)
+    add.add_post("/ui/api/staff/revoke", staff_pages.revoke)
+    add.add_post("/ui/api/staff/restore", staff_pages.restore)
+    add.add_post("/ui/api/staff/reset", staff_pages.reset)
+    add.add_get("/ui/welcome/{token}", staff_pages.welcome_page)
+    add.add_post("/ui/welcome/{token}", staff_pages.welcome)
     add.add_get("/ui/model", owner_pages.model_page)
     add.add_post("/ui/api/model", owner_pages.choose_model)
     add.add_post("/ui/api/model/adapt", owner_pages.adapt_model)

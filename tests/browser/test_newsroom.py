@@ -89,7 +89,7 @@ def test_reported_tab_lists_reported_comments_by_reports(page: Page, world: Worl
     expect(items.nth(1).locator(".badge")).to_contain_text("published")
     screenshot(page, "queue-reported-en")
     page.goto("/ui/queue?reason=reported&lang=vi")
-    expect(page.locator("#tab-reported")).to_have_text("Bị báo cáo")
+    expect(page.locator("#tab-reported .tab-name")).to_have_text("Bị báo cáo")
     expect(page.locator("#items li.item").first.locator(".reports")).to_contain_text(
         "3 lượt báo cáo"
     )

@@ -50,6 +50,13 @@ EXPECTED = {
     },
     "threads": {"site_id", "thread", "title", "url", "updated_at"},
     "comment_reports": {"id", "site_id", "comment_id", "reason", "reader_hash", "created_at"},
+    "staff_links": {
+        "id", "site_id", "user_id", "token_hash", "purpose", "created_by", "created_at",
+        "expires_at", "used_at",
+    },
+    "staff_events": {
+        "id", "site_id", "user_id", "username", "role", "actor", "action", "method", "created_at",
+    },
 }  # fmt: skip
 COMMENT_COLUMNS = {
     "id", "site_id", "thread", "parent_id", "author_name", "email_hash", "email_domain",

@@ -41,6 +41,7 @@ window.Moderation = (function () {
       const text = fields.length ? head + " — " + fields.join("; ") : head;
       const error = new Error(text.trim());
       error.status = response.status;
+      error.fields = (data.errors || []).map(function (e) { return e.field; });
       throw error;
     }
     return data;

@@ -56,10 +56,20 @@
     M.toast(list.dataset.msgDecided.replace("{action}", label(action)));
   }
 
+  // A note typed beside the buttons goes with the decision (and into the history).
+  function note(input) {
+    const text = input ? input.value.trim() : "";
+    return text || undefined;
+  }
+  function changed() { document.dispatchEvent(new CustomEvent("moderation:changed")); }
+
   async function decide(item, action) {
     if (!item) return;
     try {
-      const data = await M.send("/ui/api/decision", { id: item.dataset.id, action: action });
+      const data = await M.send("/ui/api/decision", {
+        id: item.dataset.id, action: action, note: note(item.querySelector("input.note")),
+      });
+      changed();
       decided(item, action, data.status);
     } catch (e) {
       M.toast(e.message, true);
@@ -71,6 +81,7 @@
     if (!last) return;
     try {
       const data = await M.send("/ui/api/undo", { id: last.id });
+      changed();
       const node = M.fragment(data.html).querySelector("li.item");
       // the comment page shows no checkbox and no link to itself
       if (keep) node.querySelectorAll("input.pick, a.history").forEach(function (e) { e.remove(); });
@@ -97,9 +108,12 @@
     const chosen = picked();
     if (!chosen.length) return;
     try {
+      const bulkNote = document.getElementById("bulk-note");
       const data = await M.send("/ui/api/bulk", {
-        ids: chosen.map(function (i) { return i.dataset.id; }), action: action,
+        ids: chosen.map(function (i) { return i.dataset.id; }), action: action, note: note(bulkNote),
       });
+      if (bulkNote) bulkNote.value = "";
+      changed();
       const done = new Set(data.items.filter(function (r) {
         return r.outcome === "changed" || r.outcome === "unchanged";
       }).map(function (r) { return r.id; }));

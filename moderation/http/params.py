@@ -20,7 +20,9 @@ from moderation.domain.review import QueueFilter, Sort
 # file's name as long as a file system takes), and what none may hold: control characters (Cc:
 # PostgreSQL refuses NUL), bidirectional overrides and isolates (as comments' fields), lone
 # surrogates.
-PATH_LIMITS: Mapping[str, int] = {"site": 63, "thread": 500, "id": 100, "filename": 255}
+PATH_LIMITS: Mapping[str, int] = {
+    "site": 63, "thread": 500, "id": 100, "filename": 255, "author": 64,
+}  # fmt: skip
 PATH_LIMIT = 1000
 _PATH_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 

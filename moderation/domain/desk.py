@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
@@ -175,3 +176,40 @@ class RedactionOut(BaseModel):
     public_body: str
     edited: bool = Field(description="false when the copy sent was the one already public")
     published: bool = Field(description="whether this request published it")
+
+
+class AuthorRulePageIn(BaseModel):
+    """A rule set from the author's page."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    author: StrictStr
+    rule: AuthorRule | None
+    note: Note | None = None
+
+
+class RedactionPageIn(RedactionIn):
+    """An edit of a comment's public copy from the pages."""
+
+    id: UUID
+
+
+class RuleAnswer(BaseModel):
+    """The author's rule after a change, as HTML for the page to swap in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    html: str
+    rule: AuthorRule | None
+    changed: bool
+
+
+class RedactionAnswer(BaseModel):
+    """The comment after an edit, as HTML for the page to swap in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    html: str
+    status: Status
+    published: bool
+    edited: bool

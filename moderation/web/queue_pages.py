@@ -29,8 +29,9 @@ from moderation.domain.review import (
 )
 from moderation.http import cursors
 from moderation.http.bodies import json_response, read_json
-from moderation.http.params import queue_filter
+from moderation.http.params import queue_filter, search_filter
 from moderation.keys import REVIEWING
+from moderation.web import desk_pages
 from moderation.web.i18n import language, translate
 from moderation.web.render import fragment, render
 from moderation.web.sessions import changing_staff, page_staff, script_staff
@@ -40,7 +41,10 @@ THREAD_CONTEXT = 10
 
 
 async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[QueueItem], str | None]:
-    """A page of the queue as the filters in the query string ask, with evidence."""
+    """A page of the queue as the filters in the query string ask, with evidence; a search's
+    results (newest first) when the query asks one."""
+    if (search := search_filter(request)) is not None:
+        return await desk_pages.search_page(request, staff, search)
     want = queue_filter(request)
     cursor = request.query.get("cursor")
     after = cursors.queue_position(want.order, cursor) if cursor else None
@@ -53,9 +57,11 @@ async def queue_page(request: web.Request) -> web.Response:
     """GET /ui/queue: the first page of the queue, filtered and sorted."""
     staff = await page_staff(request)
     items, next_cursor = await _page_of_queue(request, staff)
+    search = search_filter(request)
+    want = queue_filter(request) if search is None else desk_pages.as_filter(search)
     return await render(
         request, "queue.html", staff, items=items, next_cursor=next_cursor,
-        want=queue_filter(request),
+        want=want, search=search,
     )  # fmt: skip
 
 

@@ -56,8 +56,9 @@ RETURNING id;
 -- ($30) by the author's history. $14 and $16 are the status and reasons decided from scores
 -- and signals; the result keeps the worst. Mirrored by moderation.policy.escalate. $32: the
 -- site's adapter version that scored it (null: the base model alone). Last, the author's rule
--- a moderator set (author_rules, by $5): ban rejects, premoderate holds what would be
--- published, trust publishes what would be held (a hard reject or a blocked term still wins).
+-- a moderator set (author_rules, by $5): ban rejects (spam stays spam), premoderate holds
+-- what would be published, trust publishes what would be held (a hard reject or a blocked
+-- term still wins).
 WITH parent_ok AS (
     SELECT $3::uuid IS NULL OR EXISTS (
         SELECT 1 FROM comments WHERE site_id = $1 AND id = $3::uuid AND thread = $2
@@ -135,7 +136,7 @@ WITH parent_ok AS (
     FROM facts f
 ), ruled AS (
     SELECT v.approved, v.recent_bad, v.copies, r.rule, CASE
-        WHEN r.rule = 'ban' THEN 'rejected'
+        WHEN r.rule = 'ban' AND v.status <> 'spam' THEN 'rejected'
         WHEN r.rule = 'trust' AND v.status = 'pending' THEN 'published'
         WHEN r.rule = 'premoderate' AND v.status = 'published' THEN 'pending'
         ELSE v.status

@@ -39,6 +39,7 @@ def test_author_page_from_the_queue_with_ban_premoderate_trust_and_lift(
     page.wait_for_url("**/ui/authors/**")
     expect(page.locator("#author-name")).to_have_text("Nguyễn Văn An")
     expect(page.locator("#items li.item")).to_have_count(2)
+    expect(page.locator("#items form.redact").first).to_be_hidden()
     expect(page.locator("#author-counts .count-published")).to_have_text("1")
     assert "an@example.com" not in page.content()
     page.click("#rule-ban")
@@ -61,8 +62,10 @@ def test_author_page_from_the_queue_with_ban_premoderate_trust_and_lift(
     page.click("#rule-trust")
     expect(page.locator("#rule-state")).to_contain_text("được đăng ngay")
     assert world.post("maybe-spam nhưng là người quen")["status"] == "published"
+    expect(page.locator("#items li.item .author-rule").first).to_have_text("được tin tưởng")
     page.click("#rule-lift")
     expect(page.locator("#rule-state")).to_contain_text("Chưa áp dụng gì")
+    expect(page.locator("#items li.item .author-rule")).to_have_count(0)
     expect(page.locator("#rule-events tbody tr")).to_have_count(4)
     assert world.post("maybe-spam lần nữa")["status"] == "pending"
     screenshot(page, "author-history-vi")
@@ -104,6 +107,7 @@ def test_edit_and_publish_keeps_the_original_for_staff(page: Page, world: World)
     cid = world.post("maybe-spam Bán xe, gọi anh Tuấn ở 12 ngõ Huế nhé")["id"]
     world.login(page, "lan")
     item = page.locator(f'#items li.item[data-id="{cid}"]')
+    expect(item.locator("form.redact")).to_be_hidden()
     page.keyboard.press("j")
     page.keyboard.press("p")
     area = item.locator("form.redact textarea")

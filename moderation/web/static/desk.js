@@ -102,6 +102,21 @@
     });
   }
 
+  // The items of the author's page show the rule now in force.
+  function badges(box) {
+    const rule = box.dataset.rule;
+    const words = JSON.parse(box.dataset.badges || "{}");
+    document.querySelectorAll("#items li.item").forEach(function (item) {
+      item.querySelectorAll(".author-rule").forEach(function (e) { e.remove(); });
+      if (!rule) return;
+      const badge = document.createElement("span");
+      badge.className = "author-rule rule-" + rule;
+      badge.textContent = words[rule] || rule;
+      const email = item.querySelector(".head .email");
+      if (email) email.after(badge);
+    });
+  }
+
   // The author's page: one rule at a time, or none.
   document.addEventListener("click", async function (event) {
     const button = event.target.closest("#rule [data-rule]");
@@ -112,6 +127,7 @@
         author: box.dataset.author, rule: button.dataset.rule || null,
       });
       box.replaceWith(M.fragment(data.html));
+      badges(document.getElementById("rule"));
       M.toast(box.dataset.saved);
     } catch (e) {
       M.toast(e.message, true);

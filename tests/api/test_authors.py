@@ -177,3 +177,18 @@ async def test_author_endpoints_refuse_bad_input(
     assert cursor.status == 422 and (await cursor.json())["errors"][0]["field"] == "cursor"
     anonymous = await client.get(f"/v1/sites/news/authors/{author}")
     assert anonymous.status == 401
+
+
+async def test_erasing_an_author_erases_their_rule_and_its_history(
+    client: TestClient, site_key: str, make_staff: MakeStaff, db: asyncpg.Connection
+) -> None:
+    token = await make_staff("lan")
+    first = (await post(client, site_key, "Bài viết hay quá"))["id"]
+    author = await author_of(client, token, first)
+    assert (await set_rule(client, token, author, "trust")).status == 200
+    erased = await client.post("/v1/authors/erase", json={"email": EMAIL}, headers=auth(site_key))
+    assert (await erased.json())["erased"] == 1
+    assert await db.fetchval("SELECT count(*) FROM author_rules") == 0
+    assert await db.fetchval("SELECT count(*) FROM author_rule_events") == 0
+    gone = await client.get(f"/v1/sites/news/authors/{author}", headers=auth(token))
+    assert gone.status == 404

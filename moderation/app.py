@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from moderation.api import comments, ops, owners, queue, readers, site_info, site_model
+from moderation.api import comments, desk_api, ops, owners, queue, readers, site_info, site_model
 from moderation.http import params, problems, rate_limits
 from moderation.keys import (
     ADAPTING,
+    DESK,
     INTAKE,
     METRICS,
     OWNING,
@@ -36,6 +37,7 @@ from moderation.settings import Settings
 from moderation.store import Store, create_pool
 from moderation.store.dbstate import DatabaseState
 from moderation.usecases.adapting import Adapting
+from moderation.usecases.deskwork import DeskWork
 from moderation.usecases.intake import Intake
 from moderation.usecases.owning import Owning
 from moderation.usecases.reviewing import Reviewing
@@ -104,6 +106,7 @@ async def _usecases(app: web.Application) -> AsyncIterator[None]:
     app[REVIEWING] = Reviewing(store, scorer, webhooks, app[SETTINGS].claim_lease_seconds)
     app[OWNING] = Owning(store, app[RELOADS], app[SETTINGS])
     app[ADAPTING] = Adapting(store, scorer, app[SETTINGS])
+    app[DESK] = DeskWork(store, app[REVIEWING])
     async with app[ADAPTING].background(ADAPT_CHECK_SECONDS):
         yield
 
@@ -123,6 +126,12 @@ def _routes(app: web.Application) -> None:
     app.router.add_post("/v1/sites/{site}/decisions", queue.bulk_decision)
     app.router.add_post("/v1/comments/{id}/decision", queue.decision)
     app.router.add_get("/v1/comments/{id}/events", queue.events)
+    app.router.add_post("/v1/comments/{id}/redaction", desk_api.redact)
+    app.router.add_get("/v1/sites/{site}/authors/{author}", desk_api.author)
+    app.router.add_get("/v1/sites/{site}/authors/{author}/comments", desk_api.author_comments)
+    app.router.add_get("/v1/sites/{site}/authors/{author}/events", desk_api.author_events)
+    app.router.add_put("/v1/sites/{site}/authors/{author}/rule", desk_api.put_rule)
+    app.router.add_delete("/v1/sites/{site}/authors/{author}/rule", desk_api.delete_rule)
     app.router.add_get("/v1/sites/{site}/audit", owners.audit)
     app.router.add_get("/v1/sites/{site}/policy", owners.get_policy)
     app.router.add_put("/v1/sites/{site}/policy", owners.put_policy)

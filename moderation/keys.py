@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from moderation.settings import Settings
     from moderation.store import Store
     from moderation.usecases.adapting import Adapting
+    from moderation.usecases.deskwork import DeskWork
     from moderation.usecases.intake import Intake
     from moderation.usecases.owning import Owning
     from moderation.usecases.reviewing import Reviewing
@@ -44,3 +45,4 @@ REVIEWING: web.AppKey[Reviewing] = web.AppKey("reviewing")
 OWNING: web.AppKey[Owning] = web.AppKey("owning")
 SITE_ADAPTERS: web.AppKey[SiteAdapters] = web.AppKey("site_adapters")
 ADAPTING: web.AppKey[Adapting] = web.AppKey("adapting")
+DESK: web.AppKey[DeskWork] = web.AppKey("desk")

@@ -55,7 +55,10 @@ RETURNING id;
 -- copies of fingerprint $22 in $24 seconds -> status $25); premoderation ($29) and trust
 -- ($30) by the author's history. $14 and $16 are the status and reasons decided from scores
 -- and signals; the result keeps the worst. Mirrored by moderation.policy.escalate. $32: the
--- site's adapter version that scored it (null: the base model alone).
+-- site's adapter version that scored it (null: the base model alone). Last, the author's rule
+-- a moderator set (author_rules, by $5): ban rejects (spam stays spam), premoderate holds
+-- what would be published, trust publishes what would be held (a hard reject or a blocked
+-- term still wins).
 WITH parent_ok AS (
     SELECT $3::uuid IS NULL OR EXISTS (
         SELECT 1 FROM comments WHERE site_id = $1 AND id = $3::uuid AND thread = $2
@@ -131,6 +134,21 @@ WITH parent_ok AS (
              THEN 'trusted_author:publish' END
     ], NULL) AS reasons
     FROM facts f
+), ruled AS (
+    SELECT v.approved, v.recent_bad, v.copies, r.rule, CASE
+        WHEN r.rule = 'ban' AND v.status <> 'spam' THEN 'rejected'
+        WHEN r.rule = 'trust' AND v.status = 'pending' THEN 'published'
+        WHEN r.rule = 'premoderate' AND v.status = 'published' THEN 'pending'
+        ELSE v.status
+    END AS status,
+    v.reasons || array_remove(ARRAY[
+        CASE WHEN r.rule = 'ban' THEN 'author_banned:reject' END,
+        CASE WHEN r.rule = 'trust' AND v.status = 'pending' THEN 'author_trusted:publish' END,
+        CASE WHEN r.rule = 'premoderate' AND v.status = 'published'
+             THEN 'author_premoderated:hold' END
+    ], NULL) AS reasons
+    FROM verdict v
+    LEFT JOIN author_rules r ON r.site_id = $1 AND r.email_hash = $5
 ), ins AS (
     INSERT INTO comments (
         site_id, thread, parent_id, author_name, email_hash, email_domain, email_masked,
@@ -141,9 +159,9 @@ WITH parent_ok AS (
     SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::cidr, $9, $10, $11, $12, $13, v.status,
            v.status, $15::jsonb, v.reasons, $17::jsonb || jsonb_strip_nulls(jsonb_build_object(
                'author_approved', v.approved, 'author_recent_bad', v.recent_bad,
-               'copies', v.copies)),
+               'copies', v.copies, 'author_rule', v.rule)),
            $18, $19, $20, $21, CASE WHEN $23::int IS NOT NULL THEN $22::bytea END, $32::int
-    FROM parent_ok, verdict v, flood
+    FROM parent_ok, ruled v, flood
     WHERE parent_ok.ok AND flood.hit IS NULL
     ON CONFLICT (site_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
     RETURNING id, site_id, thread, intake_status, scores, reasons, model_version, policy_version,
@@ -190,11 +208,161 @@ ORDER BY created_at, id
 LIMIT $5;
 
 -- name: erase_author
--- Events and outbox rows go with their comments (ON DELETE CASCADE).
+-- Events, outbox rows and redactions go with their comments (ON DELETE CASCADE); the author's
+-- rule and its history go too (the hash is the author's trace).
 WITH gone AS (
     DELETE FROM comments WHERE site_id = $1 AND email_hash = $2 RETURNING id
+), rule AS (
+    DELETE FROM author_rules WHERE site_id = $1 AND email_hash = $2
+), rule_events AS (
+    DELETE FROM author_rule_events WHERE site_id = $1 AND email_hash = $2
 )
 SELECT count(*) AS erased FROM gone;
+
+-- Per-author view and rules, search, redaction (issue 19; moderation.usecases.deskwork).
+
+-- name: author_summary
+-- An author of site $1 by keyed email hash $2: their latest name and up to 5 others used,
+-- comments per status, first and last comment (index comments_author), and the rule in
+-- force. No row when the author has no comment on this site.
+SELECT c.name, c.names, c.published, c.pending, c.rejected, c.spam, c.first_at, c.last_at,
+       r.rule, r.set_by, r.set_at, r.note
+FROM (
+    SELECT (array_agg(author_name ORDER BY created_at DESC))[1] AS name,
+           count(*) AS total,
+           count(*) FILTER (WHERE status = 'published') AS published,
+           count(*) FILTER (WHERE status = 'pending') AS pending,
+           count(*) FILTER (WHERE status = 'rejected') AS rejected,
+           count(*) FILTER (WHERE status = 'spam') AS spam,
+           min(created_at) AS first_at, max(created_at) AS last_at,
+           ARRAY(SELECT DISTINCT n.author_name FROM comments n
+                 WHERE n.site_id = $1 AND n.email_hash = $2 ORDER BY 1 LIMIT 6) AS names
+    FROM comments
+    WHERE site_id = $1 AND email_hash = $2
+) c
+LEFT JOIN author_rules r ON r.site_id = $1 AND r.email_hash = $2
+WHERE c.total > 0;
+
+-- name: author_comments
+-- Keyset page of an author's comments in any status, newest first (index comments_author).
+SELECT q.* FROM queue_items q
+WHERE q.site_id = $1 AND q.comment_id = ANY(ARRAY(
+    SELECT id FROM comments
+    WHERE site_id = $1 AND email_hash = $2
+      AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+    ORDER BY created_at DESC, id DESC
+    LIMIT $5
+))
+ORDER BY q.created_at DESC, q.comment_id DESC;
+
+-- name: author_rule_set
+-- Set ($3: ban, premoderate or trust) or lift ($3 null) the rule of author $2 of site $1, by
+-- actor $4 with note $5; an event (the audit log's) only when the rule changes. Only for an
+-- author with comments on the site: ok is false otherwise and nothing is written.
+WITH known AS (
+    SELECT EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND email_hash = $2) AS ok
+), before AS (
+    SELECT (SELECT rule FROM author_rules
+            WHERE site_id = $1 AND email_hash = $2 FOR UPDATE) AS rule
+), upsert AS (
+    INSERT INTO author_rules (site_id, email_hash, rule, set_by, note)
+    SELECT $1, $2, $3::text, $4, $5::text FROM known WHERE ok AND $3::text IS NOT NULL
+    ON CONFLICT (site_id, email_hash) DO UPDATE
+    SET rule = EXCLUDED.rule, set_by = EXCLUDED.set_by, note = EXCLUDED.note, set_at = now()
+    WHERE author_rules.rule IS DISTINCT FROM EXCLUDED.rule
+), lifted AS (
+    DELETE FROM author_rules WHERE site_id = $1 AND email_hash = $2 AND $3::text IS NULL
+), event AS (
+    INSERT INTO author_rule_events (site_id, email_hash, rule, previous, actor, note)
+    SELECT $1, $2, $3::text, b.rule, $4, $5::text
+    FROM known k, before b WHERE k.ok AND b.rule IS DISTINCT FROM $3::text
+)
+SELECT k.ok, b.rule AS previous FROM known k, before b;
+
+-- name: author_rule_history
+-- The changes of an author's rule, newest first.
+SELECT rule, previous, actor, note, created_at FROM author_rule_events
+WHERE site_id = $1 AND email_hash = $2
+ORDER BY id DESC
+LIMIT $3;
+
+-- name: item_authors
+-- For comments $2 of site $1: the author's id (hex of the keyed email hash), their rule, and
+-- whether a moderator edited the public copy.
+SELECT c.id::text AS id, encode(c.email_hash, 'hex') AS author_id, r.rule AS author_rule,
+       EXISTS (SELECT 1 FROM comment_redactions d
+               WHERE d.site_id = c.site_id AND d.comment_id = c.id) AS redacted
+FROM comments c
+LEFT JOIN author_rules r ON r.site_id = c.site_id AND r.email_hash = c.email_hash
+WHERE c.site_id = $1 AND c.id = ANY($2::uuid[]);
+
+-- name: queue_search
+-- Search a site's comments, newest first. At most $10 rows are looked at per page, walking
+-- comments_recent back from the position ($6, $7); of those, up to $11 that match come back.
+-- Filters: status $2 (null: any), article $3, reason $12 ('reported': comments readers
+-- reported), created in [$4, $5), the text $8 and the author's name $9 as ILIKE patterns
+-- (the caller escapes the user's wildcards and bounds their length, so each test is linear
+-- in the text). Every row says where the walk stopped (scan_at, scan_id) and whether it used
+-- its whole bound (scan_full): a page with few or no matches still says where to go on.
+WITH walk AS MATERIALIZED (
+    SELECT c.id, c.created_at, c.body, c.author_name
+    FROM comments c
+    WHERE c.site_id = $1
+      AND ($2::text IS NULL OR c.status = $2::text)
+      AND ($3::text IS NULL OR c.thread = $3::text)
+      AND ($12::text IS NULL OR CASE WHEN $12::text = 'reported' THEN c.report_count > 0
+                                     ELSE $12::text = ANY(c.reasons) END)
+      AND ($4::timestamptz IS NULL OR c.created_at >= $4::timestamptz)
+      AND ($5::timestamptz IS NULL OR c.created_at < $5::timestamptz)
+      AND ($6::timestamptz IS NULL OR (c.created_at, c.id) < ($6::timestamptz, $7::uuid))
+    ORDER BY c.created_at DESC, c.id DESC
+    LIMIT $10
+), hits AS (
+    SELECT w.id FROM walk w
+    WHERE ($8::text IS NULL OR w.body ILIKE $8::text)
+      AND ($9::text IS NULL OR w.author_name ILIKE $9::text)
+    ORDER BY w.created_at DESC, w.id DESC
+    LIMIT $11
+), stop AS (
+    SELECT o.created_at AS scan_at, o.id::text AS scan_id, n.total >= $10 AS scan_full
+    FROM (SELECT count(*) AS total FROM walk) n
+    LEFT JOIN LATERAL (
+        SELECT created_at, id FROM walk ORDER BY created_at, id LIMIT 1
+    ) o ON true
+)
+SELECT s.scan_at, s.scan_id, s.scan_full, q.*
+FROM stop s
+LEFT JOIN (hits h JOIN queue_items q ON q.site_id = $1 AND q.comment_id = h.id) ON true
+ORDER BY q.created_at DESC, q.comment_id DESC;
+
+-- name: redact_comment
+-- A moderator (user $3, named $4) replaces the public copy of comment $2 of site $1 with $5
+-- (note $6): the original body stays as it is, for staff; the edit is kept with the copy
+-- before and after. Not while another moderator holds the comment under a live lease
+-- (conflict); nothing written when the copy is the same (unchanged). No row: no such comment.
+WITH target AS (
+    SELECT id, status, public_body, claimed_by, claim_expires_at FROM comments
+    WHERE site_id = $1 AND id = $2::uuid
+    FOR UPDATE
+), verdict AS (
+    SELECT t.*, CASE
+        WHEN t.claimed_by IS DISTINCT FROM $3::bigint AND t.claim_expires_at > now()
+            THEN 'conflict'
+        WHEN t.public_body = $5::text THEN 'unchanged'
+        ELSE 'changed'
+    END AS outcome
+    FROM target t
+), edited AS (
+    UPDATE comments c SET public_body = $5::text, updated_at = now()
+    FROM verdict v
+    WHERE c.site_id = $1 AND c.id = v.id AND v.outcome = 'changed'
+), kept AS (
+    INSERT INTO comment_redactions (site_id, comment_id, actor, status, public_before,
+                                    public_after, note)
+    SELECT $1, id, $4, status, public_body, $5::text, $6::text FROM verdict
+    WHERE outcome = 'changed'
+)
+SELECT outcome FROM verdict;
 
 -- name: migration_lock
 SELECT pg_advisory_xact_lock(7387020211);
@@ -357,15 +525,29 @@ WITH target AS (
 SELECT id::text AS id, outcome FROM verdict;
 
 -- name: comment_events
-SELECT actor, action, from_status, to_status, note, model_version, policy_version, created_at
-FROM comment_events
-WHERE site_id = $1 AND comment_id = $2::uuid
-ORDER BY id;
+-- A comment's history, oldest first: its status events, and the edits of its public copy
+-- (kind redaction, with the copy before and after; the status unchanged).
+SELECT kind, actor, action, from_status, to_status, note, model_version, policy_version,
+       created_at, public_before, public_after
+FROM (
+    SELECT 'status' AS kind, e.actor, e.action, e.from_status, e.to_status, e.note,
+           e.model_version, e.policy_version, e.created_at, NULL::text AS public_before,
+           NULL::text AS public_after, 1 AS tie, e.id
+    FROM comment_events e
+    WHERE e.site_id = $1 AND e.comment_id = $2::uuid
+    UNION ALL
+    SELECT 'redaction', d.actor, NULL, d.status, d.status, d.note, NULL, NULL, d.created_at,
+           d.public_before, d.public_after, 0, d.id
+    FROM comment_redactions d
+    WHERE d.site_id = $1 AND d.comment_id = $2::uuid
+) h
+ORDER BY created_at, tie, id;
 
 -- name: audit_page
 -- Newest first: moderators' decisions and undos, policy versions, staff accounts (added by
--- the operator, or invited, revoked, restored and reset by owners) and the site's model
--- (adapters adopted, pinned, switched on or off) of one site.
+-- the operator, or invited, revoked, restored and reset by owners), the site's model
+-- (adapters adopted, pinned, switched on or off), authors' rules and edits of public copies
+-- of one site.
 SELECT created_at, kind, ref, actor, detail FROM (
     SELECT e.created_at, 'decision' AS kind, e.id::text AS ref, e.actor,
            jsonb_build_object('comment_id', e.comment_id, 'action', e.action,
@@ -399,6 +581,17 @@ SELECT created_at, kind, ref, actor, detail FROM (
            jsonb_build_object('action', a.action, 'version', a.version)
     FROM site_adapter_events a
     WHERE a.site_id = $1
+    UNION ALL
+    SELECT r.created_at, 'author', r.id::text, r.actor,
+           jsonb_build_object('author_id', encode(r.email_hash, 'hex'), 'rule', r.rule,
+                              'previous', r.previous, 'note', r.note)
+    FROM author_rule_events r
+    WHERE r.site_id = $1
+    UNION ALL
+    SELECT d.created_at, 'redaction', d.id::text, d.actor,
+           jsonb_build_object('comment_id', d.comment_id, 'note', d.note)
+    FROM comment_redactions d
+    WHERE d.site_id = $1
 ) entries
 WHERE $2::timestamptz IS NULL OR (created_at, kind, ref) < ($2::timestamptz, $3::text, $4::text)
 ORDER BY created_at DESC, kind DESC, ref DESC

@@ -8,6 +8,16 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
 from moderation.api import site_info
+from moderation.domain.desk import (
+    SEARCH_SCAN,
+    SEARCH_TEXT_MAX,
+    AuthorEventPage,
+    AuthorOut,
+    AuthorRuleIn,
+    AuthorRuleOut,
+    RedactionIn,
+    RedactionOut,
+)
 from moderation.domain.models import (
     CommentIn,
     CommentOut,
@@ -46,6 +56,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     QueuePage, ClaimIn, ClaimOut, ReleaseIn, ReleaseOut, DecisionIn, DecisionOut, EventPage,
     BulkDecisionIn, BulkOut, AuditPage, WebhookEvent, Policy, PolicyIn, PreviewOut, StatsOut,
     ReloadOut, site_info.SiteInfo, ReportIn, ReportOut, AdaptOut, SiteModelOut, SiteModelChange,
+    AuthorOut, AuthorRuleIn, AuthorRuleOut, AuthorEventPage, RedactionIn, RedactionOut,
 )  # fmt: skip
 SITE_KEY: list[dict[str, list[str]]] = [{"siteKey": []}]
 STAFF: list[dict[str, list[str]]] = [{"staffToken": []}]
@@ -187,7 +198,11 @@ def _moderator_paths() -> dict[str, Any]:
     """The review queue, claims, decisions and history (staff token)."""
     path_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     slug = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
-    status = {"type": "string", "enum": ["pending", "published", "rejected", "spam"]}
+    status = {
+        "type": "string",
+        "enum": ["pending", "published", "rejected", "spam", "all"],
+        "description": "all (a search): any status",
+    }
     sort = {"type": "string", "enum": ["oldest", "score"]}
     query = [{"name": n, "in": "query", "required": False, "schema": t}
              for n, t in (("status", status), ("sort", sort), ("thread", {"type": "string"}),
@@ -196,10 +211,23 @@ def _moderator_paths() -> dict[str, Any]:
                                       " status, most reports first"}),
                           ("limit", {"type": "integer"}),
                           ("cursor", {"type": "string"}))]  # fmt: skip
+    text = {"type": "string", "maxLength": SEARCH_TEXT_MAX}
+    day = {"type": "string", "format": "date"}
+    search = [{"name": n, "in": "query", "required": False, "schema": t, "description": d}
+              for n, t, d in (
+                  ("q", text, "a search: text anywhere in the comment (any case; % and _ are"
+                              " literal)"),
+                  ("name", text, "a search: text anywhere in the author's name"),
+                  ("from", day, "a search: first day, in the site's time zone"),
+                  ("to", day, "a search: last day (included)"))]  # fmt: skip
     return {
         "/v1/sites/{site}/queue": {"get": {
-            "summary": "Comments to review (default pending), oldest first or highest score",
-            "security": STAFF, "parameters": [slug, *query],
+            "summary": "Comments to review (default pending), oldest first or highest score. "
+                       "With q, name, from, to or status=all, a search of all the site's "
+                       "comments, newest first (sort ignored): each page looks at no more than "
+                       f"{SEARCH_SCAN} comments, so it may hold fewer than limit (even none) "
+                       "with a next_cursor to go on",
+            "security": STAFF, "parameters": [slug, *query, *search],
             "responses": _answers({"200": {"description": "OK", **_ref("QueuePage")}},
                                   "401", "404", "422", "503")}},
         "/v1/sites/{site}/queue/claim": {"post": {
@@ -237,6 +265,61 @@ def _moderator_paths() -> dict[str, Any]:
             "parameters": [path_id],
             "responses": _answers({"200": {"description": "OK", **_ref("EventPage")}},
                                   "401", "404", "503")}},
+    }  # fmt: skip
+
+
+def _desk_paths() -> dict[str, Any]:
+    """Authors' views and rules, edits of a comment's public copy (staff token)."""
+    path_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    slug = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+    author = {
+        "name": "author",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "description": "author_id of a queue item: hex of the keyed hash of the address",
+    }
+    page = [{"name": n, "in": "query", "required": False, "schema": {"type": t}}
+            for n, t in (("limit", "integer"), ("cursor", "string"))]  # fmt: skip
+    rule = _answers({"200": {"description": "OK", **_ref("AuthorRuleOut")}},
+                    "400", "401", "404", "413", "415", "422", "503")  # fmt: skip
+    return {
+        "/v1/sites/{site}/authors/{author}": {"get": {
+            "summary": "An author of the site: names used, comments per status, first and last "
+                       "comment, the rule in force; never the address",
+            "security": STAFF, "parameters": [slug, author],
+            "responses": _answers({"200": {"description": "OK", **_ref("AuthorOut")}},
+                                  "401", "404", "422", "503")}},
+        "/v1/sites/{site}/authors/{author}/comments": {"get": {
+            "summary": "Every comment of the author on the site, any status, newest first",
+            "security": STAFF, "parameters": [slug, author, *page],
+            "responses": _answers({"200": {"description": "OK", **_ref("QueuePage")}},
+                                  "401", "404", "422", "503")}},
+        "/v1/sites/{site}/authors/{author}/events": {"get": {
+            "summary": "The changes of the author's rule, newest first (also in the audit log)",
+            "security": STAFF, "parameters": [slug, author],
+            "responses": _answers({"200": {"description": "OK", **_ref("AuthorEventPage")}},
+                                  "401", "404", "422", "503")}},
+        "/v1/sites/{site}/authors/{author}/rule": {
+            "put": {"summary": "Set the author's rule for their next comments on this site: ban "
+                               "(rejected), premoderate (held), trust (published unless a hard "
+                               "reject or a blocked term), or null to lift it; audited",
+                    "security": STAFF, "parameters": [slug, author],
+                    "requestBody": {"required": True, **_ref("AuthorRuleIn")},
+                    "responses": rule},
+            "delete": {"summary": "Lift the author's rule; audited",
+                       "security": STAFF, "parameters": [slug, author],
+                       "responses": _answers(
+                           {"200": {"description": "OK", **_ref("AuthorRuleOut")}},
+                           "401", "404", "422", "503")}},
+        "/v1/comments/{id}/redaction": {"post": {
+            "summary": "Replace the public copy (what readers get; contacts in it masked) and, "
+                       "unless publish is false, publish the comment; the original stays for "
+                       "staff; both steps are in the comment's history and the audit log",
+            "security": STAFF, "parameters": [path_id],
+            "requestBody": {"required": True, **_ref("RedactionIn")},
+            "responses": _answers({"200": {"description": "OK", **_ref("RedactionOut")}},
+                                  "400", "401", "404", "409", "413", "415", "422", "503")}},
     }  # fmt: skip
 
 
@@ -278,6 +361,7 @@ def _paths() -> dict[str, Any]:
             _answers({"200": {"description": "OK", **_ref("SiteInfo")}}, "401", "503"), SITE_KEY
         ),
         **_moderator_paths(),
+        **_desk_paths(),
         **_owner_paths(),
         "/healthz": {"get": {"summary": "Liveness: the process is up (never the database)",
                              "responses": plain}},

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from aiohttp import web
 
+from moderation.api import desk_api
 from moderation.api.auth import authenticate_staff, staff_of_site, staff_or_site
 from moderation.api.comments import comment_id
 from moderation.api.readers import page_limit
@@ -29,13 +30,16 @@ from moderation.domain.review import (
 )
 from moderation.http import cursors
 from moderation.http.bodies import json_response, read_json
-from moderation.http.params import queue_filter
+from moderation.http.params import queue_filter, search_filter
 from moderation.keys import REVIEWING
 
 
 async def queue(request: web.Request) -> web.Response:
-    """GET /v1/sites/{site}/queue: comments in one status, oldest first or highest score."""
+    """GET /v1/sites/{site}/queue: comments in one status, oldest first or highest score; a
+    search (text, author name, days, any status) newest first."""
     staff = await staff_of_site(request)
+    if (search := search_filter(request)) is not None:
+        return await desk_api.search(request, staff, search)
     want = queue_filter(request)
     limit = page_limit(request)
     cursor = request.query.get("cursor")

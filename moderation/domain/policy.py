@@ -129,6 +129,7 @@ class History(BaseModel):
     author_approved: bool | None = None
     author_recent_bad: bool | None = None
     copies: int | None = None
+    author_rule: Literal["ban", "premoderate", "trust"] | None = None
 
 
 def escalate(decision: Decision, history: History, policy: Policy) -> Decision:
@@ -155,4 +156,15 @@ def escalate(decision: Decision, history: History, policy: Policy) -> Decision:
         status = "published"
     elif new_author:
         status = "pending"
+    # last, the rule a moderator set on the author (author_rules), as it was then
+    rule = history.author_rule
+    if rule == "ban":
+        status = "spam" if status == "spam" else "rejected"
+        extra.append("author_banned:reject")
+    elif rule == "trust" and status == "pending":
+        status = "published"
+        extra.append("author_trusted:publish")
+    elif rule == "premoderate" and status == "published":
+        status = "pending"
+        extra.append("author_premoderated:hold")
     return Decision(status=status, reasons=(*decision.reasons, *extra))

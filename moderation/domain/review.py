@@ -121,6 +121,13 @@ class QueueItem(BaseModel):
     body: str
     public_body: str
     email_masked: str
+    author_id: str | None = Field(
+        None, description="the author's id (hex of the keyed hash of the address): /authors/{id}"
+    )
+    author_rule: Literal["ban", "premoderate", "trust"] | None = Field(
+        None, description="the rule a moderator set on the author, if any"
+    )
+    redacted: bool = Field(False, description="a moderator edited the public copy")
     status: Status
     scores: Scores
     reasons: list[str]
@@ -237,10 +244,12 @@ class BulkOut(BaseModel):
 
 
 class Event(BaseModel):
-    """One change in a comment's history."""
+    """One change in a comment's history: of its status, or (kind redaction) of its public
+    copy, with the copy before and after."""
 
     model_config = ConfigDict(frozen=True)
 
+    kind: Literal["status", "redaction"] = "status"
     actor: str
     action: Action | None
     from_status: Status | None
@@ -249,6 +258,8 @@ class Event(BaseModel):
     model_version: str | None
     policy_version: int | None
     created_at: datetime
+    public_before: str | None = None
+    public_after: str | None = None
 
 
 class EventPage(BaseModel):
@@ -266,7 +277,7 @@ class AuditEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     created_at: datetime
-    kind: Literal["decision", "policy", "staff", "model"]
+    kind: Literal["decision", "policy", "staff", "model", "author", "redaction"]
     ref: str = Field(exclude=True)
     actor: str
     detail: dict[str, object]

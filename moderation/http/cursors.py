@@ -132,3 +132,19 @@ def thread_position(cursor: str) -> tuple[datetime, UUID]:
         return instant(at), identifier(last_id)
 
     return decode(cursor, parse)
+
+
+def search_cursor(at: datetime, last_id: UUID) -> str:
+    """A search cursor just past a comment (searches run newest first)."""
+    return encode("search", at.isoformat(), str(last_id))
+
+
+def search_position(cursor: str) -> tuple[datetime, UUID]:
+    """The position a search cursor points past; 422 when not a search's cursor."""
+
+    def parse(made_for: object, at: object, last_id: object) -> tuple[datetime, UUID]:
+        if made_for != "search":
+            raise ValueError("another order's cursor")
+        return instant(at), identifier(last_id)
+
+    return decode(cursor, parse, " for a search")

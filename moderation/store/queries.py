@@ -11,6 +11,15 @@ from uuid import UUID
 import asyncpg
 
 from moderation.domain.credentials import hash_key, new_key
+from moderation.domain.desk import (
+    AuthorCounts,
+    AuthorOut,
+    AuthorRule,
+    AuthorRuleEvent,
+    AuthorRuleState,
+    Search,
+    like_pattern,
+)
 from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound, ReportsFlooded
 from moderation.domain.models import (
     STORED,
@@ -49,6 +58,8 @@ from moderation.store.dbstate import DatabaseState
 from moderation.store.migrations import insert_text, locked_insert_name
 from moderation.store.pool import UNAVAILABLE, translate_errors, unavailable, writable
 from moderation.store.rows import INSERT_PARAMS, CommentRow, without
+
+STATUSES = ("published", "pending", "rejected", "spam")
 
 
 class Store:
@@ -256,6 +267,104 @@ class Store:
         """Delete every comment (with events and outbox rows) of an author; how many."""
         row = await self._fetchrow("erase_author", site_id, email_hash)
         return int(row["erased"]) if row else 0
+
+    # Per-author view and rules, search, redaction (issue 19)
+
+    async def author(self, site_id: int, email_hash: bytes) -> AuthorOut:
+        """An author of a site with their counts and rule; NotFound without a comment here."""
+        row = await self._fetchrow("author_summary", site_id, email_hash)
+        if row is None:
+            raise NotFound("author")
+        rule = None
+        if row["rule"] is not None:
+            rule = AuthorRuleState(
+                rule=row["rule"], set_by=row["set_by"], set_at=row["set_at"], note=row["note"]
+            )
+        return AuthorOut(
+            id=email_hash.hex(), name=row["name"], names=list(row["names"]),
+            counts=AuthorCounts.model_validate({s: row[s] for s in STATUSES}),
+            first_at=row["first_at"], last_at=row["last_at"], rule=rule,
+        )  # fmt: skip
+
+    async def author_comments(
+        self, site_id: int, email_hash: bytes, before: tuple[datetime, UUID] | None, limit: int
+    ) -> list[QueueItem]:
+        """A page of an author's comments in any status, newest first, before a position."""
+        at, last_id = before if before else (None, None)
+        rows = await self._fetch("author_comments", site_id, email_hash, at, last_id, limit)
+        return [QueueItem.model_validate(dict(r)) for r in rows]
+
+    async def set_author_rule(
+        self,
+        site_id: int,
+        email_hash: bytes,
+        rule: AuthorRule | None,
+        actor: str,
+        note: str | None,
+    ) -> AuthorRule | None:
+        """Set or lift an author's rule (an event when it changes); the rule before. NotFound
+        when the author has no comment on the site."""
+        row = await self._fetchrow("author_rule_set", site_id, email_hash, rule, actor, note)
+        if row is None or not row["ok"]:
+            raise NotFound("author")
+        previous: AuthorRule | None = row["previous"]
+        return previous
+
+    async def author_rule_history(
+        self, site_id: int, email_hash: bytes, limit: int
+    ) -> list[AuthorRuleEvent]:
+        """The changes of an author's rule, newest first."""
+        rows = await self._fetch("author_rule_history", site_id, email_hash, limit)
+        return [AuthorRuleEvent.model_validate(dict(r)) for r in rows]
+
+    async def with_authors(self, site_id: int, items: list[QueueItem]) -> list[QueueItem]:
+        """The items with their author's id and rule, and whether their public copy was edited."""
+        if not items:
+            return items
+        rows = await self._fetch("item_authors", site_id, [UUID(i.id) for i in items])
+        found = {r["id"]: without(r, "id") for r in rows}
+        return [i.model_copy(update=found.get(i.id, {})) for i in items]
+
+    async def search(
+        self,
+        site_id: int,
+        want: Search,
+        span: tuple[datetime | None, datetime | None],
+        before: tuple[datetime, UUID] | None,
+        limit: int,
+        scan: int,
+    ) -> tuple[list[QueueItem], tuple[datetime, UUID] | None]:
+        """Up to limit + 1 matching comments, newest first, among at most `scan` rows before a
+        position; with where that walk stopped when it used its whole bound."""
+        at, last_id = before if before else (None, None)
+        text = like_pattern(want.text) if want.text else None
+        name = like_pattern(want.name) if want.name else None
+        args = (
+            site_id, want.status, want.thread, span[0], span[1], at, last_id, text, name, scan,
+            limit + 1, want.reason,
+        )  # fmt: skip
+        rows = await self._fetch("queue_search", *args)
+        items = [
+            QueueItem.model_validate(without(r, "scan_at", "scan_id", "scan_full"))
+            for r in rows
+            if r["id"] is not None
+        ]
+        stop = rows[0] if rows else None
+        walked = None
+        if stop is not None and stop["scan_full"]:
+            walked = (stop["scan_at"], UUID(stop["scan_id"]))
+        return items, walked
+
+    async def redact(
+        self, staff: Staff, comment_id: UUID, public_body: str, note: str | None
+    ) -> Literal["changed", "unchanged", "conflict"]:
+        """Replace a comment's public copy (the original stays, the edit is kept); NotFound."""
+        args = (staff.site_id, comment_id, staff.id, staff.username, public_body, note)
+        row = await self._fetchrow("redact_comment", *args)
+        if row is None:
+            raise NotFound("comment")
+        outcome: Literal["changed", "unchanged", "conflict"] = row["outcome"]
+        return outcome
 
     async def staff_by_token(self, token_hash: bytes) -> Staff | None:
         """The staff member a personal token belongs to."""

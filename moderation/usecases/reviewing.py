@@ -74,6 +74,7 @@ class Reviewing:
         """
         if not items:
             return items
+        items = await self.store.with_authors(site_id, items)  # author id and rule, redacted
         try:
             policy = await self.store.current_policy(site_id)
             floors: dict[str, float] = {

@@ -311,6 +311,90 @@ TEXT: dict[str, tuple[str, str]] = {
     "agree_right": ("as the moderators decided", "đúng như kiểm duyệt viên"),
     "agree_wrong": ("against the moderators", "ngược với kiểm duyệt viên"),
     "agree_held": ("held for review", "giữ lại chờ duyệt"),
+    # per-author view, search, redaction (issue 19)
+    "rule_author_banned": ("Author banned", "Người viết bị chặn"),
+    "rule_author_premoderated": ("Author under premoderation", "Người viết bị kiểm duyệt trước"),
+    "rule_author_trusted": ("Trusted author", "Người viết được tin tưởng"),
+    "author_link": ("All comments by this author", "Mọi bình luận của người viết này"),
+    "author_badge_ban": ("banned", "bị chặn"),
+    "author_badge_premoderate": ("premoderated", "kiểm duyệt trước"),
+    "author_badge_trust": ("trusted", "được tin tưởng"),
+    "author_page": ("Author", "Người viết"),
+    "author_not_found": ("No such author on this site.", "Không có người viết này trên trang."),
+    "author_names": ("Names used", "Các tên đã dùng"),
+    "author_first": ("First comment", "Bình luận đầu tiên"),
+    "author_last": ("Latest comment", "Bình luận gần nhất"),
+    "author_comments": ("All their comments", "Mọi bình luận của người viết"),
+    "author_rule_title": ("Rule for this author", "Áp dụng với người viết này"),
+    "author_ban": ("Ban author", "Chặn người viết"),
+    "author_premoderate": ("Premoderate", "Kiểm duyệt trước"),
+    "author_trust": ("Trust", "Tin tưởng"),
+    "author_lift": ("Lift the rule", "Bỏ áp dụng"),
+    "author_rule_none": (
+        "No rule: this author's comments follow the site's policy.",
+        "Chưa áp dụng gì: bình luận của người viết này theo chính sách chung của trang.",
+    ),
+    "author_rule_ban": (
+        "Banned by {name} on {at}: every new comment is rejected.",
+        "{name} đã chặn lúc {at}: mọi bình luận mới đều bị từ chối.",
+    ),
+    "author_rule_premoderate": (
+        "Premoderated by {name} on {at}: every new comment waits for review.",
+        "{name} đặt kiểm duyệt trước lúc {at}: mọi bình luận mới đều phải chờ duyệt.",
+    ),
+    "author_rule_trust": (
+        "Trusted by {name} on {at}: new comments are published unless they hold a blocked"
+        " term or a clear violation.",
+        "{name} đặt tin tưởng lúc {at}: bình luận mới được đăng ngay, trừ khi có từ bị chặn"
+        " hoặc vi phạm rõ ràng.",
+    ),
+    "author_rule_hint": (
+        "Applies to this author's next comments on this site; earlier comments stay as they"
+        " are. Every change is recorded in the audit log and can be lifted.",
+        "Áp dụng cho các bình luận tiếp theo của người viết trên trang này; bình luận cũ giữ"
+        " nguyên. Mọi thay đổi đều được ghi vào nhật ký và có thể bỏ áp dụng.",
+    ),
+    "author_rule_saved": ("Saved.", "Đã lưu."),
+    "author_rule_history": ("Changes", "Lịch sử thay đổi"),
+    "author_rule_no_history": ("No rule set yet.", "Chưa từng áp dụng."),
+    "author_event_ban": ("author banned", "chặn người viết"),
+    "author_event_premoderate": ("premoderation", "kiểm duyệt trước"),
+    "author_event_trust": ("author trusted", "tin tưởng người viết"),
+    "author_event_lifted": ("rule lifted", "bỏ áp dụng"),
+    "kind_author": ("Author", "Người viết"),
+    "kind_redaction": ("Edited public copy", "Sửa bản công khai"),
+    "status_all": ("all statuses", "mọi trạng thái"),
+    "search": ("Search", "Tìm"),
+    "search_text": ("Text", "Nội dung"),
+    "search_name": ("Author's name", "Tên người viết"),
+    "search_from": ("From", "Từ ngày"),
+    "search_to": ("To", "Đến ngày"),
+    "search_hint": (
+        "A search covers every comment of the site, newest first.",
+        "Tìm trong mọi bình luận của trang, mới nhất trước.",
+    ),
+    "redact": ("Edit and publish", "Sửa và đăng"),
+    "redact_only": ("Save the edit only", "Chỉ lưu bản sửa"),
+    "redact_label": ("Public copy", "Bản công khai"),
+    "redact_hint": (
+        "Readers will see this text; the original stays visible to staff only. Emails and"
+        " phone numbers in it are masked.",
+        "Độc giả sẽ thấy nội dung này; bản gốc chỉ nhân sự xem được. Email và số điện thoại"
+        " trong đó sẽ được che.",
+    ),
+    "redact_note": ("Note (optional)", "Ghi chú (không bắt buộc)"),
+    "redacted_done": ("Edited and published.", "Đã sửa và đăng."),
+    "redacted_saved": ("Edit saved.", "Đã lưu bản sửa."),
+    "public_copy": ("Public copy (edited):", "Bản công khai (đã sửa):"),
+    "action_redact": ("edited the public copy", "sửa bản công khai"),
+    "redaction_diff": ("Before and after", "Trước và sau khi sửa"),
+    "redaction_before": ("Before", "Trước"),
+    "redaction_after": ("After", "Sau"),
+    "cancel": ("Cancel", "Huỷ"),
+    "help_desk": (
+        "p edit and publish the current comment · an author's link lists all their comments",
+        "p sửa và đăng bình luận đang chọn · liên kết người viết mở mọi bình luận của họ",
+    ),
 }
 
 

@@ -32,8 +32,9 @@ from moderation.domain.review import (
 )
 from moderation.http import cursors
 from moderation.http.bodies import json_response, read_json
-from moderation.http.params import queue_filter
+from moderation.http.params import queue_filter, search_filter
 from moderation.keys import REVIEWING
+from moderation.web import desk_pages
 from moderation.web.i18n import language, translate
 from moderation.web.render import fragment, render
 from moderation.web.sessions import changing_staff, page_staff, script_staff
@@ -46,7 +47,10 @@ LIVE_POLL_SECONDS = 15
 
 
 async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[QueueItem], str | None]:
-    """A page of the queue as the filters in the query string ask, with evidence."""
+    """A page of the queue as the filters in the query string ask, with evidence; a search's
+    results (newest first) when the query asks one."""
+    if (search := search_filter(request)) is not None:
+        return await desk_pages.search_page(request, staff, search)
     want = queue_filter(request)
     cursor = request.query.get("cursor")
     after = cursors.queue_position(want.order, cursor) if cursor else None
@@ -56,7 +60,7 @@ async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[Queue
 
 
 async def queue_page(request: web.Request) -> web.Response:
-    """GET /ui/queue: the first page of the queue, filtered and sorted."""
+    """GET /ui/queue: the first page of the queue, filtered and sorted (or a search's results)."""
     staff = await page_staff(request)
     want = queue_filter(request)
     reviewing = request.app[REVIEWING]
@@ -64,10 +68,13 @@ async def queue_page(request: web.Request) -> web.Response:
     # announced once more, rather than neither
     counts = await reviewing.counts(staff.site_id, want, None)
     items, next_cursor = await _page_of_queue(request, staff)
+    search = search_filter(request)
+    if search is not None:
+        want = desk_pages.as_filter(search)
     threads = await reviewing.thread_choices(staff.site_id, THREAD_CHOICES)
     return await render(
         request, "queue.html", staff, items=items, next_cursor=next_cursor, want=want,
-        counts=counts, reason_codes=REASON_CODES, threads=threads,
+        search=search, counts=counts, reason_codes=REASON_CODES, threads=threads,
         poll_ms=LIVE_POLL_SECONDS * 1000,
     )  # fmt: skip
 

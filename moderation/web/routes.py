@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from moderation.keys import TEMPLATES
-from moderation.web import login, owner_pages, queue_pages, staff_pages
+from moderation.web import desk_pages, login, owner_pages, queue_pages, staff_pages
 from moderation.web.render import environment, security_headers
 
 STATIC = Path(__file__).parent / "static"
@@ -37,6 +37,9 @@ def setup(app: web.Application) -> None:
     add.add_post("/ui/api/decision", queue_pages.decision)
     add.add_post("/ui/api/bulk", queue_pages.bulk)
     add.add_post("/ui/api/undo", queue_pages.undo)
+    add.add_get("/ui/authors/{author}", desk_pages.author_page)
+    add.add_post("/ui/api/author-rule", desk_pages.author_rule)
+    add.add_post("/ui/api/redact", desk_pages.redact)
     add.add_get("/ui/policy", owner_pages.policy_page)
     add.add_post("/ui/api/policy/preview", owner_pages.preview_policy)
     add.add_post("/ui/api/policy", owner_pages.save_policy)

@@ -40,7 +40,8 @@ def templates(client: TestClient) -> list[tuple[str, str]]:
 
 def fill(template: str, hostile: str, value: str, comment_id: str) -> str:
     """The path with one parameter hostile and the others as a real request has them."""
-    sane = {"site": "news", "thread": "bai-viet-1", "id": comment_id, "filename": "app.css"}
+    sane = {"site": "news", "thread": "bai-viet-1", "id": comment_id, "filename": "app.css",
+            "author": "0" * 64}  # fmt: skip
     return PARAMETER.sub(lambda m: value if m[1] == hostile else sane[m[1]], template)
 
 

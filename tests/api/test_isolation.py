@@ -32,6 +32,13 @@ OWN_SITE_WRITES = {("POST", "/v1/comments"), ("POST", "/v1/authors/erase"), ("GE
 EMAIL = "an.nguyen@example.com"  # the author of site A's comment
 
 
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """The matrix sends many requests from one address: a burst for all of them (a 429 would
+    hide what the credential alone gets)."""
+    return {"rate_limit_per_address_burst": 2000}
+
+
 async def _site_a(client: TestClient, make_site: MakeSite) -> tuple[str, str]:
     """Site A ("news") with one held comment; its key and the comment id."""
     key = await make_site("news")
@@ -81,12 +88,29 @@ def _body(path: str, comment_id: str) -> dict[str, object]:
         return {"email": EMAIL}
     if path.endswith("/report"):
         return {"reason": "spam"}
+    if path.endswith("/redaction"):
+        return {"public_body": "changed by an outsider"}
+    if path.endswith("/rule"):
+        return {"rule": "ban"}
     return {}
 
 
-def _fill(path: str, comment_id: str) -> str:
-    """A concrete URL of site A for a route template."""
-    return path.replace("{site}", "news").replace("{thread}", THREAD).replace("{id}", comment_id)
+def _fill(path: str, comment_id: str, author: str = "") -> str:
+    """A concrete URL of site A for a route template ({author}: the comment's author)."""
+    path = path.replace("{site}", "news").replace("{thread}", THREAD).replace("{id}", comment_id)
+    return path.replace("{author}", author)
+
+
+async def _author(dsn: str, comment_id: str) -> str:
+    """The author id (hex of the keyed email hash) of site A's comment."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        found = await conn.fetchval(
+            "SELECT encode(email_hash, 'hex') FROM comments WHERE id = $1::uuid", comment_id
+        )
+    finally:
+        await conn.close()
+    return str(found)
 
 
 async def test_other_credentials_get_nothing_of_site_a(
@@ -97,8 +121,9 @@ async def test_other_credentials_get_nothing_of_site_a(
     routes = [r for r in _routes(client) if r not in PUBLIC | OWN_SITE_WRITES]
     assert len(routes) >= 8, routes  # the matrix really covers the API
     failures = []
+    author = await _author(dsn, comment_id)
     for method, template in routes:
-        url = _fill(template, comment_id)
+        url = _fill(template, comment_id, author)
         for who, credential in outsiders.items():
             headers = auth(credential) if credential else {}
             body = _body(template, comment_id)
@@ -116,6 +141,7 @@ async def test_nothing_changed_in_site_a(
     """The matrix above must not have had side effects: run it, then look at the rows."""
     _, comment_id = await _site_a(client, make_site)
     outsiders = await _outsiders(dsn, make_site, make_staff)
+    author = await _author(dsn, comment_id)
     for method, template in _routes(client):
         if (method, template) in PUBLIC or method == "GET":
             continue
@@ -126,8 +152,11 @@ async def test_nothing_changed_in_site_a(
                 "action": "spam",
                 "limit": 5,
                 "email": "an.nguyen@example.com",
+                "public_body": "changed by an outsider",
+                "rule": "ban",
             }
-            await client.request(method, _fill(template, comment_id), json=body, headers=headers)
+            url = _fill(template, comment_id, author)
+            await client.request(method, url, json=body, headers=headers)
     conn = await asyncpg.connect(dsn)
     try:
         row = await conn.fetchrow(
@@ -136,10 +165,16 @@ async def test_nothing_changed_in_site_a(
         events = await conn.fetchval(
             "SELECT count(*) FROM comment_events WHERE comment_id = $1::uuid", comment_id
         )
+        public = await conn.fetchval(
+            "SELECT public_body FROM comments WHERE id = $1::uuid", comment_id
+        )
+        rules = await conn.fetchval("SELECT count(*) FROM author_rules")
+        edits = await conn.fetchval("SELECT count(*) FROM comment_redactions")
     finally:
         await conn.close()
     assert row is not None, "site A's comment was erased by another site"
     assert (row["status"], row["claimed_by"], events) == ("pending", None, 1)
+    assert SECRET_BODY in public and (rules, edits) == (0, 0)
 
 
 @pytest.mark.parametrize("who", ["other site moderator", "other site owner"])

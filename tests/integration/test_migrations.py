@@ -57,6 +57,14 @@ EXPECTED = {
     "staff_events": {
         "id", "site_id", "user_id", "username", "role", "actor", "action", "method", "created_at",
     },
+    "author_rules": {"site_id", "email_hash", "rule", "set_by", "note", "set_at"},
+    "author_rule_events": {
+        "id", "site_id", "email_hash", "rule", "previous", "actor", "note", "created_at",
+    },
+    "comment_redactions": {
+        "id", "site_id", "comment_id", "actor", "status", "public_before", "public_after",
+        "note", "created_at",
+    },
 }  # fmt: skip
 COMMENT_COLUMNS = {
     "id", "site_id", "thread", "parent_id", "author_name", "email_hash", "email_domain",
@@ -94,7 +102,9 @@ async def test_from_zero_gives_expected_schema(empty_dsn: str) -> None:
     assert {k: v for k, v in found.items() if k not in ("comments", "queue_items")} == EXPECTED
     assert found["comments"] >= COMMENT_COLUMNS
     # the view queue_oldest and queue_by_score read gives every field a queue item needs
-    assert found["queue_items"] >= set(QueueItem.model_fields) - {"evidence"}
+    # (evidence from the model; the author's id and rule, redacted: Store.with_authors)
+    added = {"evidence", "author_id", "author_rule", "redacted"}
+    assert found["queue_items"] >= set(QueueItem.model_fields) - added
     tenant_tables = set(found) - {"sites", "schema_migrations"}
     assert all("site_id" in found[t] for t in tenant_tables)
 

@@ -214,7 +214,7 @@
     if (toggle) expand(toggle.closest("li.item"));
     const button = event.target.closest("button[data-action]");
     const item = event.target.closest("li.item");
-    if (item && !event.target.closest("a, input")) focus(item);
+    if (item && !event.target.closest("a, input, textarea, form")) focus(item);
     if (button && item) decide(item, button.dataset.action);
   });
 

@@ -62,15 +62,13 @@ async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[Queue
 async def queue_page(request: web.Request) -> web.Response:
     """GET /ui/queue: the first page of the queue, filtered and sorted (or a search's results)."""
     staff = await page_staff(request)
-    want = queue_filter(request)
+    search = search_filter(request)
+    want = queue_filter(request) if search is None else desk_pages.as_filter(search)
     reviewing = request.app[REVIEWING]
     # counted before the list is read: a comment arriving in between is shown and later
     # announced once more, rather than neither
     counts = await reviewing.counts(staff.site_id, want, None)
     items, next_cursor = await _page_of_queue(request, staff)
-    search = search_filter(request)
-    if search is not None:
-        want = desk_pages.as_filter(search)
     threads = await reviewing.thread_choices(staff.site_id, THREAD_CHOICES)
     return await render(
         request, "queue.html", staff, items=items, next_cursor=next_cursor, want=want,
@@ -95,7 +93,8 @@ async def live(request: web.Request) -> web.Response:
     """GET /ui/api/live: the counts per status now, and how many comments matching the page
     came since ?since= (from the database, so any process can answer)."""
     staff = await script_staff(request)
-    want = queue_filter(request)
+    search = search_filter(request)  # a search's page counts the queue its filters keep
+    want = queue_filter(request) if search is None else desk_pages.as_filter(search)
     counts = await request.app[REVIEWING].counts(staff.site_id, want, _since(request))
     key = "fresh_reported" if want.order == "reports" else "fresh_comments"
     text = translate(language(request), key, n=counts.shown("fresh"))

@@ -208,3 +208,19 @@ async def test_filters_offer_reasons_in_words_and_articles_by_title(
     # the filter itself: the article chosen
     only = await (await client.get("/ui/queue?thread=gia-xang")).text()
     assert only.count('class="item ') == 1 and "Giá xăng giảm" in only
+
+
+async def test_a_search_page_counts_its_tabs_and_polls_like_the_queue(
+    client: TestClient, site_key: str, login: MakeLogin
+) -> None:
+    """A search over every status (status=all, which the queue's own filters refuse) renders
+    its counts and its live checks answer, rather than a 422 every 15 seconds."""
+    await login()
+    await held(client, site_key, 1)
+    query = {"status": "all", "q": "maybe"}
+    page = await client.get("/ui/queue", params=query)
+    assert page.status == 200, await page.text()
+    html = await page.text()
+    assert tab_counts(html)["pending"] == "1"
+    answer = await live(client, since_of(html), **query)
+    assert answer["fresh"] == 0 and answer["counts"]["pending"] == "1"

@@ -32,7 +32,7 @@ PROBES = Path(__file__).parent / "probes" / "probes.csv"
 F32 = npt.NDArray[np.float32]
 Thresholds = dict[str, float]
 
-# moderation.models.Thresholds as shipped before issue 18 (the service owns the defaults)
+# moderation.domain.models.Thresholds as shipped before issue 18 (now the shipped model's "hold")
 POLICY_HOLD: Thresholds = {"spam": 0.5, "abuse": 0.5, "hate": 0.5}
 POLICY_REJECT: Thresholds = {"spam": 0.97, "abuse": 0.95, "hate": 0.95}
 

@@ -69,3 +69,19 @@ def test_write_hold_sets_only_the_thresholds(tiny: Model, tmp_path: Path) -> Non
     texts = ["đồ ngu", "vay tiền nhanh"]
     assert np.allclose(loaded.probabilities(texts), Model.load(tmp_path).probabilities(texts))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_default_policy_holds_where_the_shipped_model_was_tuned_to() -> None:
+    """The default policy's hold thresholds are the shipped model's (chosen on dev): a site
+    that never touches a slider gets the operating point the model card reports."""
+    from classifiers import load_default
+    from moderation.domain.models import Thresholds
+
+    shipped = load_default()
+    assert shipped.hold is not None, (
+        "model.json has no hold thresholds (classifiers.eval --set-hold)"
+    )
+    defaults = Thresholds()
+    assert {label: getattr(defaults, label).hold for label in shipped.labels} == pytest.approx(
+        shipped.hold_thresholds()
+    )

@@ -19,7 +19,10 @@ def scores(**overrides: float) -> dict[str, float]:
     ("given", "status", "reasons"),
     [
         (scores(), "published", ()),
-        (scores(spam=0.5), "pending", ("spam:hold",)),
+        (scores(spam=0.55), "pending", ("spam:hold",)),
+        (scores(spam=0.54), "published", ()),
+        (scores(hate=0.15), "pending", ("hate:hold",)),
+        (scores(abuse=0.39), "published", ()),
         (scores(spam=0.969), "pending", ("spam:hold",)),
         (scores(spam=0.97), "spam", ("spam:reject",)),
         (scores(abuse=0.95), "rejected", ("abuse:reject",)),
@@ -77,6 +80,7 @@ def test_band_order_is_enforced() -> None:
 
 def test_defaults_match_the_contract() -> None:
     t = DEFAULT.thresholds
-    assert (t.spam.hold, t.spam.reject) == (0.5, 0.97)
-    assert (t.abuse.hold, t.abuse.reject) == (0.5, 0.95)
-    assert (t.hate.hold, t.hate.reject) == (0.5, 0.95)
+    # holds chosen on dev for the shipped model (docs/model-report/OPERATING_POINT.md)
+    assert (t.spam.hold, t.spam.reject) == (0.55, 0.97)
+    assert (t.abuse.hold, t.abuse.reject) == (0.4, 0.95)
+    assert (t.hate.hold, t.hate.reject) == (0.15, 0.95)

@@ -302,7 +302,9 @@ WHERE c.site_id = $1 AND c.id = ANY($2::uuid[]);
 -- Filters: status $2 (null: any), article $3, reason $12 ('reported': comments readers
 -- reported), created in [$4, $5), the text $8 and the author's name $9 as ILIKE patterns
 -- (the caller escapes the user's wildcards and bounds their length, so each test is linear
--- in the text). Every row says where the walk stopped (scan_at, scan_id) and whether it used
+-- in the text). A term typed without diacritics ($13 for the text, $14 for the name) is
+-- compared with the comment's text without them ('gia xang' finds 'Giá xăng'; translate is
+-- linear too); a term with diacritics only with the text as written. Every row says where the walk stopped (scan_at, scan_id) and whether it used
 -- its whole bound (scan_full): a page with few or no matches still says where to go on.
 WITH walk AS MATERIALIZED (
     SELECT c.id, c.created_at, c.body, c.author_name
@@ -319,8 +321,10 @@ WITH walk AS MATERIALIZED (
     LIMIT $10
 ), hits AS (
     SELECT w.id FROM walk w
-    WHERE ($8::text IS NULL OR w.body ILIKE $8::text)
-      AND ($9::text IS NULL OR w.author_name ILIKE $9::text)
+    WHERE ($8::text IS NULL OR (CASE WHEN $13::bool THEN translate(w.body, 'ÀÁÂÃÈÉÊÌÍÎÒÓÔÕÙÚÛÝàáâãèéêìíîòóôõùúûýĂăĔĕĨĩĬĭŎŏŨũŬŭŶŷƠơƯưṌṍṸṹẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹđĐ', 'AAAAEEEIIIOOOOUUUYaaaaeeeiiioooouuuyAaEeIiIiOoUuUuYyOoUuOoUuAaAaAaAaAaAaAaAaAaAaAaAaEeEeEeEeEeEeEeEeIiIiOoOoOoOoOoOoOoOoOoOoOoOoUuUuUuUuUuUuUuYyYyYyYydD')
+                                     ELSE w.body END) ILIKE $8::text)
+      AND ($9::text IS NULL OR (CASE WHEN $14::bool THEN translate(w.author_name, 'ÀÁÂÃÈÉÊÌÍÎÒÓÔÕÙÚÛÝàáâãèéêìíîòóôõùúûýĂăĔĕĨĩĬĭŎŏŨũŬŭŶŷƠơƯưṌṍṸṹẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹđĐ', 'AAAAEEEIIIOOOOUUUYaaaaeeeiiioooouuuyAaEeIiIiOoUuUuYyOoUuOoUuAaAaAaAaAaAaAaAaAaAaAaAaEeEeEeEeEeEeEeEeIiIiOoOoOoOoOoOoOoOoOoOoOoOoUuUuUuUuUuUuUuYyYyYyYydD')
+                                     ELSE w.author_name END) ILIKE $9::text)
     ORDER BY w.created_at DESC, w.id DESC
     LIMIT $11
 ), stop AS (

@@ -4,6 +4,7 @@ trust), search over a site's comments, and edits of a comment's public copy."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -45,6 +46,13 @@ def like_pattern(text: str) -> str:
     """A search term as an ILIKE pattern matching it anywhere, its own wildcards literal."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def undecorated(term: str) -> bool:
+    """True when a search term carries no diacritics (no combining mark once decomposed, no
+    đ): typed that way, it should also find the text written with them."""
+    decomposed = unicodedata.normalize("NFD", term)
+    return not any(unicodedata.combining(c) for c in decomposed) and "đ" not in term.casefold()
 
 
 def search_text(field: str, raw: str | None) -> str | None:

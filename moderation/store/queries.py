@@ -19,6 +19,7 @@ from moderation.domain.desk import (
     AuthorRuleState,
     Search,
     like_pattern,
+    undecorated,
 )
 from moderation.domain.errors import DatabaseUnavailable, Flooded, NotFound, ReportsFlooded
 from moderation.domain.models import (
@@ -341,7 +342,7 @@ class Store:
         name = like_pattern(want.name) if want.name else None
         args = (
             site_id, want.status, want.thread, span[0], span[1], at, last_id, text, name, scan,
-            limit + 1, want.reason,
+            limit + 1, want.reason, undecorated(want.text or ""), undecorated(want.name or ""),
         )  # fmt: skip
         rows = await self._fetch("queue_search", *args)
         items = [

@@ -370,8 +370,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "search_from": ("From", "Từ ngày"),
     "search_to": ("To", "Đến ngày"),
     "search_hint": (
-        "A search covers every comment of the site, newest first.",
-        "Tìm trong mọi bình luận của trang, mới nhất trước.",
+        "A search covers every comment of the site, newest first; typed without diacritics it"
+        " also finds them written with diacritics.",
+        "Tìm trong mọi bình luận của trang, mới nhất trước; gõ không dấu vẫn tìm được chữ có dấu.",
     ),
     "redact": ("Edit and publish", "Sửa và đăng"),
     "redact_only": ("Save the edit only", "Chỉ lưu bản sửa"),

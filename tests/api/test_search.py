@@ -87,3 +87,32 @@ async def test_search_refuses_bad_input_naming_the_field(
         response = await client.get("/v1/sites/news/queue", params=query, headers=auth(token))
         assert response.status == 422, (query, await response.text())
         assert (await response.json())["errors"][0]["field"] == field, query
+
+
+async def test_a_term_without_diacritics_finds_the_text_written_with_them(
+    client: TestClient, site_key: str, make_staff: MakeStaff
+) -> None:
+    """Moderators type 'gia xang' as readers do; a term with diacritics means what it says."""
+    token = await make_staff("lan")
+    accented = (await post(client, site_key, "Giá xăng lại tăng, ĐỒ NGU mới tin lời hứa"))["id"]
+    plain = (await post(client, site_key, "gia xang giam roi, do ngu moi khong biet", name="Đức"))[
+        "id"
+    ]
+    other = (await post(client, site_key, "Gìa xẵng (sai dấu)"))["id"]
+
+    def ids(found: Any) -> set[str]:
+        return {i["id"] for i in found["items"]}
+
+    assert ids(await search(client, token, q="gia xang")) == {accented, plain, other}
+    assert ids(await search(client, token, q="do ngu")) == {accented, plain}
+    assert ids(await search(client, token, q="giá xăng")) == {accented}
+    assert ids(await search(client, token, q="đồ ngu")) == {accented}
+    assert ids(await search(client, token, q="gìa")) == {other}
+    assert ids(await search(client, token, name="duc")) == {plain}
+    assert ids(await search(client, token, name="Đức")) == {plain}
+
+
+def test_undecorated_terms() -> None:
+    assert desk.undecorated("gia xang") and desk.undecorated("100%")
+    assert not desk.undecorated("giá") and not desk.undecorated("do đúng")
+    assert not desk.undecorated("Đ") and not desk.undecorated("ca\u0301")  # decomposed too

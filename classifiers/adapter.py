@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_limits
 from classifiers.datasets import key
 from classifiers.features import Hits
 from classifiers.model import Model
-from classifiers.normalize import SEP, Codes, clean, to_codes
+from classifiers.normalize import SEP, Codes, clean
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -195,12 +195,11 @@ def text_shape(texts: list[str], n_features: int = 2) -> F64:
     """
     n = len(texts)
     raw = np.zeros((n, n_features), dtype=np.float64)
-    if n and n_features:
-        joined = SEP.join(map(clean, texts)).encode("utf-8", "replace").decode("utf-8")
-        if n == 1:  # the common single comment: a few C-level scans beat a dozen numpy calls
-            raw[0] = _shape_one(joined, n_features)
-        else:
-            _shape_batch(to_codes(joined), raw)
+    if n == 1 and n_features:  # one comment: a few C-level scans beat a dozen numpy calls
+        raw[0] = _shape_one(clean(texts[0]).encode("utf-8", "replace").decode(), n_features)
+    elif n and n_features:  # a lone surrogate becomes "?" either way
+        joined = SEP.join(map(clean, texts)).encode("utf-32-le", "replace")
+        _shape_batch(np.frombuffer(joined, dtype=np.uint32), raw)
     out: F64 = np.log(raw + _OFFSET[:n_features])  # the same operation either way: equal
     return out
 
@@ -224,14 +223,14 @@ def _shape_batch(codes: Codes, raw: F64) -> None:
     if n_features > 1:
         raw[:, 1] = _longest(row[starts[real]], runs[real], n)
     if n_features > 2:
-        word = _ALNUM[np.minimum(codes, 0x10000)].view(np.int8)
+        word = np.take(_ALNUM, codes, mode="clip").view(np.int8)  # astral: the last, False
         edge = np.flatnonzero(np.diff(np.concatenate(([0], word, [0]))))
         w_start, w_end = edge[0::2], edge[1::2]
         raw[:, 2] = _longest(row[w_start], w_end - w_start, n)
     if n_features > 3:
         raw[:, 3] = np.bincount(row[codes == 10], minlength=n)
     if n_features > 4:
-        stretched = real & (runs >= 3) & _ALPHA[np.minimum(codes[starts], 0x10000)]
+        stretched = real & (runs >= 3) & np.take(_ALPHA, codes[starts], mode="clip")
         raw[:, 4] = np.bincount(row[starts[stretched]], minlength=n)
 
 

@@ -380,15 +380,21 @@ class Adapter:
         h = bp.hits
         keep = ~h.is_char if self.words_only else slice(None)
         cols = h.cols[keep] >> (model.featurizer.config.bits - self.bits)
-        if h.n_rows == 1:  # a plain gather beats building a sparse matrix
-            sparse = (bp.values[keep] @ self.table()[cols]).astype(np.float64)[None, :]
-        else:
-            shape = (h.n_rows, 1 << self.bits)
-            x = sp.coo_matrix((bp.values[keep], (h.rows[keep], cols)), shape=shape)
-            sparse = np.asarray(x @ self.table(), dtype=np.float64)  # (n, adapted labels)
         ks, a, bias, coef = self.params(model)
+        if h.n_rows == 1:  # one comment: a plain gather, then a few labels in scalars
+            sparse = bp.values[keep] @ self.table()[cols]
+            linear = (dense[0] @ coef + sparse + bias).tolist()
+            for k, a_k, lin in zip(ks.tolist(), a.tolist(), linear, strict=True):
+                q = min(max(float(bp.p[0, k]), _EPS), 1 - _EPS)
+                eta = min(max(math.log(q / (1 - q)), -self.clip), self.clip) * a_k + lin
+                out[0, k] = 1.0 / (1.0 + math.exp(-eta)) if eta > -700 else 0.0
+            return out
+        shape = (h.n_rows, 1 << self.bits)
+        x = sp.coo_matrix((bp.values[keep], (h.rows[keep], cols)), shape=shape)
+        sparse = np.asarray(x @ self.table(), dtype=np.float64)  # (n, adapted labels)
         eta = _logit(bp.p[:, ks], self.clip) * a + bias + dense @ coef + sparse
-        out[:, ks] = 1.0 / (1.0 + np.exp(-eta))
+        with np.errstate(over="ignore"):  # a far negative eta: probability 0, as it should be
+            out[:, ks] = 1.0 / (1.0 + np.exp(-eta))
         return out
 
     def probabilities(self, model: Model, texts: list[str]) -> F32:

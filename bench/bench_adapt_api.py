@@ -105,8 +105,9 @@ async def bench(dsn: str, data: Path, args: argparse.Namespace, workdir: Path) -
             if args.abuse:
                 abuse = rows(data / "vihsd" / "train.csv", "free_text", "label_id", args.abuse, 2)
                 await decide(api, slug, key, moderator, abuse, ("reject", "approve"), 10**6)
+            took = time.perf_counter() - started
             print(f"site {slug}: {args.decisions:,} spam decisions, {args.abuse:,} abuse "
-                  f"decisions posted in {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+                  f"decisions posted in {took:.0f} s", flush=True)  # fmt: skip
             times = []
             for run in range(args.runs):
                 started = time.perf_counter()

@@ -30,6 +30,7 @@ from moderation.runtime.metrics import Metrics
 from moderation.runtime.reloads import ModelReloads
 from moderation.runtime.scoring import BatchScorer, Scorer, scorer_factory
 from moderation.runtime.secret import deployment_secret
+from moderation.runtime.site_adapters import CHANNEL as ADAPTER_CHANNEL
 from moderation.runtime.site_adapters import SiteAdapters
 from moderation.runtime.site_cache import SiteCache
 from moderation.runtime.webhooks import running
@@ -90,6 +91,9 @@ def _reloads(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
     async def context(app: web.Application) -> AsyncIterator[None]:
         reloads = ModelReloads(app[SCORER], factory, app[STORE])
         app[RELOADS] = reloads
+        # a site's new adapter version is announced on the same listening connection
+        app[SITE_ADAPTERS] = adapters = SiteAdapters(app[STORE], app[SITES])
+        reloads.also(ADAPTER_CHANNEL, adapters.notified, adapters.resync)
         dsn = app[SETTINGS].database_url
         assert dsn is not None  # checked by _database
         async with reloads.running(dsn):
@@ -101,11 +105,11 @@ def _reloads(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
 async def _usecases(app: web.Application) -> AsyncIterator[None]:
     """The use cases the API and the pages call, over the parts the contexts above made."""
     store, scorer, webhooks = app[STORE], app[SCORER], app[WEBHOOKS]
-    app[SITE_ADAPTERS] = adapters = SiteAdapters(store)
+    adapters = app[SITE_ADAPTERS]
     app[INTAKE] = Intake(store, scorer, app[SITES], app[SECRET], app[METRICS], webhooks, adapters)
     app[REVIEWING] = Reviewing(store, scorer, webhooks, app[SETTINGS].claim_lease_seconds)
     app[OWNING] = Owning(store, app[RELOADS], app[SETTINGS])
-    app[ADAPTING] = Adapting(store, scorer, app[SETTINGS])
+    app[ADAPTING] = Adapting(store, scorer, app[SETTINGS], adapters)
     app[DESK] = DeskWork(store, app[REVIEWING])
     async with app[ADAPTING].background(ADAPT_CHECK_SECONDS):
         yield

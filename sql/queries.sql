@@ -194,7 +194,7 @@ FROM flood f LEFT JOIN ins i ON true;
 -- name: get_comment
 SELECT id::text AS id, thread, parent_id::text AS parent_id, author_name AS name,
        email_masked, email_domain, body, public_body, status, scores, reasons,
-       model_version, policy_version, created_at
+       model_version, adapter_version, policy_version, created_at
 FROM comments
 WHERE site_id = $1 AND id = $2::uuid;
 

@@ -392,7 +392,8 @@ class CommentView(BaseModel):
     status: Status
     scores: Scores
     reasons: list[str]
-    model_version: str
+    model_version: str  # the base model that scored it
+    adapter_version: int | None = None  # the site's adapter version over it (None: the base)
     policy_version: int
     created_at: datetime
 

@@ -6,6 +6,9 @@ it in. The endpoint then NOTIFYs a PostgreSQL channel that every service process
 host, LISTENs to on a connection of its own, so they all reload too (unless their model
 directory still names the version they have). A process that lost that connection does the
 same when it gets it back, in case it missed a notification.
+
+The same connection carries other channels' notifications (``also``): a site's adapter
+version, for one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,16 @@ class ModelReloads:
         self.origin = uuid.uuid4().hex  # this process, to ignore its own notifications
         self._tasks: set[asyncio.Task[None]] = set()
         self._reloading = asyncio.Lock()
+        self._more: dict[str, Callable[[str], None]] = {}
+        self._resyncs: list[Callable[[], None]] = []
+
+    def also(
+        self, channel: str, handler: Callable[[str], None], resync: Callable[[], None]
+    ) -> None:
+        """Before ``running``: call handler(payload) for each notification on ``channel``
+        too, and resync() after a reconnection (a notification may have been missed)."""
+        self._more[channel] = handler
+        self._resyncs.append(resync)
 
     async def here(self, why: str) -> tuple[str, str]:
         """Reload in this process; (new version, previous version)."""
@@ -104,9 +117,11 @@ class ModelReloads:
         while True:
             lost = asyncio.Event()
             try:
-                async with listening(dsn, CHANNEL, self.notified, lost.set):
+                async with listening(dsn, CHANNEL, self.notified, lost.set, self._more):
                     if connected_before:
                         self.soon("reconnected", if_changed=True)  # a notice may have been missed
+                        for resync in self._resyncs:
+                            resync()
                     connected_before, wait = True, RECONNECT_SECONDS[0]
                     await lost.wait()
             except Exception as exc:  # unreachable, refused, dropped: try again later

@@ -3,9 +3,13 @@
 
 The adapter code is the classifiers package's (``classifiers.adapter``), loaded by name as the
 model is: the service never imports the classifiers. A site's adapter version comes with the
-site itself (the site cache, refreshed every MODERATION_SITE_CACHE_SECONDS), so a new or pinned
-version, or switching it off, reaches every process and host within seconds; the stored
-arrays are then read once per process and version.
+site itself (the site cache). A new, pinned or switched-off version is announced on a
+PostgreSQL channel (``CHANNEL``) that every process LISTENs to on the model-reload
+connection: each drops the site from its cache and reads the new version's arrays at once,
+so every process and host scores with it within a second or so, whatever
+MODERATION_SITE_CACHE_SECONDS says (the cache's expiry still catches a missed announcement;
+a reconnected listener drops the whole cache). The stored arrays are read once per process
+and version.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
+
 from moderation.domain.models import Site
 from moderation.domain.site_models import Examples, NewAdapter
 from moderation.runtime.scoring import ADAPTER_MODULE, Adapted, Scorer, SiteAdapter
+from moderation.runtime.site_cache import SiteCache
 from moderation.store import Store
 
+CHANNEL = "moderation_site_adapter"  # payload: {"site_id": 1, "adapter": 3 or null}
 _MAX_ENTRIES = 1_000
 log = logging.getLogger("moderation.site_adapters")
 
@@ -63,10 +71,39 @@ def load(blob: bytes) -> SiteAdapter:
 class SiteAdapters:
     """Each site's adapter in use, loaded once per (site, version) in this process."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, sites: SiteCache | None = None) -> None:
         self._store = store
+        self._sites = sites
         self._loaded: dict[tuple[int, int], SiteAdapter | None] = {}
         self._loading: dict[tuple[int, int], asyncio.Task[SiteAdapter | None]] = {}
+
+    async def announce(self, site_id: int) -> None:
+        """Tell every process (this one too) which version now scores the site."""
+        row = await self._store.adapter_state(site_id)
+        adapter = row["adapter_pinned"] or row["adapter_current"]
+        in_use = adapter if row["adapter_enabled"] else None
+        await self._store.notify(
+            CHANNEL, orjson.dumps({"site_id": site_id, "adapter": in_use}).decode()
+        )
+
+    def notified(self, payload: str) -> None:
+        """An announcement: forget the cached site, load the version now in use."""
+        try:
+            message = orjson.loads(payload)
+            site_id, adapter = int(message["site_id"]), message.get("adapter")
+            version = None if adapter is None else int(adapter)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            log.warning("unreadable site adapter notice")
+            return
+        if self._sites is not None:
+            self._sites.forget(site_id)
+        if version is not None:
+            self._load_soon(site_id, version)
+
+    def resync(self) -> None:
+        """After a lost connection: every site is read again."""
+        if self._sites is not None:
+            self._sites.clear()
 
     async def of(self, site: Site) -> Adapted | None:
         """The adapter scoring the site's comments now, or None for the base model alone."""
@@ -76,13 +113,29 @@ class SiteAdapters:
         if key in self._loaded:
             found = self._loaded[key]
         else:
-            task = self._loading.get(key)
-            if task is None:
-                task = asyncio.ensure_future(self._fetch(*key))
-                self._loading[key] = task
-                task.add_done_callback(lambda _: self._loading.pop(key, None))
-            found = await asyncio.shield(task)
+            found = await asyncio.shield(self._load_soon(*key))
         return None if found is None else (found, site.adapter)
+
+    def _load_soon(self, site_id: int, version: int) -> asyncio.Future[SiteAdapter | None]:
+        """The version's loading, started unless it is loaded or under way."""
+        key = (site_id, version)
+        if key in self._loaded:
+            done: asyncio.Future[SiteAdapter | None] = asyncio.get_running_loop().create_future()
+            done.set_result(self._loaded[key])
+            return done
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(*key))
+            self._loading[key] = task
+            task.add_done_callback(lambda t: self._settled(key, t))
+        return task
+
+    def _settled(self, key: tuple[int, int], task: asyncio.Task[SiteAdapter | None]) -> None:
+        """Forget a finished loading; an error (the database away) is logged, not raised
+        where nobody waits."""
+        self._loading.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("site adapter not loaded", extra={"site_id": key[0]})
 
     async def _fetch(self, site_id: int, version: int) -> SiteAdapter | None:
         """Read and check a version's arrays; None (the base) when it cannot be used."""

@@ -99,6 +99,17 @@ class SiteCache:
             self._terms[site.id] = (policy.version, compiled)
         return compiled
 
+    def forget(self, site_id: int) -> None:
+        """Drop the site's entries: its next request reads it again (a change announced by
+        another process, e.g. a new adapter version)."""
+        _drop(self._by_key, site_id)
+        _drop(self._by_slug, site_id)
+
+    def clear(self) -> None:
+        """Drop every entry (announcements may have been missed)."""
+        self._by_key.clear()
+        self._by_slug.clear()
+
     def _fresh(self, entry: tuple[float, Site] | None) -> Site | None:
         """The cached site unless its entry expired."""
         if entry is None or time.monotonic() - entry[0] > self._ttl:
@@ -112,3 +123,9 @@ class SiteCache:
         if len(table) >= _MAX_ENTRIES:
             table.clear()
         table[key] = (time.monotonic(), site)
+
+
+def _drop(table: dict[K, tuple[float, Site]], site_id: int) -> None:
+    """Remove a site's entries from a table."""
+    for k in [k for k, (_, site) in table.items() if site.id == site_id]:
+        table.pop(k, None)

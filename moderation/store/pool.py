@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -172,20 +172,32 @@ async def create_pool(
 
 @asynccontextmanager
 async def listening(
-    dsn: str, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None]
+    dsn: str,
+    channel: str,
+    on_message: Callable[[str], None],
+    on_lost: Callable[[], None],
+    more: Mapping[str, Callable[[str], None]] | None = None,
 ) -> AsyncIterator[None]:
     """A connection of its own (pooled ones never LISTEN) calling on_message(payload) for
-    each notification on `channel`, and on_lost() if the connection drops."""
+    each notification on `channel` (and, for each channel of `more`, its own handler), and
+    on_lost() if the connection drops."""
     with translate_errors():
         conn = await asyncpg.connect(dsn)
     try:
         conn.add_termination_listener(lambda _conn: on_lost())
-        with translate_errors():
-            await conn.add_listener(channel, lambda _c, _pid, _ch, payload: on_message(payload))
+        handlers = {channel: on_message, **(more or {})}
+        for name, handler in handlers.items():
+            with translate_errors():
+                await conn.add_listener(name, _calling(handler))
         yield
     finally:
         with contextlib.suppress(Exception):  # closing a broken connection may fail too
             await asyncio.wait_for(conn.close(), 5)
+
+
+def _calling(handler: Callable[[str], None]) -> Callable[..., None]:
+    """An asyncpg listener calling handler(payload)."""
+    return lambda _c, _pid, _ch, payload: handler(payload)
 
 
 async def execute_once(dsn: str, statement: str) -> None:

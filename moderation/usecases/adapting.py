@@ -18,7 +18,7 @@ from moderation.domain.site_models import (
     examples,
 )
 from moderation.runtime.scoring import BatchScorer
-from moderation.runtime.site_adapters import train
+from moderation.runtime.site_adapters import SiteAdapters, train
 from moderation.settings import Settings
 from moderation.store import Store
 
@@ -33,6 +33,7 @@ class Adapting:
     store: Store
     scorer: BatchScorer
     settings: Settings
+    adapters: SiteAdapters | None = None  # announces a new version in use to every process
 
     async def adapt(self, site_id: int, actor: str) -> AdaptOut:
         """Train now (one trainer per site across processes); 409 while another trains."""
@@ -48,6 +49,8 @@ class Adapting:
         loop = asyncio.get_running_loop()
         trained = await loop.run_in_executor(None, train, model, data, actor)
         version, _ = await self.store.insert_adapter(site_id, trained.new)
+        if trained.new.adopted:
+            await self._announce(site_id)
         report = trained.report
         log.info(
             "site adapter trained",
@@ -84,7 +87,18 @@ class Adapting:
         """Pin a version (a roll back) or follow the latest adopted, switch on or off."""
         if not await self.store.choose_adapter(site_id, change.pinned, change.enabled, actor):
             raise InvalidField("pinned", "no such version of this site's model")
+        await self._announce(site_id)
         return await self.state(site_id)
+
+    async def _announce(self, site_id: int) -> None:
+        """Every process scores the site with its version in use within a second or so; a
+        lost announcement is no error (each process's site cache expires anyway)."""
+        if self.adapters is None:
+            return
+        try:
+            await self.adapters.announce(site_id)
+        except Exception as exc:
+            log.warning("site adapter not announced", extra={"site_id": site_id, "error": str(exc)})
 
     async def due(self) -> None:
         """Train every site due (enough new decisions, or the interval passed) that no other

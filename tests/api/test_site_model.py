@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -62,7 +63,7 @@ async def teach(client: TestClient, key: str, token: str, site: str, n: int) -> 
 
 async def test_decisions_teach_the_site_and_leave_the_control_site_as_the_base(
     app_client: TestClient, site_key: str, make_site: MakeSite, make_staff: MakeStaff,
-    db: asyncpg.Connection,
+    db: asyncpg.Connection, real_model: Scorer,
 ) -> None:  # fmt: skip
     client = app_client
     control_key = await make_site("control")
@@ -94,6 +95,13 @@ async def test_decisions_teach_the_site_and_leave_the_control_site_as_the_base(
     stored = await db.fetch("SELECT site_id, adapter_version, model_version FROM comments"
                             " WHERE id = ANY($1::uuid[])", [a["id"] for a in after])  # fmt: skip
     assert sorted(r["adapter_version"] or 0 for r in stored) == [0, 0, 1, 1]
+    # GET of a comment says which base model and which adapter version scored it
+    for posted, adapter in ((news_spam, 1), (control_spam, None)):
+        got = await client.get(f"/v1/comments/{posted['id']}", headers=auth(
+            site_key if adapter else control_key))  # fmt: skip
+        view = await got.json()
+        assert view["model_version"] == real_model.version == posted["model_version"]
+        assert view["adapter_version"] == adapter
 
     model = await (await client.get("/v1/sites/news/model", headers=auth(owner))).json()
     assert model["in_use"] == 1 and model["enabled"] is True
@@ -167,3 +175,37 @@ async def test_one_trainer_per_site_and_background_training_when_due(
     ]
     await adapting.due()  # no new decisions since: nothing to do
     assert await db.fetchval("SELECT count(*) FROM site_adapters") == 1
+
+
+async def test_a_new_version_reaches_the_other_processes_at_once(
+    settings: Settings, real_model: Scorer, site_key: str, make_staff: MakeStaff,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+) -> None:  # fmt: skip
+    """Two instances whose site caches would keep a site an hour: an adoption, a switch-off
+    and a pin made through one reach the other's scores within a second or so."""
+    cached = settings.model_copy(update={"site_cache_seconds": 3600})
+    here = await aiohttp_client(create_app(cached, lambda: real_model))
+    there = await aiohttp_client(create_app(cached, lambda: real_model))
+    lan = await make_staff("lan")
+    owner = await make_staff("chu", role="owner")
+    probe = text(101, True)
+    assert (await post(there, site_key, probe))["adapter_version"] is None  # cached for 1 h
+    await teach(here, site_key, lan, "news", 30)
+    adapted = await here.post("/v1/sites/news/model/adapt", headers=auth(owner))
+    assert (await adapted.json())["adopted"] is True
+
+    async def there_scores_with(version: int | None) -> None:
+        for _ in range(100):  # the notification arrives in milliseconds; 5 s at most
+            got = await post(there, site_key, probe)
+            if got["adapter_version"] == version:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the other process still scores with {got['adapter_version']}")
+
+    await there_scores_with(1)
+    off = await here.put("/v1/sites/news/model", json={"enabled": False}, headers=auth(owner))
+    assert off.status == 200
+    await there_scores_with(None)
+    on = await here.put("/v1/sites/news/model", json={"enabled": True}, headers=auth(owner))
+    assert on.status == 200
+    await there_scores_with(1)

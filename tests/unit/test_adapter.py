@@ -276,3 +276,43 @@ def test_text_shape_counts_length_and_the_longest_repeat() -> None:
     assert np.allclose(shape[:, 0] - 1, [7, 0, 2, 5, 2])  # NUL and surrogates as cleaned
     assert np.allclose(shape[:, 1], [4, 1, 1, 3, 2])  # "á" then four "a"
     assert np.array_equal(np.vstack([text_shape([t]) for t in texts]), text_shape(texts))
+
+
+def test_text_shape_sees_what_normalisation_folds() -> None:
+    """The longest word, line breaks and stretched letters, which the base's features lose;
+    one comment alone gives what a batch gives (regular expressions against numpy)."""
+    from classifiers.adapter import SHAPES, text_shape
+
+    texts = [
+        "Đẹppp quáaaa\nnhanhhh",
+        "tdyofyixigxy ok",
+        "a\n\n\nb",
+        "\U0001d401\U0001d422\U0001d420 sale ½ 💯💯💯",
+        "",
+        "x" * 5000,
+    ]
+    shape = text_shape(texts, SHAPES)
+    assert shape.shape == (6, 5)
+    assert np.allclose(np.exp(shape[:, 2]), [7, 12, 1, 4, 1, 2000])  # longest letters-digits run
+    assert np.allclose(np.exp(shape[:, 3]) - 1, [1, 0, 3, 0, 0, 0])  # line breaks
+    assert np.allclose(np.exp(shape[:, 4]) - 1, [3, 0, 0, 0, 0, 2])  # runs of 3+ of one letter
+    single = np.vstack([text_shape([t], SHAPES) for t in texts])
+    assert np.allclose(single, shape, rtol=0, atol=1e-12)
+    assert np.array_equal(shape[:, :2], text_shape(texts))  # the first two as before
+
+
+def test_an_adapter_stored_before_five_shapes_still_loads(learnt: Training) -> None:
+    """Format 1 stored ``text_shape`` as a bool: True meant the first two figures."""
+    meta, arrays = learnt.adapter.to_arrays()
+    old = dict(meta, text_shape=True)
+    two = {k: (v[:-3] if k.endswith(".dense") else v) for k, v in arrays.items()}
+    assert Adapter.from_arrays(old, two).text_shape == 2
+    assert (
+        Adapter.from_arrays(
+            dict(meta, text_shape=False),
+            {k: (v[:-5] if k.endswith(".dense") else v) for k, v in arrays.items()},
+        ).text_shape
+        == 0
+    )
+    with pytest.raises(ValueError):
+        Adapter.from_arrays(dict(meta, text_shape=6), arrays)

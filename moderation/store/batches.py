@@ -96,7 +96,7 @@ class GroupCommit:
         single: Callable[[CommentRow], Awaitable[Result]],
         many: Callable[[Sequence[Waiting]], Awaitable[Sequence[Result]]],
         max_batch: int = 64,
-        flushes: int = 2,
+        flushes: int = 1,
     ) -> None:
         self._single = single
         self._many = many

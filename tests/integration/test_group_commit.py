@@ -5,6 +5,7 @@ turn of the event loop (asyncio.gather), so the first flush finds them all waiti
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -228,3 +229,17 @@ async def test_a_lost_connection_is_unavailable_for_every_row_and_the_retry_is_s
     retried = await store_all(env.store, rows)
     assert all(isinstance(a, tuple) and a[1] for a in retried)
     assert await db.fetchval("SELECT count(*) FROM comments") == 4
+
+
+async def test_a_batch_writes_events_for_every_comment_and_outbox_rows_only_with_a_webhook(
+    env: Env, db: asyncpg.Connection
+) -> None:
+    plain = site_of(env, Policy(version=1))
+    await store_all(env.store, [row(plain, i) for i in range(5)])
+    hooked = site_of(env, Policy(version=2, webhook_url="https://example.vn/hook"))
+    await store_all(env.store, [row(hooked, 10 + i) for i in range(5)])
+    assert env.store.batches.sizes == {5: 2}
+    assert await db.fetchval("SELECT count(*) FROM comment_events") == 10
+    outbox = await db.fetch("SELECT state, payload FROM outbox")
+    assert [r["state"] for r in outbox] == ["pending"] * 5
+    assert {json.loads(r["payload"])["comment"]["policy_version"] for r in outbox} == {2}

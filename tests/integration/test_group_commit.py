@@ -243,3 +243,46 @@ async def test_a_batch_writes_events_for_every_comment_and_outbox_rows_only_with
     outbox = await db.fetch("SELECT state, payload FROM outbox")
     assert [r["state"] for r in outbox] == ["pending"] * 5
     assert {json.loads(r["payload"])["comment"]["policy_version"] for r in outbox} == {2}
+
+
+async def test_two_processes_batches_of_the_same_keys_never_deadlock(
+    env: Env, dsn: str, db: asyncpg.Connection
+) -> None:
+    """Two hosts' batches holding the same idempotency keys (a client's retries reaching both)
+    take them in one order, so neither waits for the other in a cycle (a deadlock would abort
+    one batch, which would then be retried row by row). A third transaction holding the
+    middle key makes both batches stop half-way, each holding the keys it took first."""
+    site = site_of(env, Policy(version=1))
+    keys = [f"k{i:02}" for i in range(20)]
+    async with create_pool(dsn, 1, 2, 10) as pool:
+        other = Store(pool, 10)
+        blocker = await asyncpg.connect(dsn)
+        try:
+            await blocker.set_type_codec(
+                "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+            )
+            tx = blocker.transaction()
+            await tx.start()
+            middle = row(site, 99, key="k10")
+            await blocker.fetch(env.store.query("insert_comment"), *middle.params())
+            ours = [row(site, i, key=k) for i, k in enumerate(keys)]
+            theirs = [row(site, 100 + i, key=k) for i, k in enumerate(reversed(keys))]
+            both = asyncio.gather(store_all(env.store, ours), store_all(other, theirs))
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            for _ in range(300):
+                if await db.fetchval(waiting) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            await tx.rollback()
+            a, b = await both
+        finally:
+            await blocker.close()
+    assert env.store.batches.retried_alone == other.batches.retried_alone == 0
+    assert all(isinstance(x, tuple) for x in [*a, *b])
+    ids = {k: x[0].id for k, x in zip(keys, a, strict=True) if isinstance(x, tuple)}
+    again = {k: x[0].id for k, x in zip(keys[::-1], b, strict=True) if isinstance(x, tuple)}
+    assert again == ids
+    assert await db.fetchval("SELECT count(*) FROM comments") == 20

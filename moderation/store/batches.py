@@ -146,6 +146,8 @@ class GroupCommit:
             return
         try:
             results = await self._many(batch)
+            if [int(r["n"]) for r in results] != list(range(1, len(batch) + 1)):
+                raise ValueError("insert_comments did not answer each row once")
         except DatabaseUnavailable as exc:
             for waiting in batch:
                 waiting.fail(exc)

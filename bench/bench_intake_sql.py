@@ -141,8 +141,11 @@ async def writers(
     return stored, backend_seconds(pids) - cpu, time.process_time() - client
 
 
+HOOKED = ALL_RULES.model_copy(update={"webhook_url": "https://example.vn/hook"})
+WITH_WEBHOOK = "with a webhook (an outbox row)"
 COSTS = {
     "as migrated": [],
+    WITH_WEBHOOK: [],
     "without comments_recent": ["DROP INDEX comments_recent"],
     "without comments_author": ["DROP INDEX comments_author"],
     "without comments_ip": ["DROP INDEX comments_ip"],
@@ -188,7 +191,10 @@ async def costs(admin: str, args: argparse.Namespace) -> None:
                         [pid] = [await conn.fetchval("SELECT pg_backend_pid()")]
                         batches = []
                         for _ in range(args.batches + 3):
-                            rows = [row(i, site) for i in range(start, start + args.max_batch)]
+                            kind = site.model_copy(
+                                update={"policy": HOOKED if label == WITH_WEBHOOK else ALL_RULES}
+                            )
+                            rows = [row(i, kind) for i in range(start, start + args.max_batch)]
                             start += args.max_batch
                             batches.append(
                                 [Waiting(r, loop.create_future(), r.lock_keys()) for r in rows]

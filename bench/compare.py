@@ -8,7 +8,11 @@ policy with a 1,000-term list, flood, duplicate and link rules on, rate limits o
 `wrk -t2 -cC -dSs` with bench/wrk/comments.lua (a new author, address and text per request).
 Then, against the service alone: an open-loop run at a fixed rate (bench/fixed_rate.py), the
 public thread listing with and without an ETag hit, and each worker's peak RSS under load.
-Prints one line per measurement and a summary; needs wrk (`apt-get install wrk`).
+For both loaded runs it reads the CPU spent per comment by the HTTP processes (psutil) and by
+their PostgreSQL backends (/proc/<pid>/stat of the scratch database's connections, so other
+databases of a shared server do not count), and for the service the group commit's batch
+sizes (moderation_intake_batch_size in /metrics). Prints one line per measurement and a
+summary against issue 21's targets; needs wrk (`apt-get install wrk`).
 """
 
 from __future__ import annotations
@@ -142,11 +146,102 @@ def wrk(url: str, seconds: int, connections: int, script: str, *extra: str) -> d
 def show(label: str, figures: dict[str, float]) -> None:
     """One measurement line."""
     errors = sum(figures[k] for k in figures if k.startswith("errors") or k == "non2xx")
+    cpu = ""
+    if "pg_ms" in figures:
+        cpu = f"  CPU/comment: HTTP {figures['service_ms']:.3f} ms, PG {figures['pg_ms']:.3f} ms"
     print(
         f"{label:<34} {figures['rps']:>8,.0f} req/s  p50 {figures['p50_ms']:6.2f} ms  "
-        f"p99 {figures['p99_ms']:6.2f} ms  errors {errors:.0f}",
+        f"p99 {figures['p99_ms']:6.2f} ms  errors {errors:.0f}{cpu}",
         flush=True,
     )
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+async def backend_pids(dsn: str) -> set[int]:
+    """The PostgreSQL backends connected to the scratch database (but this one)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return {r["pid"] for r in rows}
+
+
+class CpuMeter:
+    """CPU spent by a server's processes and by its PostgreSQL backends during a load."""
+
+    def __init__(self, root: int, dsn: str) -> None:
+        self.root = psutil.Process(root)
+        self.dsn = dsn
+        self.service: dict[int, float] = {}
+        self.backends: dict[int, float] = {}
+
+    def _service(self) -> dict[int, float]:
+        found = {}
+        for child in [self.root, *self.root.children(recursive=True)]:
+            try:
+                if "postgres" not in " ".join(child.cmdline()[:3]):
+                    found[child.pid] = sum(child.cpu_times()[:2])
+            except psutil.Error:
+                continue
+        return found
+
+    def start(self) -> None:
+        """Read the counters before the load."""
+        self.service = self._service()
+        pids = asyncio.run(backend_pids(self.dsn))
+        self.backends = {pid: proc_seconds(pid) for pid in pids}
+
+    def stop(self, comments: float) -> dict[str, float]:
+        """ms of CPU per comment since start(): the HTTP processes' and PostgreSQL's."""
+        service = self._service()
+        pids = asyncio.run(backend_pids(self.dsn)) | set(self.backends)
+        pg = sum(proc_seconds(pid) - self.backends.get(pid, 0.0) for pid in pids)
+        py = sum(v - self.service.get(pid, 0.0) for pid, v in service.items())
+        return {"service_ms": py / comments * 1000, "pg_ms": pg / comments * 1000}
+
+
+BUCKET = re.compile(r'^moderation_intake_batch_size_bucket\{le="([^"]+)"\} (\S+)$', re.M)
+
+
+def batch_buckets(url: str) -> dict[str, float]:
+    """The cumulative intake batch-size histogram of /metrics (every worker's)."""
+    _, _, body = request(url + "/metrics")
+    return {le: float(v) for le, v in BUCKET.findall(body.decode())}
+
+
+def batch_distribution(before: dict[str, float], after: dict[str, float]) -> str:
+    """Statements per batch-size bucket between two scrapes, as shares of the statements."""
+    counts = {le: after.get(le, 0) - before.get(le, 0) for le in after}
+    order = sorted(counts, key=lambda le: float(le))
+    total = counts[order[-1]] if order else 0
+    if not total:
+        return "no statements"
+    parts, below, low = [], 0.0, 1
+    for le in order:
+        n = counts[le] - below
+        below = counts[le]
+        high = le if le == "+Inf" else int(float(le))
+        if n:
+            span = f"{low}" if high == low else f"{low}-{high}"
+            parts.append(f"{span}: {n / total:.0%}")
+        low = int(float(le)) + 1 if le != "+Inf" else low
+    return f"{total:.0f} statements; " + ", ".join(parts)
 
 
 class PeakRss:
@@ -190,10 +285,13 @@ def ceiling(args: argparse.Namespace, dsn: str, key: str) -> dict[str, float]:
     command = [sys.executable, str(HERE / "ceiling_b.py"), "--dsn", dsn, "--port", str(port),
                "--workers", str(args.workers)]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    with running(command, dict(os.environ)):
+    with running(command, dict(os.environ)) as process:
         wait_until(lambda: request(url + "/v1/comments", "POST", {})[0] in (400, 422, 500))
         wrk(url, 3, args.connections, "comments.lua")
+        meter = CpuMeter(process.pid, dsn)
+        meter.start()
         figures = wrk(url, args.seconds, args.connections, "comments.lua")
+        figures.update(meter.stop(figures["requests"]))
     show("ceiling B (validate + INSERT)", figures)
     return figures
 
@@ -252,12 +350,20 @@ def service(
         asyncio.run(analyze(env["DATABASE_URL"]))
         time.sleep(1)
         rss = PeakRss(process.pid)
-        found["saturation"] = loaded(
+        meter = CpuMeter(process.pid, env["DATABASE_URL"])
+        before = batch_buckets(url)
+        meter.start()
+        saturation = loaded(
             "service (full pipeline)", rss,
             lambda: wrk(url, args.seconds, args.connections, "comments.lua"),
         )  # fmt: skip
+        saturation.update(meter.stop(saturation["requests"]))
+        found["saturation"] = saturation
+        found["batches"] = batch_distribution(before, batch_buckets(url))
         found["rss_mb"] = sorted(round(v / 2**20) for v in rss.peak.values())
+        before = batch_buckets(url)
         found["fixed"] = fixed_rate(url, key, args.rate, args.seconds)
+        found["fixed_batches"] = batch_distribution(before, batch_buckets(url))
         found["listing"] = listing(url, key, args.seconds)
     return found
 
@@ -324,19 +430,31 @@ def main() -> None:
 
 
 def summarise(ceiling_b: dict[str, float], found: dict[str, object]) -> None:
-    """Ratios against the targets of issue 8."""
+    """Ratios against the targets of issues 8 and 21."""
     ours: dict[str, float] = found["saturation"]  # type: ignore[assignment]
     etag_hits: dict[str, float] = found["listing"]["etag"]  # type: ignore[index]
+    errors = sum(ours[k] for k in ours if k.startswith("errors") or k == "non2xx")
+    bare = ceiling_b["pg_ms"]
     lines = (
-        ("throughput service/ceiling B", f"{ours['rps'] / ceiling_b['rps']:.2f}", ">= 0.9"),
+        ("throughput service/ceiling B", f"{ours['rps'] / ceiling_b['rps']:.2f}", ">= 0.45"),
+        ("errors under saturation", f"{errors:.0f}", "0"),
         ("p99 service/ceiling B", f"{ours['p99_ms'] / ceiling_b['p99_ms']:.2f}", "<= 2"),
+        ("PG CPU per comment", f"{ours['pg_ms']:.3f} ms", "<= 0.2 ms"),
+        ("HTTP processes' CPU per comment", f"{ours['service_ms']:.3f} ms", "toward 0.25 ms"),
+        (
+            "  ceiling B's: HTTP / PG",
+            f"{ceiling_b['service_ms']:.3f} / {bare:.3f} ms",
+            "",
+        ),
+        ("batch sizes, saturation", str(found["batches"]), ""),
+        ("batch sizes, fixed rate", str(found["fixed_batches"]), ""),
         ("fixed rate", str(found["fixed"]), "p99 <= 25 ms"),
         ("listing with ETag hits", f"{etag_hits['rps']:,.0f} req/s", ">= 5,000"),
         ("peak RSS per process (MB)", str(found["rss_mb"]), "< 400 each"),
     )
     print()
     for label, value, target in lines:
-        print(f"{label:<30} {value}  (target {target})")
+        print(f"{label:<32} {value}" + (f"  (target {target})" if target else ""))
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     cache = settings.statement_cache_size
     async with create_pool(settings.database_url, *pool_args, state, cache) as pool:
         app[STORE] = Store(pool, settings.db_timeout_seconds, state)
+        app[STORE].batches.observe = app[METRICS].intake_batch.observe
         app[SITES] = SiteCache(app[STORE], settings.site_cache_seconds)
         yield
+        await app[STORE].batches.drain()  # answer every comment taken before the pool closes
 
 
 async def _webhooks(app: web.Application) -> AsyncIterator[None]:

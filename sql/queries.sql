@@ -55,10 +55,12 @@ RETURNING id;
 -- copies of fingerprint $22 in $24 seconds -> status $25); premoderation ($29) and trust
 -- ($30) by the author's history. $14 and $16 are the status and reasons decided from scores
 -- and signals; the result keeps the worst. Mirrored by moderation.policy.escalate. $32: the
--- site's adapter version that scored it (null: the base model alone). Last, the author's rule
--- a moderator set (author_rules, by $5): ban rejects (spam stays spam), premoderate holds
--- what would be published, trust publishes what would be held (a hard reject or a blocked
--- term still wins).
+-- site's adapter version that scored it (null: the base model alone). $33 and $34: the
+-- article's title and address when the website sent them (save_thread, folded in: WordPress
+-- sends them with every comment; nothing is written or locked while they are unchanged).
+-- Last, the author's rule a moderator set (author_rules, by $5): ban rejects (spam stays
+-- spam), premoderate holds what would be published, trust publishes what would be held (a
+-- hard reject or a blocked term still wins).
 WITH parent_ok AS (
     SELECT $3::uuid IS NULL OR EXISTS (
         SELECT 1 FROM comments WHERE site_id = $1 AND id = $3::uuid AND thread = $2
@@ -173,10 +175,10 @@ WITH parent_ok AS (
     SELECT site_id, id, 'system', NULL, intake_status, model_version, policy_version
     FROM ins WHERE inserted
 ), outbox_row AS (
-    -- $31: the site has a webhook_url. Without one the event is kept but born skipped, so
-    -- the delivery workers never lease and settle it (that cost as much as the insert).
+    -- $31: the site has a webhook_url. Without one there is no event to send, ever: no row
+    -- (it cost a third of the statement: the row, its indexes and two foreign-key checks).
     INSERT INTO outbox (site_id, comment_id, event, state, payload)
-    SELECT site_id, id, 'comment.created', CASE WHEN $31::bool THEN 'pending' ELSE 'skipped' END,
+    SELECT site_id, id, 'comment.created', 'pending',
     jsonb_build_object(
         'event', 'comment.created',
         'comment', jsonb_build_object(
@@ -185,11 +187,212 @@ WITH parent_ok AS (
             'policy_version', policy_version, 'created_at', created_at
         )
     )
-    FROM ins WHERE inserted
+    FROM ins WHERE inserted AND $31::bool
+), thread_row AS (
+    INSERT INTO threads AS t (site_id, thread, title, url)
+    SELECT $1, $2, $33::text, $34::text
+    FROM parent_ok, flood
+    WHERE ($33::text IS NOT NULL OR $34::text IS NOT NULL) AND parent_ok.ok AND flood.hit IS NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM threads x WHERE x.site_id = $1 AND x.thread = $2
+            AND ($33::text IS NULL OR x.title = $33::text) AND ($34::text IS NULL OR x.url = $34::text)
+      )
+    ON CONFLICT (site_id, thread) DO UPDATE
+    SET title = coalesce(EXCLUDED.title, t.title), url = coalesce(EXCLUDED.url, t.url),
+        updated_at = now()
+    WHERE (EXCLUDED.title IS NOT NULL AND EXCLUDED.title IS DISTINCT FROM t.title)
+       OR (EXCLUDED.url IS NOT NULL AND EXCLUDED.url IS DISTINCT FROM t.url)
 )
 SELECT i.id::text AS id, i.intake_status AS status, i.scores, i.reasons, i.model_version,
        i.adapter_version, i.inserted, f.hit AS flood, f.retry_after
 FROM flood f LEFT JOIN ins i ON true;
+
+-- name: insert_comments
+-- insert_comment for many comments of one site and policy version in one statement (group
+-- commit, moderation.store.batches): the same rules (the author's rule included) and rows,
+-- each comment an element of the
+-- arrays $3..$26 (reasons joined by U+001F), the policy's parameters once ($27..$35, as
+-- insert_comment's $23..$31). The caller sends no two comments sharing an idempotency key or
+-- a counted key (author, IP prefix, fingerprint): a statement does not see its own rows, so
+-- its counts hold only while each key appears once. $36/$37: the advisory keys the rows
+-- count and the row (ordinal) each belongs to; the function insert_comments runs in
+-- (install_batch_insert) try-locks them and leaves in $37 only the rows whose keys it could
+-- not get: those come back `deferred`, unstored, for a later batch, so one hot /24 held by
+-- another transaction holds no other row. Rows go in idempotency-key order, so two batches
+-- never wait on each other's keys in a cycle. `n` is the row's ordinal in the arrays (the
+-- answer's order is not the input's); comment ids are chosen by the caller ($3).
+WITH r AS (
+    SELECT * FROM unnest(
+        $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::bytea[], $8::text[], $9::text[],
+        $10::cidr[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+        $16::text[], $17::jsonb[], $18::text[], $19::jsonb[], $20::text[], $21::text[],
+        $22::timestamptz[], $23::bytea[], $24::int[], $25::text[], $26::text[]
+    ) WITH ORDINALITY AS r (
+        id, thread, parent_id, name, email_hash, email_domain, email_masked, ip_prefix,
+        user_agent, author_url, permalink, body, public_body, status, scores, reasons, signals,
+        model_version, idempotency_key, form_shown_at, fingerprint, adapter_version,
+        thread_title, thread_url, n
+    )
+), facts AS MATERIALIZED (
+    SELECT r.*, r.n = ANY($37::bigint[]) AND $36::bigint[] IS NOT NULL AS deferred,
+        r.parent_id IS NULL OR EXISTS (
+            SELECT 1 FROM comments c
+            WHERE c.site_id = $1 AND c.id = r.parent_id AND c.thread = r.thread
+        ) AS parent_ok,
+        r.idempotency_key IS NOT NULL AND EXISTS (
+            SELECT 1 FROM comments c WHERE c.site_id = $1 AND c.idempotency_key = r.idempotency_key
+        ) AS replay,
+        a.n AS author_n, a.oldest AS author_oldest, i.n AS ip_n, i.oldest AS ip_oldest,
+        CASE WHEN $33::bool OR $34::bool THEN EXISTS (
+            SELECT 1 FROM comments c
+            WHERE c.site_id = $1 AND c.email_hash = r.email_hash AND c.status || '' = 'published'
+        ) END AS approved,
+        CASE WHEN $34::bool THEN EXISTS (
+            SELECT 1 FROM (
+                SELECT c.status FROM comments c
+                WHERE c.site_id = $1 AND c.email_hash = r.email_hash
+                ORDER BY c.email_hash DESC, c.created_at DESC LIMIT 20
+            ) recent WHERE recent.status IN ('rejected', 'spam')
+        ) END AS recent_bad,
+        CASE WHEN $27::int IS NOT NULL AND r.fingerprint IS NOT NULL THEN (
+            SELECT count(*) FROM (
+                SELECT 1 FROM comments c
+                WHERE c.site_id = $1 AND c.fingerprint = r.fingerprint
+                  AND c.created_at > now() - make_interval(secs => $28::float8)
+                LIMIT $27::int
+            ) copies
+        ) END AS copies
+    FROM r
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n, min(created_at) AS oldest FROM (
+            SELECT c.created_at FROM comments c
+            WHERE $31::int IS NOT NULL AND c.site_id = $1 AND c.email_hash = r.email_hash
+              AND c.created_at > now() - make_interval(secs => $30::float8)
+            ORDER BY c.email_hash DESC, c.created_at DESC LIMIT $31::int
+        ) recent
+    ) a
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n, min(created_at) AS oldest FROM (
+            SELECT c.created_at FROM comments c
+            WHERE $32::int IS NOT NULL AND r.ip_prefix IS NOT NULL AND c.site_id = $1
+              AND c.ip_prefix = r.ip_prefix
+              AND c.created_at > now() - make_interval(secs => $30::float8)
+            ORDER BY c.ip_prefix DESC, c.created_at DESC LIMIT $32::int
+        ) recent
+    ) i
+), verdict AS (
+    SELECT f.*,
+        CASE
+            WHEN f.replay THEN NULL
+            WHEN f.author_n >= $31::int THEN 'author'
+            WHEN f.ip_n >= $32::int THEN 'ip'
+        END AS hit,
+        greatest(1, ceil($30::float8 - extract(epoch FROM now() - CASE
+            WHEN f.author_n >= $31::int THEN f.author_oldest ELSE f.ip_oldest END)))::int
+            AS retry_after,
+        coalesce(f.copies >= $27::int, false) AS dup,
+        coalesce($33::bool AND NOT f.approved, false) AS new_author,
+        coalesce($34::bool AND f.approved AND NOT f.recent_bad, false) AS trusted
+    FROM facts f
+), decided AS (
+    SELECT v.*, CASE
+        WHEN v.status IN ('rejected', 'spam') THEN v.status
+        WHEN v.dup THEN $29::text
+        WHEN v.trusted AND v.status = 'pending' THEN 'published'
+        WHEN v.new_author THEN 'pending'
+        ELSE v.status
+    END AS final_status,
+    string_to_array(v.reasons, E'\x1f') || array_remove(ARRAY[
+        CASE WHEN v.dup THEN CASE WHEN $29::text = 'spam' THEN 'duplicate:reject'
+                                   ELSE 'duplicate:hold' END END,
+        CASE WHEN v.new_author THEN 'new_author:hold' END,
+        CASE WHEN v.trusted AND v.status = 'pending' AND NOT v.dup
+             THEN 'trusted_author:publish' END
+    ], NULL) AS final_reasons
+    FROM verdict v
+    WHERE NOT v.deferred
+), ruled AS (
+    -- the author's rule, last, as insert_comment's
+    SELECT d.*, ar.rule, CASE
+        WHEN ar.rule = 'ban' AND d.final_status <> 'spam' THEN 'rejected'
+        WHEN ar.rule = 'trust' AND d.final_status = 'pending' THEN 'published'
+        WHEN ar.rule = 'premoderate' AND d.final_status = 'published' THEN 'pending'
+        ELSE d.final_status
+    END AS ruled_status,
+    d.final_reasons || array_remove(ARRAY[
+        CASE WHEN ar.rule = 'ban' THEN 'author_banned:reject' END,
+        CASE WHEN ar.rule = 'trust' AND d.final_status = 'pending'
+             THEN 'author_trusted:publish' END,
+        CASE WHEN ar.rule = 'premoderate' AND d.final_status = 'published'
+             THEN 'author_premoderated:hold' END
+    ], NULL) AS ruled_reasons
+    FROM decided d
+    LEFT JOIN author_rules ar ON ar.site_id = $1 AND ar.email_hash = d.email_hash
+), ins AS (
+    INSERT INTO comments (
+        id, site_id, thread, parent_id, author_name, email_hash, email_domain, email_masked,
+        ip_prefix, user_agent, author_url, permalink, body, public_body, status, intake_status,
+        scores, reasons, signals, model_version, policy_version, idempotency_key, form_shown_at,
+        fingerprint, adapter_version
+    )
+    SELECT d.id, $1, d.thread, d.parent_id, d.name, d.email_hash, d.email_domain,
+           d.email_masked, d.ip_prefix, d.user_agent, d.author_url, d.permalink, d.body,
+           d.public_body, d.ruled_status, d.ruled_status, d.scores, d.ruled_reasons,
+           d.signals || jsonb_strip_nulls(jsonb_build_object(
+               'author_approved', d.approved, 'author_recent_bad', d.recent_bad,
+               'copies', d.copies, 'author_rule', d.rule)),
+           d.model_version, $2, d.idempotency_key, d.form_shown_at,
+           CASE WHEN $27::int IS NOT NULL THEN d.fingerprint END, d.adapter_version
+    FROM ruled d
+    WHERE d.parent_ok AND d.hit IS NULL
+    ORDER BY d.idempotency_key, d.n
+    ON CONFLICT (site_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+    RETURNING id, idempotency_key, site_id, thread, intake_status, scores, reasons,
+              model_version, policy_version, adapter_version, created_at, (xmax = 0) AS inserted
+), event AS (
+    INSERT INTO comment_events (
+        site_id, comment_id, actor, from_status, to_status, model_version, policy_version
+    )
+    SELECT site_id, id, 'system', NULL, intake_status, model_version, policy_version
+    FROM ins WHERE inserted
+), outbox_row AS (
+    -- $35: the site has a webhook_url (no row without one, as insert_comment)
+    INSERT INTO outbox (site_id, comment_id, event, state, payload)
+    SELECT site_id, id, 'comment.created', 'pending',
+    jsonb_build_object(
+        'event', 'comment.created',
+        'comment', jsonb_build_object(
+            'id', id, 'thread', thread, 'status', intake_status, 'scores', scores,
+            'reasons', to_jsonb(reasons), 'model_version', model_version,
+            'policy_version', policy_version, 'created_at', created_at
+        )
+    )
+    FROM ins WHERE inserted AND $35::bool
+), thread_row AS (
+    -- sorted by thread: two batches updating the same articles take their rows in one order
+    INSERT INTO threads AS t (site_id, thread, title, url)
+    SELECT DISTINCT ON (d.thread) $1, d.thread, d.thread_title, d.thread_url
+    FROM decided d
+    WHERE (d.thread_title IS NOT NULL OR d.thread_url IS NOT NULL)
+      AND d.parent_ok AND d.hit IS NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM threads x WHERE x.site_id = $1 AND x.thread = d.thread
+            AND (d.thread_title IS NULL OR x.title = d.thread_title)
+            AND (d.thread_url IS NULL OR x.url = d.thread_url)
+      )
+    ORDER BY d.thread, d.n DESC
+    ON CONFLICT (site_id, thread) DO UPDATE
+    SET title = coalesce(EXCLUDED.title, t.title), url = coalesce(EXCLUDED.url, t.url),
+        updated_at = now()
+    WHERE (EXCLUDED.title IS NOT NULL AND EXCLUDED.title IS DISTINCT FROM t.title)
+       OR (EXCLUDED.url IS NOT NULL AND EXCLUDED.url IS DISTINCT FROM t.url)
+)
+SELECT v.n, v.deferred, i.id::text AS id, i.intake_status AS status, i.scores, i.reasons,
+       i.model_version, i.adapter_version, i.inserted, v.hit AS flood, v.retry_after
+FROM verdict v
+LEFT JOIN ins i ON NOT v.deferred AND (
+    i.id = v.id OR (v.idempotency_key IS NOT NULL AND i.idempotency_key = v.idempotency_key)
+);
 
 -- name: get_comment
 SELECT id::text AS id, thread, parent_id::text AS parent_id, author_name AS name,
@@ -981,17 +1184,6 @@ RETURNING id, webhook_networks;
 
 -- name: migrations_table_exists
 SELECT to_regclass('schema_migrations') IS NOT NULL;
-
--- name: save_thread
--- The article a thread belongs to, as a website last described it: a field sent replaces
--- the stored one, a field left out keeps it; no write when nothing changed.
-INSERT INTO threads AS t (site_id, thread, title, url)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (site_id, thread) DO UPDATE
-SET title = coalesce(EXCLUDED.title, t.title), url = coalesce(EXCLUDED.url, t.url),
-    updated_at = now()
-WHERE (EXCLUDED.title IS NOT NULL AND EXCLUDED.title IS DISTINCT FROM t.title)
-   OR (EXCLUDED.url IS NOT NULL AND EXCLUDED.url IS DISTINCT FROM t.url);
 
 -- name: report_comment
 -- A reader's report relayed by the site: counted once per reader ($4, a keyed hash of their

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -59,9 +59,34 @@ def clean_text(value: str, *, max_len: int, multiline: bool = False) -> str:
     return text
 
 
+# The common case, an ASCII dot-atom at an ASCII domain of plain labels and a letters-only
+# top-level domain, checked by one regular expression: email_validator answers exactly this
+# for it (the domain lowercased), at a tenth of the CPU (tests/unit/test_models.py compares).
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_EMAIL = re.compile(
+    rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@"
+    r"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
+_SPECIAL_USE = tuple(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def _plain_email(text: str) -> str | None:
+    """The normalised address when it is of the common case, else None."""
+    match = _PLAIN_EMAIL.fullmatch(text)
+    if match is None or len(match["local"]) > 64 or "--" in match["domain"]:
+        return None  # long local parts and IDNA labels (xn--) take the full check
+    domain = match["domain"].lower()
+    if domain.rsplit(".", 1)[-1] in _SPECIAL_USE:  # each a top-level name (.test, .onion)
+        return None
+    return f"{match['local']}@{domain}"
+
+
 def check_email(value: str) -> str:
     """Normalise an email address; syntax only, no DNS. The message never echoes the input."""
     text = clean_text(value, max_len=254)
+    plain = _plain_email(text)
+    if plain is not None:
+        return plain
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError:

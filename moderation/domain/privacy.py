@@ -163,6 +163,9 @@ def redact_contacts(text: str) -> str:
 
 def truncate_ip(address: str) -> str:
     """Truncate an address to its network: /24 for IPv4, /64 for IPv6."""
+    head, dot, last = address.rpartition(".")
+    if dot and last.isdigit() and ":" not in address:  # IPv4, as check_ip wrote it
+        return f"{head}.0/24"
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv4Address):
         return str(ipaddress.IPv4Network((int(ip), 24), strict=False))

@@ -54,6 +54,12 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128),
             registry=self.registry,
         )
+        self.intake_batch = Histogram(
+            "moderation_intake_batch_size",
+            "Comments per intake statement (group commit; 1: stored alone).",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self.webhooks = Counter(
             "moderation_webhook_deliveries",
             "Webhook delivery attempts by outcome (delivered, retry, failed, skipped).",

@@ -55,10 +55,16 @@ from moderation.domain.review import (
 from moderation.domain.site_models import AdapterVersion, NewAdapter
 from moderation.domain.targets import Network
 from moderation.store import sqlfiles as sql
+from moderation.store.batches import GroupCommit, Waiting
 from moderation.store.dbstate import DatabaseState
-from moderation.store.migrations import insert_text, locked_insert_name
+from moderation.store.migrations import (
+    batch_insert_name,
+    batch_text,
+    insert_text,
+    locked_insert_name,
+)
 from moderation.store.pool import UNAVAILABLE, translate_errors, unavailable, writable
-from moderation.store.rows import INSERT_PARAMS, CommentRow, without
+from moderation.store.rows import BATCH_PARAMS, INSERT_PARAMS, CommentRow, without
 
 STATUSES = ("published", "pending", "rejected", "spam")
 
@@ -77,6 +83,11 @@ class Store:
         name = locked_insert_name(insert_text(self._queries))
         slots = ", ".join(f"${n}" for n in range(1, INSERT_PARAMS + 2))  # + the lock keys
         self._locked_insert = f"SELECT * FROM {name}({slots})"  # noqa: S608 - a hash, no input
+        # insert_comments under try-locks (install_batch_insert), for batches counting keys
+        name = batch_insert_name(batch_text(self._queries))
+        slots = ", ".join(f"${n}" for n in range(1, BATCH_PARAMS + 1))
+        self._locked_batch = f"SELECT * FROM {name}({slots})"  # noqa: S608 - a hash, no input
+        self.batches = GroupCommit(self._insert_one, self._insert_many)
         # Policy versions never change once written: each is validated once per process
         # (a 1,000-term list takes tens of milliseconds), not on every cache refresh.
         self._policies: dict[int, Policy] = {}
@@ -196,24 +207,53 @@ class Store:
         return bool(row["revoked"]) if row else None
 
     async def insert_comment(self, args: CommentRow) -> tuple[CommentOut, bool] | None:
-        """Store a comment with its event and outbox row; None when the parent is unknown.
+        """Store a comment with its event and outbox row (and its thread's title and address
+        when sent); None when the parent is unknown.
 
-        With flood or duplicate rules on, the insert first waits for a transaction-level
-        advisory lock on each key it counts (author, IP prefix, text fingerprint), inside one
-        function call (install_locked_insert): its statement then sees every comment of that
-        key committed before it, so concurrent posts cannot all pass one count. Either way it
-        is one autocommit round trip.
+        Alone, or with the comments this process has waiting for the same site and policy
+        version in one statement (GroupCommit); answered only once its transaction committed.
+        With flood or duplicate rules on, the insert first takes a transaction-level advisory
+        lock on each key it counts (author, IP prefix, text fingerprint) inside one function
+        call (install_locked_insert, install_batch_insert): its statement then sees every
+        comment of that key committed before it, so concurrent posts cannot all pass one count.
         """
-        with translate_errors():
-            async with self._connection() as conn:
-                row = await self.insert_on(conn, args)
-        assert row is not None
+        row = await self.batches.store(args)
         if row["flood"] is not None:
             raise Flooded(row["flood"], int(row["retry_after"]))
         if row["id"] is None:
             return None
-        out = CommentOut.model_validate(without(row, "inserted", "flood", "retry_after"))
+        out = CommentOut.model_validate(
+            without(row, "inserted", "flood", "retry_after", "n", "deferred")
+        )
         return out, bool(row["inserted"])
+
+    async def _insert_one(self, args: CommentRow) -> asyncpg.Record:
+        """insert_comment for one comment, in a round trip of its own."""
+        with translate_errors():
+            async with self._connection() as conn:
+                row = await self.insert_on(conn, args)
+        assert row is not None
+        return row
+
+    async def _insert_many(self, batch: Sequence[Waiting]) -> list[asyncpg.Record]:
+        """insert_comments for a batch: one statement, one transaction; rows in batch order."""
+        with translate_errors():
+            async with self._connection() as conn:
+                rows = await self.insert_many_on(conn, batch)
+        return sorted(rows, key=lambda r: int(r["n"]))
+
+    async def insert_many_on(
+        self, conn: asyncpg.Connection, batch: Sequence[Waiting]
+    ) -> list[asyncpg.Record]:
+        """insert_comments' statement on one connection (also timed by the benchmarks)."""
+        first = batch[0].row
+        columns = list(zip(*(w.row.batch_values(w.id) for w in batch), strict=True))
+        keys = [k for w in batch for k in w.keys]
+        owners = [n for n, w in enumerate(batch, 1) for _ in w.keys]
+        args = (first.site.id, first.site.policy.version, *columns, *first.batch_policy())
+        query = self.query("insert_comments") if not keys else self._locked_batch
+        rows: list[asyncpg.Record] = await conn.fetch(query, *args, keys, owners)
+        return rows
 
     async def insert_on(self, conn: asyncpg.Connection, args: CommentRow) -> asyncpg.Record | None:
         """insert_comment's statements on one connection (also timed by the benchmarks)."""
@@ -221,14 +261,6 @@ class Store:
         if not keys:
             return await conn.fetchrow(self.query("insert_comment"), *args.params())
         return await conn.fetchrow(self._locked_insert, *args.params(), keys)
-
-    async def save_thread(
-        self, site_id: int, thread: str, title: str | None, url: str | None
-    ) -> None:
-        """Keep the article's title and address for a thread (the latest sent win)."""
-        with translate_errors():
-            async with self._connection() as conn:
-                await conn.execute(self.query("save_thread"), site_id, thread, title, url)
 
     async def report_comment(
         self,

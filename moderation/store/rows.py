@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
 from moderation.domain.models import Decision, ProtectedComment, Signals, Site
 
-INSERT_PARAMS = 32  # $1..$32 of insert_comment (CommentRow.params)
+INSERT_PARAMS = 34  # $1..$34 of insert_comment (CommentRow.params)
+BATCH_PARAMS = 37  # $1..$37 of insert_comments (Store.insert_many_on)
+REASONS_SEPARATOR = "\x1f"  # reasons of a row of insert_comments, joined
 
 
 class CommentRow:
@@ -68,7 +71,35 @@ class CommentRow:
             "spam" if dup.action == "spam" else "pending",
             float(flood.window_seconds), flood.per_author, flood.per_ip,
             p.premoderate_new_authors, p.trust_approved_authors, p.webhook_url is not None,
-            self.adapter_version,
+            self.adapter_version, c.thread_title, c.thread_url,
+        )  # fmt: skip
+
+    def group(self) -> tuple[int, int]:
+        """What rows must share to go in one insert_comments: site and policy version."""
+        return self.site.id, self.site.policy.version
+
+    def batch_values(self, comment_id: UUID) -> tuple[Any, ...]:
+        """This row's elements of insert_comments' arrays $3..$26."""
+        c = self.comment
+        return (
+            comment_id, c.thread, c.parent_id, c.name, c.email_hash, c.email_domain,
+            c.email_masked, c.ip_prefix, c.user_agent, c.author_url, c.permalink, c.body,
+            c.public_body, self.decision.status, self.scores,
+            REASONS_SEPARATOR.join(self.decision.reasons),
+            self.signals.model_dump(mode="json"), self.model_version, c.idempotency_key,
+            c.form_shown_at, self.fingerprint, self.adapter_version, c.thread_title,
+            c.thread_url,
+        )  # fmt: skip
+
+    def batch_policy(self) -> tuple[Any, ...]:
+        """insert_comments' $27..$35: the policy's parameters, the same for every row."""
+        p = self.site.policy
+        dup, flood = p.duplicates, p.flood
+        return (
+            dup.max_copies, float(dup.window_seconds),
+            "spam" if dup.action == "spam" else "pending",
+            float(flood.window_seconds), flood.per_author, flood.per_ip,
+            p.premoderate_new_authors, p.trust_approved_authors, p.webhook_url is not None,
         )  # fmt: skip
 
 

@@ -93,10 +93,6 @@ class Intake:
         if saved is None:
             raise InvalidField("parent_id", "no such comment in this thread")
         out, created = saved
-        if private.thread_title or private.thread_url:
-            await self.store.save_thread(
-                site.id, private.thread, private.thread_title, private.thread_url
-            )
         if created:
             self.metrics.decisions.labels(out.status).inc()
             if site.policy.webhook_url:

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from moderation.keys import STORE
 from tests.conftest import MakeSite, MakeStaff, auth, comment
 
 Setup = tuple[dict[str, str], dict[str, str]]
@@ -272,3 +273,22 @@ async def test_limits_hold_under_concurrent_posts(
     statuses = sorted(answer["status"] for _, answer in copies)
     assert statuses == ["pending"] * 18 + ["published"] * 2
     assert await db.fetchval("SELECT count(*) FROM comments") == 3 + 5 + 20
+
+
+async def test_limits_hold_exactly_when_comments_are_stored_in_batches(
+    client: TestClient, site: Setup, db: asyncpg.Connection
+) -> None:
+    """Many authors at once, each over its limit: batches mix authors (group commit) and
+    still store exactly per_author of each."""
+    key, owner = site
+    await set_policy(client, owner, {"flood": {"per_author": 3, "window_seconds": 600}})
+    words = ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười"]
+    answers = await asyncio.gather(
+        *(post(client, key, email=f"a{a}@example.com", author_ip=f"10.{a}.{n}.1",
+               body=f"ý kiến {words[a]} {words[n]} về bài báo")
+          for n in range(5) for a in range(10))
+    )  # fmt: skip
+    assert sorted(s == 429 for s, _ in answers) == [False] * 30 + [True] * 20
+    per_author = "SELECT count(*) FROM comments GROUP BY email_hash"
+    assert [r[0] for r in await db.fetch(per_author)] == [3] * 10
+    assert max(client.app[STORE].batches.sizes) > 1  # stored in batches, not one by one

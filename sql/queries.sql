@@ -167,7 +167,7 @@ WITH parent_ok AS (
     WHERE parent_ok.ok AND flood.hit IS NULL
     ON CONFLICT (site_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
     RETURNING id, site_id, thread, intake_status, scores, reasons, model_version, policy_version,
-              adapter_version, created_at, (xmax = 0) AS inserted
+              adapter_version, created_at, public_body, (xmax = 0) AS inserted
 ), event AS (
     INSERT INTO comment_events (
         site_id, comment_id, actor, from_status, to_status, model_version, policy_version
@@ -184,7 +184,8 @@ WITH parent_ok AS (
         'comment', jsonb_build_object(
             'id', id, 'thread', thread, 'status', intake_status, 'scores', scores,
             'reasons', to_jsonb(reasons), 'model_version', model_version,
-            'policy_version', policy_version, 'created_at', created_at
+            'policy_version', policy_version, 'created_at', created_at,
+            'public_body', public_body
         )
     )
     FROM ins WHERE inserted AND $31::bool
@@ -545,10 +546,14 @@ ORDER BY q.created_at DESC, q.comment_id DESC;
 -- name: redact_comment
 -- A moderator (user $3, named $4) replaces the public copy of comment $2 of site $1 with $5
 -- (note $6): the original body stays as it is, for staff; the edit is kept with the copy
--- before and after. Not while another moderator holds the comment under a live lease
--- (conflict); nothing written when the copy is the same (unchanged). No row: no such comment.
+-- before and after, and a `comment.edited` webhook row carries the new copy (the status
+-- unchanged) in the same statement. Not while another moderator holds the comment under a
+-- live lease (conflict); nothing written when the copy is the same (unchanged). No row: no
+-- such comment.
 WITH target AS (
-    SELECT id, status, public_body, claimed_by, claim_expires_at FROM comments
+    SELECT id, thread, status, public_body, claimed_by, claim_expires_at, scores, reasons,
+           model_version, policy_version
+    FROM comments
     WHERE site_id = $1 AND id = $2::uuid
     FOR UPDATE
 ), verdict AS (
@@ -568,6 +573,18 @@ WITH target AS (
                                     public_after, note)
     SELECT $1, id, $4, status, public_body, $5::text, $6::text FROM verdict
     WHERE outcome = 'changed'
+), outbox_row AS (
+    INSERT INTO outbox (site_id, comment_id, event, payload)
+    SELECT $1, id, 'comment.edited', jsonb_build_object(
+        'event', 'comment.edited',
+        'comment', jsonb_build_object(
+            'id', id, 'thread', thread, 'status', status, 'previous_status', status,
+            'action', NULL, 'actor', $4::text, 'scores', scores,
+            'reasons', to_jsonb(reasons), 'model_version', model_version,
+            'policy_version', policy_version, 'public_body', $5::text
+        )
+    )
+    FROM verdict WHERE outcome = 'changed'
 )
 SELECT outcome FROM verdict;
 
@@ -684,7 +701,7 @@ SELECT count(*) AS released FROM released;
 -- label for per-site learning) unless the latest event already is this action (a repeat), and
 -- the webhook outbox row only where the status changes.
 WITH target AS (
-    SELECT id, thread, status, claimed_by, claim_expires_at, scores, reasons
+    SELECT id, thread, status, claimed_by, claim_expires_at, scores, reasons, public_body
     FROM comments
     WHERE site_id = $1 AND id = ANY($2::uuid[])
     ORDER BY id
@@ -724,7 +741,7 @@ WITH target AS (
             'id', id, 'thread', thread, 'status', $4::text, 'previous_status', status,
             'action', $7::text, 'actor', $5::text, 'scores', scores,
             'reasons', to_jsonb(reasons), 'model_version', $8::text,
-            'policy_version', policy_version
+            'policy_version', policy_version, 'public_body', public_body
         )
     )
     FROM verdict, in_force WHERE outcome = 'changed'
@@ -1084,7 +1101,7 @@ WITH latest AS (
     WHERE site_id = $1 AND comment_id = $2::uuid
     ORDER BY id DESC LIMIT 1
 ), target AS (
-    SELECT c.id, c.thread, c.status, c.scores, c.reasons
+    SELECT c.id, c.thread, c.status, c.scores, c.reasons, c.public_body
     FROM comments c, latest l
     WHERE c.site_id = $1 AND c.id = $2::uuid AND l.actor = $4 AND l.to_status = c.status
       AND c.status <> 'pending'
@@ -1109,7 +1126,7 @@ WITH latest AS (
             'id', id, 'thread', thread, 'status', 'pending', 'previous_status', status,
             'action', NULL, 'actor', $4::text, 'scores', scores,
             'reasons', to_jsonb(reasons), 'model_version', $6::text,
-            'policy_version', policy_version
+            'policy_version', policy_version, 'public_body', public_body
         )
     )
     FROM target, in_force
@@ -1191,7 +1208,8 @@ SELECT to_regclass('schema_migrations') IS NOT NULL;
 -- last hour; a published comment whose reports reach the site's threshold $5 (0: never) is
 -- held, with its event and webhook row. No row when the comment is not in this site.
 WITH target AS (
-    SELECT id, thread, status, scores, reasons, model_version, report_count FROM comments
+    SELECT id, thread, status, scores, reasons, model_version, report_count, public_body
+    FROM comments
     WHERE site_id = $1 AND id = $2::uuid
     FOR UPDATE
 ), recent AS (
@@ -1213,7 +1231,8 @@ WITH target AS (
     WHERE c.site_id = $1 AND c.id = a.comment_id
     RETURNING c.id, c.report_count, c.status
 ), held AS (
-    SELECT t.id, t.thread, t.scores, t.reasons, t.model_version FROM target t JOIN counted c ON c.id = t.id
+    SELECT t.id, t.thread, t.scores, t.reasons, t.model_version, t.public_body
+    FROM target t JOIN counted c ON c.id = t.id
     WHERE t.status = 'published' AND c.status = 'pending'
 ), in_force AS (
     SELECT max(version) AS policy_version FROM policies WHERE site_id = $1
@@ -1230,7 +1249,7 @@ WITH target AS (
             'id', h.id, 'thread', h.thread, 'status', 'pending', 'previous_status', 'published',
             'action', NULL, 'actor', 'readers', 'scores', h.scores,
             'reasons', to_jsonb(h.reasons), 'model_version', h.model_version,
-            'policy_version', i.policy_version
+            'policy_version', i.policy_version, 'public_body', h.public_body
         )
     )
     FROM held h, in_force i

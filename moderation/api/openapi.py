@@ -387,13 +387,15 @@ def _webhooks() -> dict[str, Any]:
          "description": text}
         for name, text in (
             ("X-Moderation-Event-Id", "the event's id, as in the body"),
-            ("X-Moderation-Event", "comment.created or comment.status_changed"),
+            ("X-Moderation-Event",
+             "comment.created, comment.status_changed or comment.edited"),
             ("X-Moderation-Signature",
              "sha256=<lowercase hex HMAC-SHA256 of the raw body, keyed with the site's secret>"),
         )
     ]  # fmt: skip
     return {"commentEvent": {"post": {
-        "summary": "A comment's status changed (or it was posted); retried until a 2xx, 24 h",
+        "summary": "A comment's status or public copy changed (or it was posted); retried"
+        " until a 2xx, 24 h",
         "parameters": headers,
         "requestBody": {"required": True, **_ref("WebhookEvent")},
         "responses": {"2XX": {"description": "Acknowledged; any other answer is retried"}},

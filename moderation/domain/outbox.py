@@ -63,6 +63,7 @@ class OutboxItem(BaseModel):
             "previous_status": None,
             "action": None,
             "actor": "system",
+            "public_body": None,  # rows written before events carried the public copy
             **self.payload.get("comment", {}),
             "created_at": self.comment_created_at,
             "permalink": self.permalink,
@@ -123,6 +124,10 @@ class WebhookComment(BaseModel):
     policy_version: int = Field(description="the site's policy version in force then")
     created_at: datetime = Field(description="when the comment was posted")
     permalink: str | None
+    public_body: str | None = Field(
+        description="the copy readers see as of this event (a moderator's edit of it, contacts"
+        " masked); null only in events written before it was sent"
+    )
 
 
 class WebhookEvent(BaseModel):
@@ -131,7 +136,7 @@ class WebhookEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: UUID = Field(description="also in X-Moderation-Event-Id; de-duplicate by it")
-    event: Literal["comment.created", "comment.status_changed"]
-    created_at: datetime = Field(description="when the status changed")
+    event: Literal["comment.created", "comment.status_changed", "comment.edited"]
+    created_at: datetime = Field(description="when the status or the public copy changed")
     site: str = Field(description="the site's slug")
     comment: WebhookComment

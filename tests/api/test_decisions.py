@@ -45,6 +45,7 @@ async def test_decision_changes_status_and_appends_event_and_outbox(
     assert [r["event"] for r in outbox] == ["comment.status_changed"]
     change = outbox[0]["payload"]
     assert '"published"' in change and '"pending"' in change and "example.com" not in change
+    assert '"public_body": "' in change  # the copy the site publishes (a redaction's, if any)
 
 
 async def test_repeated_decision_is_idempotent(

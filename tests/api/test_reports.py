@@ -76,6 +76,7 @@ async def test_reports_reach_the_threshold_and_hold_the_comment_with_its_history
         cid,
     )
     assert '"actor": "readers"' in outbox
+    assert '"public_body": "' in outbox  # the site learns the copy readers would see
 
 
 async def test_threshold_zero_never_holds(

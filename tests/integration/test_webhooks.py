@@ -181,6 +181,56 @@ async def test_decision_event_carries_the_change(
     assert change["created_at"] == events["comment.created"]["comment"]["created_at"]
 
 
+async def test_redaction_sends_the_public_copy_and_an_edit_event(
+    client: TestClient,
+    site_key: str,
+    dsn: str,
+    settings: Settings,
+    make_staff: MakeStaff,
+    db: asyncpg.Connection,
+    receiver: tuple[Receiver, str],
+) -> None:
+    """Edit and publish: the site learns the edited copy, not only the new status, so it does
+    not publish its own (original) text; an edit that leaves the status sends comment.edited."""
+    hook, url = receiver
+    await hook_site(dsn, url)
+    lan = await make_staff("lan")
+    held, kept = [
+        (await (await client.post("/v1/comments", json=comment(body=text),
+                                  headers=auth(site_key))).json())["id"]
+        for text in ("maybe-spam gọi anh Tuấn ở 12 ngõ Huế", "Bài hay")
+    ]  # fmt: skip
+    public = "maybe-spam gọi anh Tuấn [đã ẩn]"
+    edit = {"public_body": public, "note": "địa chỉ"}
+    answer = await client.post(f"/v1/comments/{held}/redaction", json=edit, headers=auth(lan))
+    assert answer.status == 200 and (await answer.json())["published"] is True
+    again = await client.post(f"/v1/comments/{held}/redaction", json=edit, headers=auth(lan))
+    assert (await again.json())["edited"] is False  # the same copy: no new event
+    only = {"public_body": "Bài rất hay", "publish": False}
+    answer = await client.post(f"/v1/comments/{kept}/redaction", json=only, headers=auth(lan))
+    assert answer.status == 200
+    rows = await db.fetch("SELECT comment_id::text, event FROM outbox ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        (held, "comment.created"), (kept, "comment.created"), (held, "comment.edited"),
+        (held, "comment.status_changed"), (kept, "comment.edited"),
+    ]  # fmt: skip
+    async with worker(dsn, settings, background=False) as one:
+        assert await one.run_once() == 5
+    events = [orjson.loads(body) for _, body in hook.calls]
+    assert all(WebhookEvent.model_validate(e) for e in events)
+    sent = {(e["comment"]["id"], e["event"]): e["comment"] for e in events}
+    assert sent[(held, "comment.created")]["public_body"] == "maybe-spam gọi anh Tuấn ở 12 ngõ Huế"
+    edited = sent[(held, "comment.edited")]
+    assert (edited["public_body"], edited["status"], edited["actor"]) == (public, "pending", "lan")
+    published = sent[(held, "comment.status_changed")]
+    assert (published["status"], published["public_body"]) == ("published", public)
+    assert "ngõ Huế" not in orjson.dumps(published).decode()
+    other = sent[(kept, "comment.edited")]
+    assert (other["status"], other["previous_status"], other["public_body"]) == (
+        "published", "published", "Bài rất hay",
+    )  # fmt: skip
+
+
 async def test_retried_after_the_receiver_was_down(
     client: TestClient, site_key: str, dsn: str, settings: Settings, db: asyncpg.Connection
 ) -> None:

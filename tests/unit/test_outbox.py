@@ -61,6 +61,7 @@ def test_body_adds_event_id_site_and_intake_defaults() -> None:
     assert event["comment"] == {
         "id": "c1", "status": "pending", "previous_status": None, "action": None,
         "actor": "system", "created_at": "2026-01-02T03:04:00Z", "permalink": None,
+        "public_body": None,
     }  # fmt: skip
     headers = one.headers(body)
     assert headers["X-Moderation-Signature"] == sign("whsec_test", body)
@@ -80,6 +81,7 @@ def test_body_matches_the_documented_schema() -> None:
     body = item(event="comment.status_changed", payload=payload, permalink="https://x.vn/1").body()
     event = WebhookEvent.model_validate_json(body)
     assert event.comment.actor == "site:admin" and event.comment.permalink == "https://x.vn/1"
+    assert event.comment.public_body is None  # a row written before events carried the copy
 
 
 async def test_a_wake_at_shutdown_does_not_swallow_the_cancel() -> None:

@@ -38,6 +38,9 @@ const META_SCORES  = '_cmsvc_scores';
 const META_REASONS = '_cmsvc_reasons';
 const META_HISTORY = '_cmsvc_history';
 const META_PUBLIC  = '_cmsvc_public';
+// When (the service's clock) the public copy kept in META_PUBLIC was the service's: a webhook
+// brings a copy only when newer (an edit and a status change are separate events, in any order).
+const META_PUBLIC_AT = '_cmsvc_public_at';
 // The plugin's text domain; translations in languages/ (make -C integrations/wordpress mo).
 const TEXT_DOMAIN = 'comment-moderation-service';
 // REST route receiving the service's webhooks: /wp-json/comment-moderation/v1/webhook.

@@ -17,6 +17,6 @@ foreach ( array( 'cmsvc_health', 'cmsvc_capabilities', 'cmsvc_site', 'cmsvc_conf
 wp_unschedule_hook( 'cmsvc_retry_orphans' );
 wp_unschedule_hook( 'cmsvc_retry' );
 $wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}cmsvc_webhook_events" ); // phpcs:ignore WordPress.DB
-foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_own_after', '_cmsvc_error', '_cmsvc_retry', '_cmsvc_scores', '_cmsvc_reasons', '_cmsvc_history', '_cmsvc_public' ) as $cmsvc_key ) {
+foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_own_after', '_cmsvc_error', '_cmsvc_retry', '_cmsvc_scores', '_cmsvc_reasons', '_cmsvc_history', '_cmsvc_public', '_cmsvc_public_at' ) as $cmsvc_key ) {
 	delete_metadata( 'comment', 0, $cmsvc_key, '', true );
 }

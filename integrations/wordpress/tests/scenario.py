@@ -7,6 +7,7 @@ import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,12 @@ LEASED = "Chính quyền xã đã trả lời kiến nghị của bà con chưa 
 AHEAD = "Chính quyền phường nên công khai tiến độ dự án này cho người dân biết."
 AHEAD_OFFLINE = "Bài viết phân tích rất kỹ lưỡng, cảm ơn nhóm phóng viên."
 BEHIND_OFFLINE = "Thông tin hữu ích quá, mình sẽ chia sẻ cho bạn bè cùng đọc."
+# Held (a watched term); a moderator edits the address out and publishes it, then edits again.
+REDACT = (
+    "Chính quyền phường chậm quá, ai cần giấy tờ thì đến nhà mình ở số 12 ngõ Huế hỏi anh Tuấn."
+)
+REDACTED = "Chính quyền phường chậm quá, ai cần giấy tờ thì hỏi anh Tuấn [đã ẩn địa chỉ]."
+REDACTED_AGAIN = "Chính quyền phường chậm quá [đã ẩn]."
 SKEW = 600  # seconds WordPress' clock is moved off the service's
 # The service's status -> WordPress' comment_approved, as the plugin maps them.
 WP_STATUS = {"published": "1", "pending": "0", "spam": "spam", "rejected": "trash"}
@@ -187,6 +194,68 @@ class Scenario:
         self.checks.check(
             "approved by the moderator: now visible on the page",
             self.wp.visible(HELD_APPROVE, HELD_REJECT) == [HELD_APPROVE],
+        )
+
+    def moderator_redacts(self) -> None:
+        """A moderator edits a held comment's public copy and publishes it in the service;
+        readers of WordPress get the edited text (the original kept for staff), an edit that
+        leaves the status reaches WordPress too, and older events do not bring a copy back."""
+        row = self.post("redact", "Hoàng Văn Tuấn", "tuan@example.com", REDACT)
+        self.mapped("redact", row, {"pending"})
+        comment_id, service_id = self.ids["redact"], row["_cmsvc_id"]
+        path = f"/v1/comments/{service_id}/redaction"
+        answer = self.svc.call(
+            "POST", path, self.svc.moderator, {"public_body": REDACTED, "note": "e2e"}
+        )
+        self.checks.check(
+            "redact: the service edited and published it",
+            answer.status == 200 and answer.json().get("published") is True,
+            answer.body[:300],
+        )
+
+        def shown(text: str) -> bool:
+            page = unescape(self.wp.page())
+            return text in page and "ngõ Huế" not in page
+
+        try:
+            took = wait_until("redacted copy on the page", lambda: shown(REDACTED))
+            self.checks.check(f"redact: the page shows the edited text ({took:.1f} s)", True)
+        except TimeoutError as error:
+            self.checks.check("redact: the page shows the edited text", False, error)
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "redact: published in WordPress, its own text the original (for staff), the edit kept",
+            row["comment_approved"] == "1"
+            and row["comment_content"] == REDACT
+            and row["_cmsvc_public"] == REDACTED,
+            row,
+        )
+        again = {"public_body": REDACTED_AGAIN, "publish": False}
+        answer = self.svc.call("POST", path, self.svc.moderator, again)
+        self.checks.check(
+            "redact again (published, status unchanged): the service edited it",
+            answer.status == 200 and answer.json().get("edited") is True,
+            answer.body[:300],
+        )
+        try:
+            took = wait_until("second edit on the page", lambda: shown(REDACTED_AGAIN))
+            self.checks.check(f"redact again: comment.edited reached the page ({took:.1f} s)", True)
+        except TimeoutError as error:
+            self.checks.check("redact again: comment.edited reached the page", False, error)
+        url = self.wp.tool("webhook-url")
+        old = datetime.now(UTC) - timedelta(hours=1)
+        late = status_event(service_id, "published", old)
+        late["comment"]["public_body"] = REDACT  # an old copy, delivered late
+        edited = {**status_event(service_id, "published", old), "event": "comment.edited"}
+        edited["comment"]["public_body"] = REDACT
+        answers = [result(http("POST", url, *signed(self.svc.secret, e))) for e in (late, edited)]
+        row = self.wp.comment(comment_id)
+        self.checks.check(
+            "redact: older events (status or edit) do not bring an older copy back",
+            answers == ["stale", "stale"]
+            and row["_cmsvc_public"] == REDACTED_AGAIN
+            and shown(REDACTED_AGAIN),
+            (answers, row),
         )
 
     def admin_decides(self) -> None:
@@ -579,6 +648,7 @@ class Scenario:
             owner.reader_copy,
             owner.column_held,
             self.moderator_decides,
+            self.moderator_redacts,
             owner.box_history,
             owner.webhooks_seen,
             self.admin_decides,

@@ -123,7 +123,7 @@ switch ( $command ) {
 		global $wpdb;
 		$rows = $wpdb->get_results( "SELECT comment_ID, comment_post_ID, comment_author, comment_content, comment_approved FROM $wpdb->comments ORDER BY comment_ID", ARRAY_A );
 		foreach ( $rows as &$row ) {
-			foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error', '_cmsvc_retry', '_cmsvc_public', '_cmsvc_history' ) as $key ) {
+			foreach ( array( '_cmsvc_id', '_cmsvc_status', '_cmsvc_status_at', '_cmsvc_error', '_cmsvc_retry', '_cmsvc_public', '_cmsvc_public_at', '_cmsvc_history' ) as $key ) {
 				$row[ $key ] = get_comment_meta( (int) $row['comment_ID'], $key, true );
 			}
 		}

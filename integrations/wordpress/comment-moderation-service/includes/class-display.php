@@ -40,12 +40,17 @@ final class Display {
 	/**
 	 * A comment edited in WordPress (its text changed by staff): the service's public copy
 	 * is of the old text, so it is dropped; readers get the new text (masked by the plugin
-	 * when it may hold contact details).
+	 * when it may hold contact details). Webhooks written before the edit do not bring the
+	 * old copy back (stamped with the service's time now, see Clock).
 	 *
 	 * @param int|string $comment_id The comment's id.
 	 */
 	public function edited( $comment_id ): void {
 		delete_comment_meta( (int) $comment_id, META_PUBLIC );
+		$now = Clock::now();
+		if ( null !== $now ) {
+			update_comment_meta( (int) $comment_id, META_PUBLIC_AT, $now );
+		}
 	}
 
 	/**

@@ -14,8 +14,8 @@ defined( 'ABSPATH' ) || exit;
 
 /**
  * POST /wp-json/comment-moderation/v1/webhook: signature first, then de-duplication, then the
- * comment's new status (only when newer than the last one applied), then the event's id
- * recorded as applied.
+ * comment's public copy and its new status (each only when newer than the last one applied),
+ * then the event's id recorded as applied.
  */
 final class Webhook {
 
@@ -119,19 +119,30 @@ final class Webhook {
 	}
 
 	/**
-	 * Applies a comment.status_changed event; what was done, as a word.
+	 * Applies an event: the public copy it carries (any event), then the status of a
+	 * comment.status_changed; what was done, as a word.
 	 *
 	 * @param array<string, mixed> $event The verified event.
 	 */
 	private function apply( array $event ): string {
 		$comment = is_array( $event['comment'] ?? null ) ? $event['comment'] : array();
-		if ( 'comment.status_changed' !== ( $event['event'] ?? '' ) ) {
-			return 'ignored'; // comment.created: the answer to the POST was applied already.
+		$kind    = (string) ( $event['event'] ?? '' );
+		if ( ! in_array( $kind, array( 'comment.created', 'comment.status_changed', 'comment.edited' ), true ) ) {
+			return 'ignored';
 		}
 		$comment_id = self::wordpress_id( (string) ( $comment['id'] ?? '' ) );
-		$status     = (string) ( $comment['status'] ?? '' );
 		$at         = Statuses::stamp( (string) ( $event['created_at'] ?? '' ) );
-		if ( null === $comment_id || null === Statuses::to_wordpress( $status ) || null === $at ) {
+		if ( null === $comment_id || null === $at ) {
+			// comment.created may come before the answer to the POST was applied: nothing lost,
+			// that answer brings the comment's status (and the plugin asks for its copy).
+			return 'comment.created' === $kind ? 'ignored' : 'unknown';
+		}
+		$copied = self::public_copy( $comment_id, $comment, $at );
+		if ( 'comment.status_changed' !== $kind ) {
+			return $copied ? 'edited' : ( 'comment.edited' === $kind ? 'stale' : 'ignored' );
+		}
+		$status = (string) ( $comment['status'] ?? '' );
+		if ( null === Statuses::to_wordpress( $status ) ) {
 			return 'unknown';
 		}
 		// Newer-wins compares the service's times only (see Clock): created_at with stamps of
@@ -156,11 +167,35 @@ final class Webhook {
 		if ( '' !== get_comment_meta( $comment_id, META_RETRY, true ) ) { // An array when there is one.
 			Retry::done( $comment_id ); // A wp-admin decision still waiting is older than this.
 		}
-		if ( 'published' === $status ) {
-			// Published by a moderator: the public copy may have been redacted meanwhile.
+		if ( 'published' === $status && ! is_string( $comment['public_body'] ?? null ) ) {
+			// A service that does not send the public copy: asked for it, as it may have been
+			// edited by a moderator before publishing.
 			Trace::fetch_public_copy( $comment_id, new Client(), true );
 		}
 		return 'applied';
+	}
+
+	/**
+	 * Keeps the event's public copy (what readers see, see Display; a moderator's edit of it
+	 * included: "edit and publish") when newer than the one kept. The comment's own text
+	 * stays the original, for staff. Whether it was kept.
+	 *
+	 * @param int                  $comment_id WordPress' comment id.
+	 * @param array<string, mixed> $comment    The event's comment.
+	 * @param string               $at         The event's time, as Statuses::stamp() makes it.
+	 */
+	private static function public_copy( int $comment_id, array $comment, string $at ): bool {
+		$public = $comment['public_body'] ?? null;
+		if ( ! is_string( $public ) || '' === $public ) {
+			return false; // A service that does not send it.
+		}
+		if ( $at <= (string) get_comment_meta( $comment_id, META_PUBLIC_AT, true ) ) {
+			return false; // A newer copy (or a WordPress edit of the text) was applied already.
+		}
+		// update_comment_meta() unslashes what it stores: slashed, a backslash stays.
+		update_comment_meta( $comment_id, META_PUBLIC, wp_slash( $public ) );
+		update_comment_meta( $comment_id, META_PUBLIC_AT, $at );
+		return true;
 	}
 
 	/**

@@ -349,7 +349,8 @@ WITH r AS (
     ORDER BY d.idempotency_key, d.n
     ON CONFLICT (site_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
     RETURNING id, idempotency_key, site_id, thread, intake_status, scores, reasons,
-              model_version, policy_version, adapter_version, created_at, (xmax = 0) AS inserted
+              model_version, policy_version, adapter_version, created_at, public_body,
+              (xmax = 0) AS inserted
 ), event AS (
     INSERT INTO comment_events (
         site_id, comment_id, actor, from_status, to_status, model_version, policy_version
@@ -365,7 +366,8 @@ WITH r AS (
         'comment', jsonb_build_object(
             'id', id, 'thread', thread, 'status', intake_status, 'scores', scores,
             'reasons', to_jsonb(reasons), 'model_version', model_version,
-            'policy_version', policy_version, 'created_at', created_at
+            'policy_version', policy_version, 'created_at', created_at,
+            'public_body', public_body
         )
     )
     FROM ins WHERE inserted AND $35::bool

@@ -242,7 +242,12 @@ async def test_a_batch_writes_events_for_every_comment_and_outbox_rows_only_with
     assert await db.fetchval("SELECT count(*) FROM comment_events") == 10
     outbox = await db.fetch("SELECT state, payload FROM outbox")
     assert [r["state"] for r in outbox] == ["pending"] * 5
-    assert {json.loads(r["payload"])["comment"]["policy_version"] for r in outbox} == {2}
+    payloads = [json.loads(r["payload"])["comment"] for r in outbox]
+    assert {p["policy_version"] for p in payloads} == {2}
+    # each event carries the copy readers may see, as the single statement's do
+    assert sorted(p["public_body"] for p in payloads) == sorted(
+        row(hooked, 10 + i).comment.public_body for i in range(5)
+    )
 
 
 async def test_two_processes_batches_of_the_same_keys_never_deadlock(

@@ -694,6 +694,10 @@ WITH released AS (
 )
 SELECT count(*) AS released FROM released;
 
+-- name: lock_comments
+-- Lock comments of a site in id order (decide's first statement, in the same transaction).
+SELECT id FROM comments WHERE site_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE;
+
 -- name: decide
 -- One statement for one or many comments ($2): lock them in id order (so concurrent bulk
 -- decisions cannot deadlock); skip those another user holds under a live lease ($3 is null

@@ -442,7 +442,13 @@ class Store:
     ) -> dict[UUID, Outcome]:
         """Apply a decision to comments of the decider's site; the outcome of each one found."""
         args = (by.site_id, ids, by.user_id, status, by.actor, note, action, model_version)
-        rows = await self._fetch("decide", *args)
+        with translate_errors():
+            async with self._connection() as conn, conn.transaction():
+                # the rows locked first, in a statement of their own: decide's snapshot is
+                # then taken after any decision that held them committed, so it sees that
+                # decision's event (a repeat of it records nothing)
+                await conn.execute(self.query("lock_comments"), by.site_id, ids)
+                rows = await conn.fetch(self.query("decide"), *args)
         return {UUID(r["id"]): r["outcome"] for r in rows}
 
     async def audit_page(

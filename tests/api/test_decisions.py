@@ -193,3 +193,28 @@ async def test_concurrent_bulk_decisions_do_not_deadlock(
     ]
     answers = await asyncio.gather(*calls)
     assert [r.status for r in answers] == [200, 200]
+
+
+async def test_a_decision_waiting_on_another_sees_its_event(
+    client: TestClient, site_key: str, make_staff: MakeStaff, db: asyncpg.Connection
+) -> None:
+    """Two identical decisions queued behind a lock: the second, let through after the first
+    committed, must see the first's event and record no confirmation of its own (its snapshot
+    once predated that commit, so it wrote a second 'reject' event half the time)."""
+    lan = await make_staff("lan")
+    [cid] = await held(client, site_key, 1)
+    async with db.transaction():
+        await db.execute("SELECT 1 FROM comments WHERE id = $1::uuid FOR UPDATE", cid)
+        pending = [asyncio.create_task(decide(client, lan, cid, "reject")) for _ in range(2)]
+        for _ in range(200):  # both requests wait on the row lock
+            waiting = await db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            if waiting >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting >= 2
+    answers = await asyncio.gather(*pending)
+    assert sorted([(await r.json())["changed"] for r in answers]) == [False, True]
+    assert len(await history(client, lan, cid)) == 2

@@ -24,13 +24,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from feedback_demo import Api  # noqa: E402  (the same calls as a site, moderator, owner)
 
 from classifiers.datasets import default_root  # noqa: E402
 from moderation import admin  # noqa: E402
@@ -40,23 +41,6 @@ from moderation.settings import Settings  # noqa: E402
 from moderation.store.embedded import database_url  # noqa: E402
 
 CHUNK = 100  # ids per bulk decision (the API's limit)
-
-
-class Api:
-    """The service's HTTP API as a site, its moderator and its owner call it."""
-
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session, self.base = session, base
-
-    async def call(self, method: str, path: str, token: str, body: Any = None) -> Any:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with self.session.request(
-            method, self.base + path, json=body, headers=headers
-        ) as response:
-            answer = await response.json(content_type=None)
-            if response.status >= 400:
-                raise RuntimeError(f"{method} {path}: {response.status} {answer}")
-            return answer
 
 
 def rows(path: Path, text: str, label: str, n: int, seed: int) -> list[tuple[str, bool]]:
@@ -98,7 +82,7 @@ async def bench(dsn: str, data: Path, args: argparse.Namespace, workdir: Path) -
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         async with aiohttp.ClientSession() as session:
-            api = Api(session, f"http://127.0.0.1:{port}")
+            api = Api(session, f"http://127.0.0.1:{port}", slug)
             started = time.perf_counter()
             spam = rows(data / "vispamreviews" / "train.csv", "Comment", "Label", args.decisions, 1)
             await decide(api, slug, key, moderator, spam, ("spam", "not_spam"), 0)

@@ -173,19 +173,17 @@ class World:
             "body": body,
         }
         payload.update(extra)
-        request = urllib.request.Request(
-            f"{self.service.url}/v1/comments", data=json.dumps(payload).encode(),
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
-        )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer: dict[str, Any] = json.loads(response.read())
-        return answer
+        return self._as_site("/v1/comments", payload)
 
     def report(self, cid: str, reporter_ip: str, reason: str = "abuse") -> dict[str, Any]:
         """A reader's report of a comment, as the site relays it."""
         body = {"reason": reason, "reporter_ip": reporter_ip}
+        return self._as_site(f"/v1/comments/{cid}/report", body)
+
+    def _as_site(self, path: str, body: object) -> dict[str, Any]:
+        """POST a JSON body with the site key; the JSON answer."""
         request = urllib.request.Request(
-            f"{self.service.url}/v1/comments/{cid}/report", data=json.dumps(body).encode(),
+            f"{self.service.url}{path}", data=json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
         )  # fmt: skip
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from aiohttp import web
 
+from moderation.domain.desk import Search
 from moderation.domain.errors import InvalidField, NotFound
 from moderation.domain.pages import (
     BulkAnswer,
@@ -24,6 +25,7 @@ from moderation.domain.review import (
     BulkDecisionIn,
     ClaimIn,
     Decider,
+    QueueFilter,
     QueueItem,
     ReleaseIn,
     ReleaseOut,
@@ -46,12 +48,20 @@ THREAD_CHOICES = 200
 LIVE_POLL_SECONDS = 15
 
 
-async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[QueueItem], str | None]:
-    """A page of the queue as the filters in the query string ask, with evidence; a search's
-    results (newest first) when the query asks one."""
-    if (search := search_filter(request)) is not None:
+def _wanted(request: web.Request) -> tuple[Search | None, QueueFilter]:
+    """The search the query string asks (if any) and the queue filters the page keeps: a
+    search's own when searching (the queue's filters refuse its status=all)."""
+    search = search_filter(request)
+    return search, queue_filter(request) if search is None else desk_pages.as_filter(search)
+
+
+async def _page_of_queue(
+    request: web.Request, staff: Staff, search: Search | None, want: QueueFilter
+) -> tuple[list[QueueItem], str | None]:
+    """A page of the queue as `want` asks, with evidence; the search's results (newest
+    first) when there is one."""
+    if search is not None:
         return await desk_pages.search_page(request, staff, search)
-    want = queue_filter(request)
     cursor = request.query.get("cursor")
     after = cursors.queue_position(want.order, cursor) if cursor else None
     page = await request.app[REVIEWING].page(staff.site_id, want, after, PAGE)
@@ -62,13 +72,12 @@ async def _page_of_queue(request: web.Request, staff: Staff) -> tuple[list[Queue
 async def queue_page(request: web.Request) -> web.Response:
     """GET /ui/queue: the first page of the queue, filtered and sorted (or a search's results)."""
     staff = await page_staff(request)
-    search = search_filter(request)
-    want = queue_filter(request) if search is None else desk_pages.as_filter(search)
+    search, want = _wanted(request)
     reviewing = request.app[REVIEWING]
     # counted before the list is read: a comment arriving in between is shown and later
     # announced once more, rather than neither
     counts = await reviewing.counts(staff.site_id, want, None)
-    items, next_cursor = await _page_of_queue(request, staff)
+    items, next_cursor = await _page_of_queue(request, staff, search, want)
     threads = await reviewing.thread_choices(staff.site_id, THREAD_CHOICES)
     return await render(
         request, "queue.html", staff, items=items, next_cursor=next_cursor, want=want,
@@ -93,8 +102,7 @@ async def live(request: web.Request) -> web.Response:
     """GET /ui/api/live: the counts per status now, and how many comments matching the page
     came since ?since= (from the database, so any process can answer)."""
     staff = await script_staff(request)
-    search = search_filter(request)  # a search's page counts the queue its filters keep
-    want = queue_filter(request) if search is None else desk_pages.as_filter(search)
+    _, want = _wanted(request)  # a search's page counts the queue its filters keep
     counts = await request.app[REVIEWING].counts(staff.site_id, want, _since(request))
     key = "fresh_reported" if want.order == "reports" else "fresh_comments"
     text = translate(language(request), key, n=counts.shown("fresh"))
@@ -107,7 +115,7 @@ async def live(request: web.Request) -> web.Response:
 async def items(request: web.Request) -> web.Response:
     """GET /ui/api/items: a page of the queue as HTML, for the page to swap in."""
     staff = await script_staff(request)
-    found, next_cursor = await _page_of_queue(request, staff)
+    found, next_cursor = await _page_of_queue(request, staff, *_wanted(request))
     html = await fragment(request, "_items.html", staff, items=found)
     return json_response(ItemsAnswer(html=html, count=len(found), next_cursor=next_cursor))
 

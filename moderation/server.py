@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -69,6 +70,7 @@ def run_worker(settings: Settings, scorer: ScorerFactory, reuse_port: bool) -> N
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # not the default (exit) until the app handles it
     app = create_app(settings, scorer)
     app.on_startup.append(_reload_on_sighup)
+    app.on_startup.append(settle_heap)  # last: after every model and cache has loaded
     web.run_app(
         app,
         host=settings.host,
@@ -91,6 +93,20 @@ async def _reload_on_sighup(app: web.Application) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGHUP, app[RELOADS].soon, "SIGHUP")
     app[RELOADS].soon("started", if_changed=True)
+
+
+async def settle_heap(app: web.Application) -> None:
+    """Move what startup built (models, schemas, routes, caches) out of the collector's reach.
+
+    Python's full collection walks every object the collector tracks; with a worker's ~90,000
+    startup objects each one paused the event loop 50-110 ms (measured at 1,000 comments/s:
+    about one a worker every 12 s, the fixed-rate run's worst latencies). Startup objects live
+    as long as the worker, so they are collected once and frozen; full collections then walk
+    only what requests left behind (2-5 ms). Objects frozen here are still freed by reference
+    counting when dropped (a reloaded model's arrays); only a cycle among them would stay.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _exit_on_term(signum: int, frame: FrameType | None) -> None:

@@ -57,7 +57,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     state = DatabaseState(settings.retry_after_seconds)
     cache = settings.statement_cache_size
     async with create_pool(settings.database_url, *pool_args, state, cache) as pool:
-        app[STORE] = Store(pool, settings.db_timeout_seconds, state)
+        app[STORE] = Store(pool, settings.db_timeout_seconds, state, settings.intake_statements)
         app[STORE].batches.observe = app[METRICS].intake_batch.observe
         app[SITES] = SiteCache(app[STORE], settings.site_cache_seconds)
         yield

@@ -73,7 +73,11 @@ class Store:
     """Named queries over a pool; every method filters by site."""
 
     def __init__(
-        self, pool: asyncpg.Pool, timeout: float, state: DatabaseState | None = None
+        self,
+        pool: asyncpg.Pool,
+        timeout: float,
+        state: DatabaseState | None = None,
+        intake_statements: int = 1,
     ) -> None:
         self._pool = pool
         self._timeout = timeout
@@ -87,7 +91,7 @@ class Store:
         name = batch_insert_name(batch_text(self._queries))
         slots = ", ".join(f"${n}" for n in range(1, BATCH_PARAMS + 1))
         self._locked_batch = f"SELECT * FROM {name}({slots})"  # noqa: S608 - a hash, no input
-        self.batches = GroupCommit(self._insert_one, self._insert_many)
+        self.batches = GroupCommit(self._insert_one, self._insert_many, flushes=intake_statements)
         # Policy versions never change once written: each is validated once per process
         # (a 1,000-term list takes tens of milliseconds), not on every cache refresh.
         self._policies: dict[int, Policy] = {}

@@ -36,10 +36,11 @@ class Env:
     site_id: int
 
 
-@pytest.fixture
-async def env(dsn: str) -> AsyncIterator[Env]:
+@pytest.fixture(params=[1, 2], ids=["one statement", "two statements"])
+async def env(dsn: str, request: pytest.FixtureRequest) -> AsyncIterator[Env]:
+    """Each test runs with one intake statement in flight at a time and with two."""
     async with create_pool(dsn, 1, 6, 10) as pool:
-        store = Store(pool, 10)
+        store = Store(pool, 10, intake_statements=request.param)
         site_id = await store.create_site("gc", b"k" * 32, Policy())
         yield Env(store, site_id)
         await store.batches.drain()
@@ -321,3 +322,35 @@ async def test_authors_rules_apply_inside_a_batch(env: Env, db: asyncpg.Connecti
     assert "author_premoderated:hold" in stored[1]["reasons"]
     assert "author_trusted:publish" in stored[2]["reasons"]
     assert [s["rule"] for s in stored[:4]] == ["ban", "premoderate", "trust", None]
+
+
+async def test_with_two_statements_a_comment_does_not_wait_for_the_one_in_flight(
+    dsn: str,
+) -> None:
+    """intake_statements=2: a comment arriving while another's statement waits (here for a /24
+    another transaction holds; in production for its commit's flush to disk) is stored by a
+    statement of its own at once, not queued behind it."""
+    async with create_pool(dsn, 1, 6, 10) as pool:
+        store = Store(pool, 10, intake_statements=2)
+        site = Site(
+            id=await store.create_site("gc2", b"k" * 32, Policy()),
+            slug="gc2",
+            policy=Policy(version=1, flood=Flood(per_ip=100)),
+        )
+        first, second = row(site, 0, ip="10.7.7.7"), row(site, 1)
+        holder = await asyncpg.connect(dsn)
+        try:
+            tx = holder.transaction()
+            await tx.start()
+            [key] = first.lock_keys()
+            await holder.execute("SELECT pg_advisory_xact_lock($1)", key)
+            waiting = asyncio.ensure_future(store.insert_comment(first))
+            await asyncio.sleep(0.2)  # its statement is in flight, waiting for the lock
+            assert await asyncio.wait_for(store.insert_comment(second), 10) is not None
+            assert not waiting.done()
+            await tx.rollback()
+            assert await asyncio.wait_for(waiting, 30) is not None
+        finally:
+            await holder.close()
+            await store.batches.drain()
+        assert store.batches.sizes == {1: 2}

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from moderation import admin
 from moderation.app import create_app
 from moderation.domain.models import Role
+from moderation.keys import STORE
 from moderation.settings import Settings
 from moderation.store import migrate_dsn
 from moderation.store.embedded import database_url
@@ -94,13 +95,32 @@ def scorer() -> KeywordScorer:
 
 
 @pytest.fixture
+def intake_statement() -> str:
+    """Which statement stores a lone comment: "single" (insert_comment, as served) or
+    "batched" (insert_comments on one row). Modules that test intake's rules ask for both
+    (``both_intake_statements``), so the two statements cannot drift apart."""
+    return "single"
+
+
+both_intake_statements = pytest.fixture(params=["single", "batched"], name="intake_statement")(
+    lambda request: request.param
+)
+
+
+@pytest.fixture
 async def client(
     settings: Settings,
     scorer: KeywordScorer,
     aiohttp_client: Callable[..., Awaitable[TestClient]],
-) -> TestClient:
+    intake_statement: str,
+) -> AsyncIterator[TestClient]:
     """A test client of the whole application (closed before its database is dropped)."""
-    return await aiohttp_client(create_app(settings, lambda: scorer))
+    app = create_app(settings, lambda: scorer)
+    started = await aiohttp_client(app)
+    app[STORE].batches.lone_statement = intake_statement == "single"
+    yield started
+    # a batched statement that failed is retried row by row by the single one, unseen
+    assert app[STORE].batches.retried_alone == 0
 
 
 @pytest.fixture

@@ -108,6 +108,9 @@ class GroupCommit:
         self.sizes: Counter[int] = Counter()  # statements by how many comments each stored
         self.retried_alone = 0  # batches that failed and were retried row by row
         self.observe: Callable[[int], None] | None = None  # told each statement's size
+        # a lone comment goes through the single statement (insert_comment); tests turn this
+        # off so that every intake test also runs the batched statement, on one row
+        self.lone_statement = True
 
     async def store(self, row: CommentRow) -> Result:
         """Store a comment (alone or with others waiting); its insert_comment columns."""
@@ -141,7 +144,7 @@ class GroupCommit:
         self.sizes[len(batch)] += 1
         if self.observe is not None:
             self.observe(len(batch))
-        if len(batch) == 1:
+        if len(batch) == 1 and (self.lone_statement or batch[0].deferred >= DEFERRALS):
             await self._alone(batch[0])
             return
         try:

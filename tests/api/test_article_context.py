@@ -9,7 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.api.test_queue import claim, held
-from tests.conftest import MakeStaff, auth, comment
+from tests.conftest import MakeStaff, auth, both_intake_statements, comment
+
+intake_statement = both_intake_statements  # every test with each intake statement
 
 TITLE = "Giá xăng giảm lần thứ ba liên tiếp"
 URL = "https://bao.example.vn/kinh-te/gia-xang-giam-123.html"

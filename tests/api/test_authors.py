@@ -10,7 +10,9 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from tests.api.test_queue import held
-from tests.conftest import MakeSite, MakeStaff, auth, comment
+from tests.conftest import MakeSite, MakeStaff, auth, both_intake_statements, comment
+
+intake_statement = both_intake_statements  # every test with each intake statement
 
 EMAIL = "an.nguyen@example.com"
 

@@ -11,7 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.keys import STORE
-from tests.conftest import MakeSite, MakeStaff, auth, comment
+from tests.conftest import MakeSite, MakeStaff, auth, both_intake_statements, comment
+
+intake_statement = both_intake_statements  # every test with each intake statement
 
 Setup = tuple[dict[str, str], dict[str, str]]
 

@@ -11,8 +11,10 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import MakeSite, auth, comment
+from tests.conftest import MakeSite, auth, both_intake_statements, comment
 from tests.standin import KeywordScorer
+
+intake_statement = both_intake_statements  # every test with each intake statement
 
 PROBLEM = "application/problem+json"
 

@@ -9,7 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from moderation.runtime.logs import JsonFormatter
-from tests.conftest import auth, comment
+from tests.conftest import auth, both_intake_statements, comment
+
+intake_statement = both_intake_statements  # every test with each intake statement
 
 EMAILS = ["hidden.author@example.com", "Người.Dùng@ví-dụ.vn", "spammer@casino.example"]
 

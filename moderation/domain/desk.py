@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from moderation.domain.errors import InvalidField
 from moderation.domain.models import Body, Status, clean_text
-from moderation.domain.review import QueueItem
+from moderation.domain.review import QueueItem, StatusCounts
 
 # ban: every new comment rejected; premoderate: every new one held; trust: published unless a
 # hard reject (a blocked term, a reject threshold, a refused email domain).
@@ -91,15 +91,9 @@ class AuthorRuleState(BaseModel):
     note: str | None
 
 
-class AuthorCounts(BaseModel):
-    """An author's comments on the site, per status."""
-
-    model_config = ConfigDict(frozen=True)
-
-    published: int
-    pending: int
-    rejected: int
-    spam: int
+class AuthorCounts(StatusCounts):
+    """An author's comments on the site, per status: all of them (AuthorHistory counts only
+    those before one comment)."""
 
 
 class AuthorOut(BaseModel):

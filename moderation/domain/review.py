@@ -88,8 +88,8 @@ class QueueFilter(BaseModel):
         return "reports" if self.reason == REPORTED else self.sort
 
 
-class AuthorHistory(BaseModel):
-    """How many earlier comments of the same author (by email hash) ended in each status."""
+class StatusCounts(BaseModel):
+    """Comments per status."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -97,6 +97,10 @@ class AuthorHistory(BaseModel):
     pending: int
     rejected: int
     spam: int
+
+
+class AuthorHistory(StatusCounts):
+    """How many earlier comments of the same author (by email hash) ended in each status."""
 
 
 class Evidence(BaseModel):

@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import random
+import re
 import time
+import urllib.parse
 
-import aiohttp
 import uvloop
 
 SENTENCES = (
@@ -74,37 +76,80 @@ def percentile(values: list[float], p: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
 
 
+class Connections:
+    """Keep-alive HTTP/1.1 connections to the service, opened as needed up to a limit.
+
+    Requests are written as prepared bytes and answers read by their Content-Length: the
+    client spends a fraction of what aiohttp's would per request, so on a machine it shares
+    with the service it takes less of the CPU it measures (aiohttp's client cost 0.26 ms of
+    CPU a request here, about half of what the service spends answering it)."""
+
+    def __init__(self, host: str, port: int, limit: int) -> None:
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.slots = asyncio.Semaphore(limit)
+
+    async def send(self, request: bytes) -> str:
+        """The answer's status code, or the name of the error that stopped it."""
+        async with self.slots:
+            if self.idle:
+                reader, writer = self.idle.pop()
+            else:
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = LENGTH.search(head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+                writer.close()
+                return type(exc).__name__
+            self.idle.append((reader, writer))
+            return head[9:12].decode()
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
+
+
+def prepared(host: str, key: str, n: int) -> bytes:
+    """Request n as bytes on the wire."""
+    body = json.dumps(comment(n), ensure_ascii=False).encode()
+    return (
+        f"POST /v1/comments HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
 async def run(args: argparse.Namespace) -> None:
     """Send at the fixed rate, then print the figures."""
     latencies: list[float] = []
     statuses: collections.Counter[str] = collections.Counter()
-    headers = {"Authorization": f"Bearer {args.key}"}
+    url = urllib.parse.urlsplit(args.url)
+    host, port = url.hostname or "127.0.0.1", url.port or 80
     total = int(args.rate * args.seconds)
     offset = random.randint(0, 10**9)
-    connector = aiohttp.TCPConnector(limit=args.connections)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    requests = [prepared(url.netloc, args.key, offset + i) for i in range(total)]
+    connections = Connections(host, port, args.connections)
 
-        async def one(i: int, due: float) -> None:
-            try:
-                async with session.post(
-                    f"{args.url}/v1/comments", json=comment(offset + i), headers=headers
-                ) as answer:
-                    await answer.read()
-                    statuses[str(answer.status)] += 1
-            except aiohttp.ClientError as exc:
-                statuses[type(exc).__name__] += 1
-            latencies.append(time.perf_counter() - due)
+    async def one(request: bytes, due: float) -> None:
+        statuses[await connections.send(request)] += 1
+        latencies.append(time.perf_counter() - due)
 
-        start = time.perf_counter() + 0.1
-        tasks = []
-        for i in range(total):
-            due = start + i / args.rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, due)))
-        await asyncio.gather(*tasks)
-        lag = time.perf_counter() - (start + total / args.rate)
+    start = time.perf_counter() + 0.1
+    tasks = []
+    for i, request in enumerate(requests):
+        due = start + i / args.rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(request, due)))
+    await asyncio.gather(*tasks)
+    lag = time.perf_counter() - (start + total / args.rate)
+    connections.close()
     print(
         f"RESULT rate={args.rate:.0f}/s sent={total} p50_ms={percentile(latencies, 50):.2f} "
         f"p99_ms={percentile(latencies, 99):.2f} max_ms={1000 * max(latencies):.1f} "

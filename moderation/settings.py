@@ -37,10 +37,10 @@ class Settings(BaseSettings):
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     # Intake statements a process runs at once (for one site and policy version): comments
     # that arrive while they are all in flight wait and go together in the next (group
-    # commit, moderation/store/batches.py). 2: a comment arriving while one statement waits
-    # for its commit's flush to disk starts its own instead of waiting for it
-    # (docs/performance.md has the figures).
-    intake_statements: int = Field(default=2, ge=1, le=16)
+    # commit, moderation/store/batches.py). 2 lets a comment that arrives while a statement
+    # waits for a slow commit (a disk taking milliseconds to flush) start its own; with fast
+    # commits 1 makes fuller batches (docs/performance.md has the figures).
+    intake_statements: int = Field(default=1, ge=1, le=16)
     # Retry-After when the database is busy or has been down for a while; a fresh connection
     # loss (a failover) answers 1 s (dbstate.py).
     retry_after_seconds: int = Field(default=5, ge=1)

@@ -34,6 +34,7 @@ from typing import Any
 import aiohttp
 import numpy as np
 from aiohttp import web
+from pydantic import ValidationError
 from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,7 @@ from classifiers.model import Model  # noqa: E402
 from moderation import admin  # noqa: E402
 from moderation.admin import free_port  # noqa: E402
 from moderation.app import create_app  # noqa: E402
+from moderation.domain.models import CommentIn  # noqa: E402
 from moderation.settings import Settings  # noqa: E402
 from moderation.store.embedded import database_url  # noqa: E402
 
@@ -64,11 +66,22 @@ SOURCES = {
 
 
 def labelled(examples: list[Example], source: str, label: str, split: str) -> list[Example]:
+    """The source's examples of one split that carry the label and that a comment form could
+    send (the service refuses control characters, which a few SMS texts hold)."""
     return [
         e
         for e in examples
-        if e.source == source and e.split == split and e.label(label) is not None
+        if (e.source, e.split) == (source, split) and e.label(label) in (0, 1) and postable(e.text)
     ]
+
+
+def postable(text: str) -> bool:
+    """Whether the service would take the text as a comment's body."""
+    try:
+        CommentIn(thread="t", name="n", email="a@example.com", body=text[:BODY])
+    except ValidationError:
+        return False
+    return True
 
 
 async def post_all(api: Api, key: str, texts: list[str], offset: int) -> list[dict[str, Any]]:

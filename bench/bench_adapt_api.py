@@ -18,25 +18,18 @@ import argparse
 import asyncio
 import csv
 import random
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-from aiohttp import web
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from feedback_demo import Api  # noqa: E402  (the same calls as a site, moderator, owner)
+from feedback_demo import Api, served  # noqa: E402  (the same calls as a site, moderator, owner)
 
 from classifiers.datasets import default_root  # noqa: E402
-from moderation import admin  # noqa: E402
-from moderation.admin import free_port  # noqa: E402
-from moderation.app import create_app  # noqa: E402
 from moderation.settings import Settings  # noqa: E402
 from moderation.store.embedded import database_url  # noqa: E402
 
@@ -69,48 +62,34 @@ async def decide(
 
 
 async def bench(dsn: str, data: Path, args: argparse.Namespace, workdir: Path) -> None:
-    slug = f"adapt-bench-{secrets.token_hex(3)}"
-    key = await admin.add_site(dsn, 5, slug)
-    moderator = await admin.add_user(dsn, 5, "lan", slug, "moderator")
-    owner = await admin.add_user(dsn, 5, "chu", slug, "owner")
-    settings = Settings(database_url=dsn, webhooks=False, access_log=False,
-                        rate_limit_per_key=0, rate_limit_per_address=0,
-                        data_dir=workdir)  # fmt: skip
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with aiohttp.ClientSession() as session:
-            api = Api(session, f"http://127.0.0.1:{port}", slug)
+    async with served(dsn, workdir, "adapt-bench") as site:
+        api, slug = site.api, site.api.slug
+        started = time.perf_counter()
+        spam = rows(data / "vispamreviews" / "train.csv", "Comment", "Label", args.decisions, 1)
+        await decide(api, slug, site.key, site.moderator, spam, ("spam", "not_spam"), 0)
+        if args.abuse:
+            abuse = rows(data / "vihsd" / "train.csv", "free_text", "label_id", args.abuse, 2)
+            await decide(api, slug, site.key, site.moderator, abuse, ("reject", "approve"), 10**6)
+        took = time.perf_counter() - started
+        print(f"site {slug}: {args.decisions:,} spam decisions, {args.abuse:,} abuse "
+              f"decisions posted in {took:.0f} s", flush=True)  # fmt: skip
+        times = []
+        for run in range(args.runs):
             started = time.perf_counter()
-            spam = rows(data / "vispamreviews" / "train.csv", "Comment", "Label", args.decisions, 1)
-            await decide(api, slug, key, moderator, spam, ("spam", "not_spam"), 0)
-            if args.abuse:
-                abuse = rows(data / "vihsd" / "train.csv", "free_text", "label_id", args.abuse, 2)
-                await decide(api, slug, key, moderator, abuse, ("reject", "approve"), 10**6)
-            took = time.perf_counter() - started
-            print(f"site {slug}: {args.decisions:,} spam decisions, {args.abuse:,} abuse "
-                  f"decisions posted in {took:.0f} s", flush=True)  # fmt: skip
-            times = []
-            for run in range(args.runs):
-                started = time.perf_counter()
-                out = await api.call("POST", f"/v1/sites/{slug}/model/adapt", owner)
-                times.append(time.perf_counter() - started)
-                labels = {
-                    name: f"{f['base_auc']} -> {f['adapted_auc']}"
-                    for name, f in out["labels"].items()
-                    if f["trained"]
-                }
-                print(f"  adapt {run + 1}: {times[-1]:.2f} s (training CPU "
-                      f"{out['cpu_seconds']} s), version {out['version']}, "
-                      f"{out['decisions']} decisions, adopted {out['adopted']}, "
-                      f"out-of-fold AUC {labels}", flush=True)  # fmt: skip
-            print(f"POST /v1/sites/{{site}}/model/adapt, {args.decisions + args.abuse:,} "
-                  f"decisions: median {statistics.median(times):.2f} s, "
-                  f"max {max(times):.2f} s over {len(times)} runs")  # fmt: skip
-    finally:
-        await runner.cleanup()
+            out = await api.call("POST", f"/v1/sites/{slug}/model/adapt", site.owner)
+            times.append(time.perf_counter() - started)
+            labels = {
+                name: f"{f['base_auc']} -> {f['adapted_auc']}"
+                for name, f in out["labels"].items()
+                if f["trained"]
+            }
+            print(f"  adapt {run + 1}: {times[-1]:.2f} s (training CPU "
+                  f"{out['cpu_seconds']} s), version {out['version']}, "
+                  f"{out['decisions']} decisions, adopted {out['adopted']}, "
+                  f"out-of-fold AUC {labels}", flush=True)  # fmt: skip
+        print(f"POST /v1/sites/{{site}}/model/adapt, {args.decisions + args.abuse:,} "
+              f"decisions: median {statistics.median(times):.2f} s, "
+              f"max {max(times):.2f} s over {len(times)} runs")  # fmt: skip
 
 
 def main() -> int:

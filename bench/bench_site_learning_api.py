@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -31,9 +30,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import numpy as np
-from aiohttp import web
 from pydantic import ValidationError
 from sklearn.metrics import roc_auc_score
 
@@ -41,14 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_adapt_api import CHUNK  # noqa: E402
-from feedback_demo import Api  # noqa: E402  (the same calls as a site, moderator, owner)
+from feedback_demo import Api, served  # noqa: E402  (the same calls as a site, moderator, owner)
 
 from classifiers import load_default  # noqa: E402
 from classifiers.datasets import Example, default_root, load  # noqa: E402
 from classifiers.model import Model  # noqa: E402
 from moderation import admin  # noqa: E402
-from moderation.admin import free_port  # noqa: E402
-from moderation.app import create_app  # noqa: E402
 from moderation.domain.models import CommentIn  # noqa: E402
 from moderation.settings import Settings  # noqa: E402
 from moderation.store.embedded import database_url  # noqa: E402
@@ -105,46 +100,31 @@ async def bench(dsn: str, args: argparse.Namespace, workdir: Path) -> None:
     held = rng.sample(dev, min(args.held, len(dev)))
     y = np.array([e.label(label) for e in held])
     base: Model = Model.load(args.base) if args.base else load_default()
-    tag = secrets.token_hex(3)
-    sites = {}
-    for name in ("adapted", "control"):
-        slug = f"{name}-{tag}"
-        sites[name] = (slug, await admin.add_site(dsn, 5, slug))
-    slug, key = sites["adapted"]
-    moderator = await admin.add_user(dsn, 5, "lan", slug, "moderator")
-    owner = await admin.add_user(dsn, 5, "chu", slug, "owner")
-    settings = Settings(database_url=dsn, webhooks=False, access_log=False,
-                        rate_limit_per_key=0, rate_limit_per_address=0, data_dir=workdir,
-                        model_dir=args.base, adapt_interval_minutes=0)  # fmt: skip
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with aiohttp.ClientSession() as session:
-            api = Api(session, f"http://127.0.0.1:{port}", slug)
-            started = time.perf_counter()
-            answers = await post_all(api, key, [e.text for e in decided], 0)
-            chosen: dict[str, list[str]] = {actions[0]: [], actions[1]: []}
-            for e, answer in zip(decided, answers, strict=True):
-                chosen[actions[0] if e.label(label) else actions[1]].append(answer["id"])
-            for action, ids in chosen.items():
-                for start in range(0, len(ids), CHUNK):
-                    body = {"ids": ids[start : start + CHUNK], "action": action}
-                    await api.call("POST", f"/v1/sites/{slug}/decisions", moderator, body)
-            out = await api.call("POST", f"/v1/sites/{slug}/model/adapt", owner)
-            figures = out["labels"].get(label, {})
-            print(f"{args.source}: {len(decided):,} decisions ({len(chosen[actions[0]])} "
-                  f"{actions[0]}) in {time.perf_counter() - started:.0f} s; adapt: version "
-                  f"{out['version']}, adopted {out['adopted']}, out-of-fold AUC "
-                  f"{figures.get('base_auc')} -> {figures.get('adapted_auc')}")  # fmt: skip
-            texts = [e.text[:BODY] for e in held]
-            scores: dict[str, np.ndarray] = {}
-            for name, (_, site_key) in sites.items():
-                posted = await post_all(api, site_key, texts, 10**6 * (2 + len(scores)))
-                scores[name] = np.array([[a["scores"][k] for k in base.labels] for a in posted])
-    finally:
-        await runner.cleanup()
+    async with served(
+        dsn, workdir, "adapted", model_dir=args.base, adapt_interval_minutes=0
+    ) as site:
+        api, slug = site.api, site.api.slug
+        control = await admin.add_site(dsn, 5, f"control-{slug}")
+        started = time.perf_counter()
+        answers = await post_all(api, site.key, [e.text for e in decided], 0)
+        chosen: dict[str, list[str]] = {actions[0]: [], actions[1]: []}
+        for e, answer in zip(decided, answers, strict=True):
+            chosen[actions[0] if e.label(label) else actions[1]].append(answer["id"])
+        for action, ids in chosen.items():
+            for start in range(0, len(ids), CHUNK):
+                body = {"ids": ids[start : start + CHUNK], "action": action}
+                await api.call("POST", f"/v1/sites/{slug}/decisions", site.moderator, body)
+        out = await api.call("POST", f"/v1/sites/{slug}/model/adapt", site.owner)
+        figures = out["labels"].get(label, {})
+        print(f"{args.source}: {len(decided):,} decisions ({len(chosen[actions[0]])} "
+              f"{actions[0]}) in {time.perf_counter() - started:.0f} s; adapt: version "
+              f"{out['version']}, adopted {out['adopted']}, out-of-fold AUC "
+              f"{figures.get('base_auc')} -> {figures.get('adapted_auc')}")  # fmt: skip
+        texts = [e.text[:BODY] for e in held]
+        scores: dict[str, np.ndarray] = {}
+        for name, key in (("control", control), ("adapted", site.key)):
+            posted = await post_all(api, key, texts, 10**6 * (2 + len(scores)))
+            scores[name] = np.array([[a["scores"][k] for k in base.labels] for a in posted])
     k = base.labels.index(label)
     # the base model on each text as the service stores it (NFC, trimmed: models.clean_text)
     stored = [unicodedata.normalize("NFC", t.replace("\r\n", "\n")).strip() for t in texts]

@@ -28,6 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +143,39 @@ class Api:
         return answer
 
 
+@dataclass
+class Served:
+    """A new site on the service: its API and the credentials of its site, moderator, owner."""
+
+    api: Api
+    key: str
+    moderator: str
+    owner: str
+
+
+@asynccontextmanager
+async def served(dsn: str, workdir: Path, prefix: str, **changes: Any) -> AsyncIterator[Served]:
+    """The real application on a free port (rate limits, webhooks and the access log off,
+    ``changes`` to the settings) with a new site named ``prefix``-something, a moderator
+    and an owner: what the benchmarks that drive the service through its API share."""
+    slug = f"{prefix}-{secrets.token_hex(3)}"
+    key = await admin.add_site(dsn, 5, slug)
+    moderator = await admin.add_user(dsn, 5, "lan", slug, "moderator")
+    owner = await admin.add_user(dsn, 5, "chu", slug, "owner")
+    settings = Settings(database_url=dsn, webhooks=False, access_log=False,
+                        rate_limit_per_key=0, rate_limit_per_address=0, data_dir=workdir,
+                        **changes)  # fmt: skip
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Served(Api(session, f"http://127.0.0.1:{port}", slug), key, moderator, owner)
+    finally:
+        await runner.cleanup()
+
+
 def run(*args: str, env: dict[str, str]) -> str:
     """A command of this project (python -m ...); its standard output."""
     started = time.perf_counter()
@@ -212,37 +248,24 @@ async def demo(dsn: str, data: Path, quick: bool, workdir: Path) -> None:
     models = workdir / "models"
     print("1. base model", flush=True)
     old = base_model(models, data, quick)
-    slug = f"feedback-demo-{secrets.token_hex(3)}"
-    key = await admin.add_site(dsn, 5, slug)
-    moderator = await admin.add_user(dsn, 5, "lan", slug, "moderator")
-    owner = await admin.add_user(dsn, 5, "chu", slug, "owner")
-    settings = Settings(database_url=dsn, model_dir=models, webhooks=False, access_log=False,
-                        rate_limit_per_key=0, data_dir=workdir)  # fmt: skip
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with aiohttp.ClientSession() as session:
-            api = Api(session, f"http://127.0.0.1:{port}", slug)
-            print(f"2. site {slug!r}: held-out comments with {old}", flush=True)
-            before = await held_out(api, key, "held-out-before")
-            fixed, confirmed = await corrections(api, key, moderator)
-            print(f"3. the moderator corrected {fixed + confirmed} comments through the API "
-                  f"({fixed} not_spam, {confirmed} spam)", flush=True)  # fmt: skip
-            labels = workdir / "labels.jsonl"
-            env = {"DATABASE_URL": dsn, "MODERATION_MODEL_DIR": str(models)}
-            print("4. export, retrain, reload", flush=True)
-            run("moderation", "export-labels", "--site", slug, "--out", str(labels), env=env)
-            quick_flag = ["--quick"] if quick else []
-            run("moderation", "train", "--with-decisions", str(labels), "--data", str(data),
-                *quick_flag, env=env)  # fmt: skip
-            reloaded = await api.call("POST", f"/v1/sites/{slug}/model/reload", owner)
-            print(f"  POST /v1/sites/{slug}/model/reload -> {reloaded}", flush=True)
-            after = await held_out(api, key, "held-out-after")
-            report(before, after, old, reloaded["model_version"])
-    finally:
-        await runner.cleanup()
+    async with served(dsn, workdir, "feedback-demo", model_dir=models) as site:
+        api, key, slug = site.api, site.key, site.api.slug
+        print(f"2. site {slug!r}: held-out comments with {old}", flush=True)
+        before = await held_out(api, key, "held-out-before")
+        fixed, confirmed = await corrections(api, key, site.moderator)
+        print(f"3. the moderator corrected {fixed + confirmed} comments through the API "
+              f"({fixed} not_spam, {confirmed} spam)", flush=True)  # fmt: skip
+        labels = workdir / "labels.jsonl"
+        env = {"DATABASE_URL": dsn, "MODERATION_MODEL_DIR": str(models)}
+        print("4. export, retrain, reload", flush=True)
+        run("moderation", "export-labels", "--site", slug, "--out", str(labels), env=env)
+        quick_flag = ["--quick"] if quick else []
+        run("moderation", "train", "--with-decisions", str(labels), "--data", str(data),
+            *quick_flag, env=env)  # fmt: skip
+        reloaded = await api.call("POST", f"/v1/sites/{slug}/model/reload", site.owner)
+        print(f"  POST /v1/sites/{slug}/model/reload -> {reloaded}", flush=True)
+        after = await held_out(api, key, "held-out-after")
+        report(before, after, old, reloaded["model_version"])
 
 
 def main() -> int:

@@ -82,6 +82,7 @@ def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
             app[SCORER] = BatchScorer(
                 model, pool, settings.scoring_max_batch, observe, settings.scoring_inline_chars
             )
+            del model  # this frame lives as long as the app: a reload must be able to free it
             yield
 
     return context

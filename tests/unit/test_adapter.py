@@ -316,3 +316,79 @@ def test_an_adapter_stored_before_five_shapes_still_loads(learnt: Training) -> N
     )
     with pytest.raises(ValueError):
         Adapter.from_arrays(dict(meta, text_shape=6), arrays)
+
+
+def test_own_weighting_counts_each_row_and_group_once_at_unit_length(model: Model) -> None:
+    """The adapter's TF-IDF of the base's hits: a repeated n-gram's entries summed with a
+    sublinear count, words and characters in separate column blocks, each of a row's two
+    groups at unit length (the base's values count a repeat's IDF in the length once per
+    occurrence, so a long run of repeats weighs more than its share)."""
+    import scipy.sparse as sp
+
+    from classifiers.adapter import _entries
+
+    texts = ["mua mua mua mua ngay", "Cảm ơn bài viết " * 30, "ok"]
+    bp = base_pass(model, texts)
+    bits = 16
+    shift = model.featurizer.config.bits - bits
+    rows, cols, vals = _entries(model, bp, bits, False, 12.0)
+    m = sp.csr_matrix((vals, (rows, cols)), shape=(3, 2 << bits))
+    assert m.nnz == vals.size  # no entry twice
+    words, chars = m[:, : 1 << bits], m[:, 1 << bits :]
+    h = bp.hits
+    assert words.nnz == np.unique(h.rows[~h.is_char] * 2**20 + (h.cols[~h.is_char] >> shift)).size
+    for part in (words, chars):
+        assert np.allclose(sp.linalg.norm(part, axis=1), 1.0)
+    # "mua" four times: (1 + log 4) times its IDF against "ngay" once
+    idf = model.weighting.idf
+    first = bp.take([0])
+    word_cols = first.hits.cols[~first.hits.is_char]
+    unigram = [c for c in word_cols if (word_cols == c).sum() == 4]  # "mua", either channel
+    single = [c for c in word_cols if (word_cols == c).sum() == 1 and idf[c] > 0]
+    assert unigram and single
+    mua, ngay = unigram[0], single[-1]
+    ratio = words[0, mua >> shift] / words[0, ngay >> shift]
+    assert np.isclose(ratio, (1 + np.log(4)) * idf[mua] / idf[ngay], rtol=1e-3)
+    # the base's values, as before: its rows and columns, unsummed
+    _, cols0, vals0 = _entries(model, bp, bits, False, 0.0)
+    assert np.array_equal(vals0, bp.values.astype(np.float64)) and cols0.max() < 1 << bits
+
+
+def test_a_feature_the_base_never_saw_still_counts(model: Model) -> None:
+    """A hashed feature seen at most once in the base's training data has IDF 0 there, so
+    the base's value 0: an adapter of its own weighting gives it the base's highest IDF."""
+    import dataclasses
+
+    from classifiers.adapter import _entries
+    from classifiers.features import Weighting
+
+    bp = base_pass(model, ["tiệm cá cảnh Kim Long"])
+    h = bp.hits
+    lost = h.cols[~h.is_char][0]
+    idf = model.weighting.idf.copy()
+    idf[lost] = 0.0
+    blind = dataclasses.replace(model, weighting=Weighting(idf, model.weighting.word_weight))
+    bp = base_pass(blind, ["tiệm cá cảnh Kim Long"])
+    assert bp.values[(h.cols == lost) & ~h.is_char].max() == 0.0  # the base: nothing
+    _, cols, vals = _entries(blind, bp, 16, False, float(idf.max()))
+    assert vals[cols == lost >> (model.featurizer.config.bits - 16)].min() > 0.1
+
+
+def test_an_adapter_on_the_bases_values_keeps_its_form_and_version(
+    model: Model, learnt: Training
+) -> None:
+    """Adapters stored before the adapter's own weighting (no ``unseen_idf``) load, score
+    from the base's values in 2**bits columns, and keep their version."""
+    texts, labels = site(240)
+    old = train_adapter(model, texts, {"spam": labels}, config=AdapterConfig(own_weighting=False))
+    meta, arrays = old.adapter.to_arrays()
+    assert "unseen_idf" not in meta and old.adapter.width == 1 << 16
+    again = Adapter.from_arrays(json.loads(json.dumps(meta)), arrays)
+    assert again.version == old.adapter.version
+    assert np.array_equal(again.probabilities(model, NEW), old.adapter.probabilities(model, NEW))
+    new = learnt.adapter
+    assert new.unseen_idf == float(model.weighting.idf.max()) and new.width == 2 << 16
+    assert new.labels["spam"].cols.max() >= 1 << 16  # character columns in their own block
+    meta, arrays = new.to_arrays()
+    with pytest.raises(ValueError):  # its columns do not fit the base's layout
+        Adapter.from_arrays({k: v for k, v in meta.items() if k != "unseen_idf"}, arrays)

@@ -55,8 +55,6 @@ class AdapterConfig:
     """How adapters are trained (defaults chosen on bench/bench_site_learning.py)."""
 
     bits: int = 16  # the adapter's columns: the base's hashed column >> (base bits - bits)
-    # True: the adapter's own TF-IDF of the base's hits (``_entries``); False: the base's values
-    own_weighting: bool = True
     words_only: bool = False  # True: word and word-pair features only, no character n-grams
     # dense text-shape features: the first this many of ``text_shape`` (bench: ViSpamReviews,
     # dev, 4 sites: 200 / 1,000 decisions 0.778 / 0.845 with 2, 0.791 / 0.856 with 5)
@@ -282,46 +280,14 @@ def _dense(model: Model, bp: BasePass, clip: float, shape: int) -> F64:
     return np.concatenate((cal, g, text_shape(bp.texts, shape)), axis=1)
 
 
-def _entries(
-    model: Model, bp: BasePass, bits: int, words_only: bool, unseen_idf: float
-) -> tuple[I64, I64, F64]:
-    """The batch's features for an adapter, as (rows, columns, values) entries.
-
-    ``unseen_idf`` 0: the base's values, words and characters folded into the same
-    ``2**bits`` columns (duplicates not summed). Otherwise the adapter's own TF-IDF of the
-    base's hits: words in columns ``[0, 2**bits)``, characters in ``[2**bits, 2**(bits+1))``;
-    sublinear term counts (1 + log count) times the base's IDF, ``unseen_idf`` for features
-    the base gives none (seen at most once in its training data: it drops them, a site may
-    need them); each row's words and characters scaled to unit length apart, as a word and a
-    character TF-IDF would be. The base's own values count a repeated n-gram's IDF once per
-    occurrence in a row's length, so a long comment's repeats weigh more than their share.
-    """
+def _sparse(bp: BasePass, bits: int, base_bits: int, words_only: bool) -> sp.csr_matrix:
+    """The batch's features in the adapter's ``2**bits`` columns (duplicates summed)."""
     h = bp.hits
     keep = ~h.is_char if words_only else slice(None)
-    rows, cols = h.rows[keep], h.cols[keep] >> (model.featurizer.config.bits - bits)
-    if not unseen_idf:
-        return rows, cols, bp.values[keep].astype(np.float64)
-    width = 2 << bits
-    idf = model.weighting.idf[h.cols[keep]].astype(np.float64)
-    idf[idf == 0] = unseen_idf
-    at = rows * width + (h.is_char[keep].astype(np.int64) << bits) + cols
-    key, inverse, count = np.unique(at, return_inverse=True, return_counts=True)
-    # 1 + log(count) times the mean IDF of the base's columns folded into the entry's
-    vals = (1.0 + np.log(count)) * np.bincount(inverse, weights=idf, minlength=key.size) / count
-    rows, cols = key // width, key % width
-    slot = rows * 2 + (cols >> bits)
-    norm = np.sqrt(np.bincount(slot, weights=vals * vals, minlength=2 * h.n_rows))
-    vals /= np.maximum(norm[slot], 1e-12)
-    return rows, cols, vals
-
-
-def _sparse(
-    model: Model, bp: BasePass, bits: int, words_only: bool, unseen_idf: float
-) -> sp.csr_matrix:
-    """The batch's features in the adapter's columns (duplicates summed)."""
-    rows, cols, vals = _entries(model, bp, bits, words_only, unseen_idf)
-    width = (2 << bits) if unseen_idf else (1 << bits)
-    m = sp.csr_matrix((vals, (rows, cols)), shape=(bp.hits.n_rows, width))
+    cols = h.cols[keep] >> (base_bits - bits)
+    m = sp.csr_matrix(
+        (bp.values[keep].astype(np.float64), (h.rows[keep], cols)), shape=(h.n_rows, 1 << bits)
+    )
     m.sum_duplicates()
     return m
 
@@ -348,9 +314,6 @@ class Adapter:
     bits: int = 16
     words_only: bool = False
     text_shape: int = 0  # how many text-shape features (0: none)
-    # > 0: the adapter's own TF-IDF of the base's hits, this the IDF of features the base gives
-    # none; 0: the base's values (see ``_entries``)
-    unseen_idf: float = 0.0
     clip: float = 10.0
     info: Mapping[str, Any] = field(default_factory=dict)  # JSON: training figures
     _table: F32 | None = field(default=None, init=False, compare=False, repr=False)
@@ -358,15 +321,10 @@ class Adapter:
         default=None, init=False, compare=False, repr=False
     )
 
-    @property
-    def width(self) -> int:
-        """The adapter's sparse columns: ``2**bits``, twice that with its own TF-IDF."""
-        return (2 << self.bits) if self.unseen_idf else (1 << self.bits)
-
     def table(self) -> F32:
-        """(width, adapted labels): every column's weight for each label, built once."""
+        """(2**bits, adapted labels): every column's weight for each label, built once."""
         if self._table is None:
-            t = np.zeros((self.width, len(self.labels)), dtype=np.float32)
+            t = np.zeros((1 << self.bits, len(self.labels)), dtype=np.float32)
             for j, la in enumerate(self.labels.values()):
                 t[la.cols, j] = la.weights
             object.__setattr__(self, "_table", t)  # idempotent: a race only builds it twice
@@ -419,17 +377,20 @@ class Adapter:
             raise ValueError(f"adapter for {self.base_version}, not for model {model.version}")
         out = bp.p.copy()
         dense = _dense(model, bp, self.clip, self.text_shape)
-        rows, cols, values = _entries(model, bp, self.bits, self.words_only, self.unseen_idf)
+        h = bp.hits
+        keep = ~h.is_char if self.words_only else slice(None)
+        cols = h.cols[keep] >> (model.featurizer.config.bits - self.bits)
         ks, a, bias, coef = self.params(model)
-        if bp.hits.n_rows == 1:  # one comment: a plain gather, then a few labels in scalars
-            sparse = values @ self.table()[cols]
+        if h.n_rows == 1:  # one comment: a plain gather, then a few labels in scalars
+            sparse = bp.values[keep] @ self.table()[cols]
             linear = (dense[0] @ coef + sparse + bias).tolist()
             for k, a_k, lin in zip(ks.tolist(), a.tolist(), linear, strict=True):
                 q = min(max(float(bp.p[0, k]), _EPS), 1 - _EPS)
                 eta = min(max(math.log(q / (1 - q)), -self.clip), self.clip) * a_k + lin
                 out[0, k] = 1.0 / (1.0 + math.exp(-eta)) if eta > -700 else 0.0
             return out
-        x = sp.coo_matrix((values, (rows, cols)), shape=(bp.hits.n_rows, self.width))
+        shape = (h.n_rows, 1 << self.bits)
+        x = sp.coo_matrix((bp.values[keep], (h.rows[keep], cols)), shape=shape)
         sparse = np.asarray(x @ self.table(), dtype=np.float64)  # (n, adapted labels)
         eta = _logit(bp.p[:, ks], self.clip) * a + bias + dense @ coef + sparse
         with np.errstate(over="ignore"):  # a far negative eta: probability 0, as it should be
@@ -462,8 +423,6 @@ class Adapter:
             },
             "info": dict(self.info),
         }
-        if self.unseen_idf:  # absent from adapters without it: their versions stay the same
-            meta["unseen_idf"] = self.unseen_idf
         arrays: dict[str, npt.NDArray[Any]] = {}
         for name, la in sorted(self.labels.items()):
             arrays[f"{name}.dense"] = la.dense.astype(np.float64)
@@ -487,9 +446,6 @@ class Adapter:
         if not 0 <= shapes <= SHAPES:
             raise ValueError(f"text_shape out of range: {shapes}")
         sources = tuple(str(s) for s in meta["sources"])
-        unseen_idf = float(meta.get("unseen_idf", 0.0))
-        if not (math.isfinite(unseen_idf) and 0 <= unseen_idf <= 100):
-            raise ValueError(f"unseen_idf out of range: {unseen_idf}")
         labels: dict[str, LabelAdapter] = {}
         for name, spec in meta["labels"].items():
             dense = np.asarray(arrays[f"{name}.dense"])
@@ -502,8 +458,7 @@ class Adapter:
                 raise ValueError(f"{name}.cols / {name}.weights: wrong type")
             if cols.shape != weights.shape:
                 raise ValueError(f"{name}: {cols.size} columns but {weights.size} weights")
-            width = (2 << bits) if unseen_idf else (1 << bits)
-            if cols.size and (cols.min() < 0 or cols.max() >= width):
+            if cols.size and (cols.min() < 0 or cols.max() >= 1 << bits):
                 raise ValueError(f"{name}.cols out of range")
             if not (np.all(np.isfinite(dense)) and np.all(np.isfinite(weights))):
                 raise ValueError(f"{name}: weights must be finite")
@@ -518,7 +473,6 @@ class Adapter:
             bits=bits,
             words_only=bool(meta["words_only"]),
             text_shape=shapes,
-            unseen_idf=unseen_idf,
             clip=float(meta["clip"]),
             info=dict(meta.get("info", {})),
         )
@@ -880,7 +834,6 @@ def _train_adapter(
     who: list[object | None] = list(actors) if actors is not None else [None] * n
     digest = np.array([hashlib.sha256(key(t).encode()).digest()[0] for t in texts], np.int64)
     bp = base if base is not None else base_pass(model, texts)
-    unseen_idf = float(model.weighting.idf.max()) if cfg.own_weighting else 0.0
     dense: F64 | None = None
     x: sp.csr_matrix | None = None
     fitted: dict[str, LabelAdapter] = {}
@@ -896,7 +849,7 @@ def _train_adapter(
             continue
         if dense is None or x is None:
             dense = _dense(model, bp, cfg.clip, cfg.text_shape)
-            x = _sparse(model, bp, cfg.bits, cfg.words_only, unseen_idf)
+            x = _sparse(bp, cfg.bits, model.featurizer.config.bits, cfg.words_only)
         w = actor_weights([who[i] for i in rows], cfg.max_actor_share)
         fold = digest[rows] % cfg.folds_for(rows.size)
         k = model.labels.index(name)
@@ -912,7 +865,6 @@ def _train_adapter(
         bits=cfg.bits,
         words_only=cfg.words_only,
         text_shape=cfg.text_shape,
-        unseen_idf=unseen_idf,
         clip=cfg.clip,
         info={"decisions": n, "labels": {k: f.as_json() for k, f in figures.items()}},
     )

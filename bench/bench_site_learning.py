@@ -4,7 +4,9 @@ For each held-out data set X: a base model trained (by ``classifiers.train.train
 any text of X, then a simulated site whose moderators decided k random comments of X's train
 split; scored on X's dev split (ROC AUC) by the base, the issue's plain adapter (TF-IDF
 logistic regression over the decided comments plus the base's logit as a feature) and
-``classifiers.adapter``.  Bases are cached under ``bench/.cache/`` (ignored by git).
+``classifiers.adapter`` (as adopted, and "forced": kept whatever its out-of-fold figures,
+which tells what the adoption rule costs).  Bases are cached under ``bench/.cache/``
+(ignored by git).
 
 Modes: ``--build-only`` trains the bases; ``--cost`` measures scoring cost with an adapter;
 ``--train-cpu`` measures training CPU per 1,000 decisions.
@@ -259,9 +261,9 @@ def mean(xs: list[float]) -> str:
 def curves(args: argparse.Namespace) -> None:
     examples = load(args.data)
     lines = [
-        "| held out | label | k | base | plain adapter | plain, hashed | adapter | adopted"
+        "| held out | label | k | base | plain adapter | plain, hashed | adapter | forced | adopted"
         " | OOF base -> adapted | CPU s (adapter / plain) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for held in args.held:
         model = base_for(examples, held, args.quick)
@@ -273,7 +275,7 @@ def curves(args: argparse.Namespace) -> None:
                 lines.append(
                     f"| {held} | {label} | {k:,} | {mean(c.base)} | {mean(c.plain)} |"
                     f" {mean(c.plain_hashed)} |"
-                    f" {mean(c.adapter)} | {sum(c.adopted)}/{len(c.adopted)} |"
+                    f" {mean(c.adapter)} | {mean(c.forced)} | {sum(c.adopted)}/{len(c.adopted)} |"
                     f" {mean(c.oof_base)} -> {mean(c.oof_adapted)} |"
                     f" {mean(c.cpu)} / {mean(c.plain_cpu)} |"
                 )

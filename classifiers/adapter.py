@@ -80,8 +80,8 @@ class AdapterConfig:
     few: int = 500
     min_each: int = 10  # fewer positive or negative decisions for a label: no adapter
     margin: float = 0.01  # adopt a label only if its out-of-fold AUC beats the base's by this
-    # ... and does so in this share of bootstrap resamples of the decisions (a gain that
-    # noise could make, as with 200 decisions labelled at random, is not adopted)
+    # ... and does so in this share of (stratified) bootstrap resamples of the decisions (a
+    # gain that noise could make, as with 200 decisions labelled at random, is not adopted)
     confidence: float = 0.9
     resamples: int = 200
 
@@ -689,20 +689,29 @@ def weighted_auc(y: npt.NDArray[Any], s: npt.NDArray[Any], w: F64) -> float:
 _auc = weighted_auc
 
 
+def stratified_resample(rng: np.random.Generator, y: F64) -> I64:
+    """Indices of a bootstrap resample of the decisions ``y`` that draws the positive and the
+    negative ones apart, so it keeps their numbers (a stratified bootstrap, as pROC's for
+    ROC AUC): an AUC's spread then comes from which decisions are drawn, not from how many
+    of each kind, which with a few dozen positives would add noise of its own."""
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y != 1)
+    return np.concatenate(
+        (pos[rng.integers(0, pos.size, pos.size)], neg[rng.integers(0, neg.size, neg.size)])
+    )
+
+
 def _bootstrap_wins(y: F64, base: F64, adapted: F64, w: F64, resamples: int) -> float:
-    """Share of bootstrap resamples of the decisions where ``adapted`` has the higher AUC
-    (a fixed seed: the same decisions, the same answer)."""
+    """Share of stratified bootstrap resamples of the decisions where ``adapted`` has the
+    higher AUC (a fixed seed: the same decisions, the same answer)."""
+    if y.min() == y.max():
+        return 0.0
     rng = np.random.default_rng(0)
-    wins = total = 0
+    wins = 0
     for _ in range(resamples):
-        pick = rng.integers(0, y.size, y.size)
-        yy = y[pick]
-        if yy.min() == yy.max():
-            continue
-        total += 1
-        ww = w[pick]
+        pick = stratified_resample(rng, y)
+        yy, ww = y[pick], w[pick]
         wins += _auc(yy, adapted[pick], ww) > _auc(yy, base[pick], ww)
-    return wins / total if total else 0.0
+    return wins / resamples
 
 
 def _fit_label(
@@ -882,6 +891,7 @@ __all__ = [
     "adapt_batch",
     "base_pass",
     "score_with",
+    "stratified_resample",
     "train_adapter",
     "weighted_auc",
 ]

@@ -316,3 +316,17 @@ def test_an_adapter_stored_before_five_shapes_still_loads(learnt: Training) -> N
     )
     with pytest.raises(ValueError):
         Adapter.from_arrays(dict(meta, text_shape=6), arrays)
+
+
+def test_the_bootstrap_keeps_the_sites_numbers_of_each_kind() -> None:
+    """The adoption test's resamples draw positive and negative decisions apart (a
+    stratified bootstrap): with 12 positives of 200, an unstratified resample has anywhere
+    from about 5 to 20, and that spread is noise the AUC comparison need not carry."""
+    from classifiers.adapter import stratified_resample
+
+    y = np.array([1.0] * 12 + [0.0] * 188)
+    rng = np.random.default_rng(3)
+    picks = [stratified_resample(rng, y) for _ in range(50)]
+    assert all(p.size == 200 and int(y[p].sum()) == 12 for p in picks)
+    assert len({tuple(sorted(p.tolist())) for p in picks}) == 50  # still resamples
+    assert all(set(p[:12].tolist()) <= set(range(12)) for p in picks)

@@ -15,7 +15,8 @@ _HOLD_WORD = "maybe-spam"
 
 
 class KeywordScorer:
-    """Scores 0.99 for a label when one of its keywords appears, 0.6 for a hold word."""
+    """Scores 0.99 for a label when one of its keywords appears, 0.8 for a hold word (between
+    the default spam hold and reject)."""
 
     version = "standin-keywords-1"
 
@@ -36,7 +37,7 @@ class KeywordScorer:
             for label, words in _KEYWORDS.items()
         }
         if _HOLD_WORD in text:
-            scores["spam"] = max(scores["spam"], 0.6)
+            scores["spam"] = max(scores["spam"], 0.8)
         return scores
 
     def explain(

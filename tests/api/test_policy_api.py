@@ -33,7 +33,7 @@ async def test_owner_reads_the_default_policy_with_an_etag(
     assert resp.status == 200 and resp.headers["ETag"] == '"v1"'
     body = await resp.json()
     assert body["version"] == 1
-    assert body["thresholds"]["spam"] == {"hold": 0.55, "reject": 0.97}
+    assert body["thresholds"]["spam"] == {"hold": 0.65, "reject": 0.97}
     assert body["blocked_terms"] == [] and body["flood"]["per_author"] is None
     assert body["time_zone"] == "UTC" and body["webhook_url"] is None
 
@@ -64,7 +64,7 @@ async def test_put_changes_only_the_fields_sent(
     assert body["version"] == 3 and second.headers["ETag"] == '"v3"'
     assert body["blocked_terms"] == ["đồ ngu"] and body["max_links"] == 2
     assert body["thresholds"]["spam"] == {"hold": 0.3, "reject": 0.97}
-    assert body["thresholds"]["abuse"] == {"hold": 0.4, "reject": 0.95}
+    assert body["thresholds"]["abuse"] == {"hold": 0.35, "reject": 0.95}
     again = await client.get(URL, headers=headers)
     assert await again.json() == body
 

@@ -51,7 +51,7 @@ async def test_preview_counts_moves_and_agreement(
             f"/v1/comments/{ids[body]}/decision", json={"action": action}, headers=owner
         )
         assert resp.status == 200
-    change = {"thresholds": {"spam": {"reject": 0.55}}, "blocked_terms": ["đồ ngu"]}
+    change = {"thresholds": {"spam": {"reject": 0.7}}, "blocked_terms": ["đồ ngu"]}
     resp = await client.post("/v1/sites/news/policy/preview?examples=1", json=change, headers=owner)
     out = await resp.json()
     assert out["before"] == {"published": 1, "pending": 2, "rejected": 1, "spam": 0}

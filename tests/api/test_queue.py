@@ -50,7 +50,7 @@ async def test_queue_lists_pending_oldest_first_with_masked_email(
     assert item["email_masked"] == "an***@example.com"
     assert item["body"] == "maybe-spam gọi 0912345678"
     assert item["public_body"] == "maybe-spam gọi 091*******"
-    assert item["status"] == "pending" and item["scores"]["spam"] == 0.6
+    assert item["status"] == "pending" and item["scores"]["spam"] == 0.8
     assert item["reasons"] and item["model_version"] == "standin-keywords-1"
     assert item["policy_version"] == 1 and item["claimed_by"] is None
     assert "top_score" not in item
@@ -64,7 +64,7 @@ async def test_queue_pages_by_score_and_by_age(
     low = await held(client, site_key, 3)
     high = await held(client, site_key, 2)
     await db.execute(
-        """UPDATE comments SET scores = jsonb_set(scores, '{abuse}', '0.8')
+        """UPDATE comments SET scores = jsonb_set(scores, '{abuse}', '0.9')
            WHERE id = ANY($1::uuid[])""",
         high,
     )

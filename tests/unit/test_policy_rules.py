@@ -110,8 +110,8 @@ def test_preview_arithmetic_on_a_known_set() -> None:
         row(1, "hello", 0.1, "published", False),  # stays published
         row(2, "hello", 0.4, "published", True),  # -> pending under the candidate; was right
         row(3, "hello", 0.45, "spam", True),  # -> pending; the moderator said spam
-        row(4, "buy now", 0.6, "spam", True),  # pending -> spam with the candidate; right
-        row(5, "buy now", 0.6, "published", True),  # pending -> spam; wrong
+        row(4, "buy now", 0.7, "spam", True),  # pending -> spam with the candidate; right
+        row(5, "buy now", 0.7, "published", True),  # pending -> spam; wrong
         row(6, "đ.ồ n.g.u", 0.1, "rejected", True),  # published -> rejected by the term; right
     ]
     current = Policy()

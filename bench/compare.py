@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -402,12 +403,22 @@ def service(
     return found
 
 
+def sooner() -> None:
+    """Run this process ahead of the service on the cores they share (nice -5, where allowed).
+
+    An open-loop client counts each request's latency from when it was due: starved of CPU by
+    the service it measures, it sends late, and its own lateness is counted as the service's.
+    """
+    with contextlib.suppress(PermissionError):
+        os.nice(-5)
+
+
 def fixed_rate(url: str, key: str, rate: int, seconds: int) -> str:
     """bench/fixed_rate.py's RESULT line."""
     done = subprocess.run(
         [sys.executable, str(HERE / "fixed_rate.py"), "--url", url, "--key", key,
          "--rate", str(rate), "--seconds", str(seconds)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, preexec_fn=sooner,
     )  # fmt: skip
     line = RESULT.search(done.stdout)
     text = line.group(1) if line else done.stdout + done.stderr

@@ -26,7 +26,6 @@ import random
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from sklearn.metrics import roc_auc_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_adapt_api import CHUNK  # noqa: E402
+from bench_adapt_api import decide  # noqa: E402
 from feedback_demo import Api, served  # noqa: E402  (the same calls as a site, moderator, owner)
 
 from classifiers import load_default  # noqa: E402
@@ -66,28 +65,27 @@ def labelled(examples: list[Example], source: str, label: str, split: str) -> li
     return [
         e
         for e in examples
-        if (e.source, e.split) == (source, split) and e.label(label) in (0, 1) and postable(e.text)
+        if (e.source, e.split) == (source, split)
+        and e.label(label) in (0, 1)
+        and stored_body(e.text) is not None
     ]
 
 
-def postable(text: str) -> bool:
-    """Whether the service would take the text as a comment's body."""
+def stored_body(text: str) -> str | None:
+    """The body the service stores (and scores) for a text posted as a comment, or None if
+    it would refuse it."""
     try:
-        CommentIn(thread="t", name="n", email="a@example.com", body=text[:BODY])
+        return CommentIn(thread="t", name="n", email="a@example.com", body=text[:BODY]).body
     except ValidationError:
-        return False
-    return True
+        return None
 
 
 async def post_all(api: Api, key: str, texts: list[str], offset: int) -> list[dict[str, Any]]:
     """Each text posted as a new reader's comment; the answers, in order."""
-    out = []
-    for i, text in enumerate(texts):
-        n = offset + i
-        comment = {"thread": f"t{n % 50}", "name": f"Khách {n}",
-                   "email": f"reader{n}@example.com", "body": text[:BODY]}  # fmt: skip
-        out.append(await api.call("POST", "/v1/comments", key, comment))
-    return out
+    return [
+        await api.post(key, f"t{(offset + i) % 50}", text[:BODY], offset + i)
+        for i, text in enumerate(texts)
+    ]
 
 
 async def bench(dsn: str, args: argparse.Namespace, workdir: Path) -> None:
@@ -106,17 +104,12 @@ async def bench(dsn: str, args: argparse.Namespace, workdir: Path) -> None:
         api, slug = site.api, site.api.slug
         control = await admin.add_site(dsn, 5, f"control-{slug}")
         started = time.perf_counter()
-        answers = await post_all(api, site.key, [e.text for e in decided], 0)
-        chosen: dict[str, list[str]] = {actions[0]: [], actions[1]: []}
-        for e, answer in zip(decided, answers, strict=True):
-            chosen[actions[0] if e.label(label) else actions[1]].append(answer["id"])
-        for action, ids in chosen.items():
-            for start in range(0, len(ids), CHUNK):
-                body = {"ids": ids[start : start + CHUNK], "action": action}
-                await api.call("POST", f"/v1/sites/{slug}/decisions", site.moderator, body)
+        items = [(e.text[:BODY], e.label(label) == 1) for e in decided]
+        await decide(api, slug, site.key, site.moderator, items, actions, 0)
         out = await api.call("POST", f"/v1/sites/{slug}/model/adapt", site.owner)
         figures = out["labels"].get(label, {})
-        print(f"{args.source}: {len(decided):,} decisions ({len(chosen[actions[0]])} "
+        positives = sum(positive for _, positive in items)
+        print(f"{args.source}: {len(decided):,} decisions ({positives} "
               f"{actions[0]}) in {time.perf_counter() - started:.0f} s; adapt: version "
               f"{out['version']}, adopted {out['adopted']}, out-of-fold AUC "
               f"{figures.get('base_auc')} -> {figures.get('adapted_auc')}")  # fmt: skip
@@ -126,8 +119,7 @@ async def bench(dsn: str, args: argparse.Namespace, workdir: Path) -> None:
             posted = await post_all(api, key, texts, 10**6 * (2 + len(scores)))
             scores[name] = np.array([[a["scores"][k] for k in base.labels] for a in posted])
     k = base.labels.index(label)
-    # the base model on each text as the service stores it (NFC, trimmed: models.clean_text)
-    stored = [unicodedata.normalize("NFC", t.replace("\r\n", "\n")).strip() for t in texts]
+    stored = [stored_body(t) or "" for t in texts]  # each was postable (``labelled``)
     own = np.array([[s[n] for n in base.labels] for s in base.score(stored)])
     print(f"  control site vs the base model's own scores: largest difference "
           f"{np.abs(scores['control'] - own).max():.4f}")  # fmt: skip

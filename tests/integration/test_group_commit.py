@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,21 @@ def row(
 
 def site_of(env: Env, policy: Policy) -> Site:
     return Site(id=env.site_id, slug="gc", policy=policy)
+
+
+@asynccontextmanager
+async def holding(dsn: str, hot: CommentRow) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Another transaction holding the lock of the row's one counted key (its /24), as a busy
+    comment elsewhere would; yields what ends that transaction."""
+    holder = await asyncpg.connect(dsn)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        [key] = hot.lock_keys()
+        await holder.execute("SELECT pg_advisory_xact_lock($1)", key)
+        yield tx.rollback
+    finally:
+        await holder.close()
 
 
 async def store_all(store: Store, rows: list[CommentRow]) -> list[object]:
@@ -163,20 +179,13 @@ async def test_a_hot_key_held_elsewhere_does_not_hold_the_rest_of_the_batch(
     site = site_of(env, Policy(version=1, flood=Flood(per_ip=100)))
     hot = row(site, 0, ip="10.7.7.7")
     others = [row(site, i) for i in range(1, 6)]
-    holder = await asyncpg.connect(dsn)
-    try:
-        tx = holder.transaction()
-        await tx.start()
-        [key] = hot.lock_keys()
-        await holder.execute("SELECT pg_advisory_xact_lock($1)", key)
+    async with holding(dsn, hot) as release:
         tasks = [asyncio.ensure_future(env.store.insert_comment(r)) for r in [hot, *others]]
         done, _ = await asyncio.wait(tasks[1:], timeout=30)
         assert len(done) == 5 and all(t.result() for t in done)
         assert not tasks[0].done()  # still waiting for its /24
-        await tx.rollback()
+        await release()
         assert await asyncio.wait_for(tasks[0], 30) is not None
-    finally:
-        await holder.close()
 
 
 async def test_one_bad_row_fails_alone(env: Env, db: asyncpg.Connection) -> None:
@@ -338,19 +347,14 @@ async def test_with_two_statements_a_comment_does_not_wait_for_the_one_in_flight
             policy=Policy(version=1, flood=Flood(per_ip=100)),
         )
         first, second = row(site, 0, ip="10.7.7.7"), row(site, 1)
-        holder = await asyncpg.connect(dsn)
         try:
-            tx = holder.transaction()
-            await tx.start()
-            [key] = first.lock_keys()
-            await holder.execute("SELECT pg_advisory_xact_lock($1)", key)
-            waiting = asyncio.ensure_future(store.insert_comment(first))
-            await asyncio.sleep(0.2)  # its statement is in flight, waiting for the lock
-            assert await asyncio.wait_for(store.insert_comment(second), 10) is not None
-            assert not waiting.done()
-            await tx.rollback()
-            assert await asyncio.wait_for(waiting, 30) is not None
+            async with holding(dsn, first) as release:
+                waiting = asyncio.ensure_future(store.insert_comment(first))
+                await asyncio.sleep(0.2)  # its statement is in flight, waiting for the lock
+                assert await asyncio.wait_for(store.insert_comment(second), 10) is not None
+                assert not waiting.done()
+                await release()
+                assert await asyncio.wait_for(waiting, 30) is not None
         finally:
-            await holder.close()
             await store.batches.drain()
         assert store.batches.sizes == {1: 2}

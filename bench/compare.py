@@ -396,7 +396,9 @@ def service(
         # deployment it runs on the database's own host).
         asyncio.run(analyze(env["DATABASE_URL"], vacuum=True))
         before, answered = batch_buckets(url), answer_buckets(url)
+        meter.start()
         found["fixed"] = fixed_rate(url, key, args.rate, args.seconds)
+        found["fixed_cpu"] = meter.stop(args.rate * args.seconds)
         found["fixed_batches"] = batch_distribution(before, batch_buckets(url))
         found["fixed_answered"] = answered_within(answered, answer_buckets(url))
         found["listing"] = listing(url, key, args.seconds)
@@ -480,6 +482,8 @@ def summarise(ceiling_b: dict[str, float], found: dict[str, object]) -> None:
     etag_hits: dict[str, float] = found["listing"]["etag"]  # type: ignore[index]
     errors = sum(ours[k] for k in ours if k.startswith("errors") or k == "non2xx")
     bare = ceiling_b["pg_ms"]
+    fixed: dict[str, float] = found["fixed_cpu"]  # type: ignore[assignment]
+    fixed_cpu = f"{fixed['service_ms']:.3f} / {fixed['pg_ms']:.3f} ms"
     lines = (
         ("throughput service/ceiling B", f"{ours['rps'] / ceiling_b['rps']:.2f}", ">= 0.45"),
         ("errors under saturation", f"{errors:.0f}", "0"),
@@ -494,6 +498,7 @@ def summarise(ceiling_b: dict[str, float], found: dict[str, object]) -> None:
         ("batch sizes, saturation", str(found["batches"]), ""),
         ("batch sizes, fixed rate", str(found["fixed_batches"]), ""),
         ("fixed rate", str(found["fixed"]), "p99 <= 25 ms"),
+        ("  CPU per comment: HTTP / PG", fixed_cpu, ""),
         ("  answered by the service", str(found["fixed_answered"]), ""),
         ("listing with ETag hits", f"{etag_hits['rps']:,.0f} req/s", ">= 5,000"),
         ("peak RSS per process (MB)", str(found["rss_mb"]), "< 400 each"),

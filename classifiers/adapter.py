@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from classifiers.datasets import key
 from classifiers.features import Hits
-from classifiers.model import Model
+from classifiers.model import Model, project
 from classifiers.normalize import SEP, Codes, clean
 
 F32 = npt.NDArray[np.float32]
@@ -136,13 +136,7 @@ def base_pass(model: Model, texts: list[str]) -> BasePass:
     """
     hits = model.featurizer.hits(texts)
     vals = model.weighting.values(hits)
-    if len(texts) == 1:
-        z: F32 = (vals @ model.weights[hits.cols])[None, :]
-    else:
-        shape = (len(texts), model.weights.shape[0])
-        m = sp.coo_matrix((vals, (hits.rows, hits.cols)), shape=shape)
-        z = np.asarray(m @ model.weights, dtype=np.float32)
-    z = z + model.bias
+    z = project(model.weights, hits, vals) + model.bias
     e = len(model.experts)
     if texts:
         p = model.mixture.apply(z[:, :e], z[:, e:], len(model.labels))

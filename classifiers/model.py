@@ -25,13 +25,14 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from classifiers.datasets import LABELS
-from classifiers.features import Config, Featurizer, Weighting
+from classifiers.features import Config, Featurizer, Hits, Weighting
 from classifiers.normalize import strip_diacritics, token_spans
 
 F32 = npt.NDArray[np.float32]
 CURRENT = "CURRENT"  # in a model directory: the name of the version folder to load
 _WORDISH = re.compile(r"[^\W_]")
 _NUMBER = re.compile(r"[\d\W_]+")
+_DENSE_ROWS = 6  # up to this many texts, ``project`` multiplies densely
 
 # Words never shown as evidence alone, nor at either end of a two-word span: function words of
 # Vietnamese and English, and the staples of any news comment ("tin", "báo", "bài"), which
@@ -149,13 +150,7 @@ class Model:
         """Every expert's and gate's logit for every text (``within``: scaled as parts of it)."""
         hits = self.featurizer.hits(texts)
         norms = None if within is None else self.weighting.norms(self.featurizer.hits([within]))[0]
-        vals = self.weighting.values(hits, norms)
-        if len(texts) == 1:  # a plain gather beats building a sparse matrix
-            z: F32 = (vals @ self.weights[hits.cols])[None, :]
-        else:
-            shape = (len(texts), self.weights.shape[0])
-            m = sp.coo_matrix((vals, (hits.rows, hits.cols)), shape=shape)
-            z = np.asarray(m @ self.weights, dtype=np.float32)
+        z = project(self.weights, hits, self.weighting.values(hits, norms))
         return z + self.bias if with_bias else z
 
     def probabilities(self, texts: list[str]) -> F32:
@@ -287,6 +282,25 @@ class Model:
                 else None
             ),
         )
+
+
+def project(weights: F32, hits: Hits, values: F32) -> F32:
+    """(texts, columns): each text's hits' values times their rows of ``weights``, summed.
+
+    A few texts (the service's usual batch below saturation) take a dense (texts x hits)
+    product: building a sparse matrix costs 40-60 us whatever its size, the dense one 15-25
+    us up to 4 texts; from about 8 texts on the sparse product wins."""
+    n = hits.n_rows
+    if n == 1:  # a plain gather
+        one: F32 = (values @ weights[hits.cols])[None, :]
+        return one
+    if n <= _DENSE_ROWS:
+        spread = np.zeros((n, values.size), dtype=np.float32)
+        spread[hits.rows, np.arange(values.size)] = values
+        dense: F32 = spread @ weights[hits.cols]
+        return dense
+    m = sp.coo_matrix((values, (hits.rows, hits.cols)), shape=(n, weights.shape[0]))
+    return np.asarray(m @ weights, dtype=np.float32)
 
 
 def _array(path: Path, shape: tuple[int, ...]) -> F32:

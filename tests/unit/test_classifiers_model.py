@@ -89,8 +89,9 @@ def test_hostile_input_scores(tiny: Model, text: str) -> None:
     assert set(tiny.explain(text)) == {"spam", "abuse", "hate"}
 
 
-def test_batch_equals_single(tiny: Model) -> None:
-    texts = ["xin chào", "vay tiền nhanh", "đồ ngu", "", "😀"]
+@pytest.mark.parametrize("size", [2, 5, 6, 7, 20])  # the dense product up to 6, then sparse
+def test_batch_equals_single(tiny: Model, size: int) -> None:
+    texts = (["xin chào", "vay tiền nhanh", "đồ ngu", "", "😀"] * 4)[:size]
     batch = tiny.probabilities(texts)
     single = np.vstack([tiny.probabilities([t]) for t in texts])
     assert np.allclose(batch, single, atol=1e-5)

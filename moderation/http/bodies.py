@@ -62,6 +62,8 @@ async def read_body(request: web.Request, limit: int | None = None) -> bytes:
     if limit != settings.max_body_bytes:  # the application's client_max_size
         request = request.clone(client_max_size=limit)
     try:
+        if request.content.is_eof():  # the whole body is here (a small one usually is)
+            return await request.read()
         async with asyncio.timeout(settings.body_timeout_seconds):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:

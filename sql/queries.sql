@@ -76,8 +76,8 @@ WITH parent_ok AS (
 ), by_ip AS (
     SELECT count(*) AS n, min(created_at) AS oldest FROM (
         SELECT created_at FROM comments
-        WHERE $28::int IS NOT NULL AND $8::cidr IS NOT NULL AND site_id = $1
-          AND ip_prefix = $8::cidr AND created_at > now() - make_interval(secs => $26::float8)
+        WHERE $28::int IS NOT NULL AND $8::text IS NOT NULL AND site_id = $1
+          AND ip_prefix = $8::text::cidr AND created_at > now() - make_interval(secs => $26::float8)
         ORDER BY ip_prefix DESC, created_at DESC LIMIT $28::int
     ) recent
 ), flood AS (
@@ -158,7 +158,7 @@ WITH parent_ok AS (
         scores, reasons, signals, model_version, policy_version, idempotency_key, form_shown_at,
         fingerprint, adapter_version
     )
-    SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::cidr, $9, $10, $11, $12, $13, v.status,
+    SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::text::cidr, $9, $10, $11, $12, $13, v.status,
            v.status, $15::jsonb, v.reasons, $17::jsonb || jsonb_strip_nulls(jsonb_build_object(
                'author_approved', v.approved, 'author_recent_bad', v.recent_bad,
                'copies', v.copies, 'author_rule', v.rule)),
@@ -225,7 +225,7 @@ FROM flood f LEFT JOIN ins i ON true;
 WITH r AS (
     SELECT * FROM unnest(
         $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::bytea[], $8::text[], $9::text[],
-        $10::cidr[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+        $10::text[]::cidr[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
         $16::text[], $17::jsonb[], $18::text[], $19::jsonb[], $20::text[], $21::text[],
         $22::timestamptz[], $23::bytea[], $24::int[], $25::text[], $26::text[]
     ) WITH ORDINALITY AS r (

@@ -141,8 +141,12 @@ class Weighting:
         """Per row, the length of the word group and of the char group: shape (rows, 2)."""
         vals = self.idf[hits.cols]
         slot = hits.rows * 2 + hits.is_char
-        sq = np.bincount(slot, weights=vals * vals, minlength=2 * hits.n_rows)
-        return np.sqrt(sq).reshape(-1, 2)
+        return self._lengths(vals, slot, hits.n_rows).reshape(-1, 2)
+
+    @staticmethod
+    def _lengths(vals: F32, slot: I64, n_rows: int) -> npt.NDArray[np.float64]:
+        """The length of each row's word group (slot 2 * row) and char group (2 * row + 1)."""
+        return np.sqrt(np.bincount(slot, weights=vals * vals, minlength=2 * n_rows))
 
     def values(self, hits: Hits, norms: npt.NDArray[np.float64] | None = None) -> F32:
         """The value of every entry: idf, scaled to unit length per row and group.
@@ -152,7 +156,8 @@ class Weighting:
         """
         vals = self.idf[hits.cols]
         if norms is None:
-            norm = self.norms(hits).reshape(-1)[hits.rows * 2 + hits.is_char]
+            slot = hits.rows * 2 + hits.is_char
+            norm = self._lengths(vals, slot, hits.n_rows)[slot]
         else:
             norm = norms.reshape(-1)[hits.is_char.astype(np.int64)]
         scale = np.where(hits.is_char, 1.0, self.word_weight)
@@ -238,15 +243,34 @@ class Spans:
         )
 
     def chars(self, orders: I64, first: int) -> tuple[I64, U64]:
-        """Rows and salted hashes of every n characters (n in ``orders``) inside one text."""
+        """Rows and salted hashes of every n characters (n in ``orders``) inside one text,
+        order by order, each in text order.
+
+        Each order reads contiguous slices of the prefix sums (no gathers); when no text
+        boundary lies past ``first`` (one text), no span needs checking."""
         n_pos = self.prefix.size - 1
-        i = np.tile(np.arange(first, n_pos, dtype=np.int64), orders.size)
-        width = np.repeat(orders, n_pos - first)
-        j = i + width
-        valid = np.flatnonzero(j <= n_pos)
-        valid = valid[self.row_of[i[valid]] == self.row_of[j[valid]]]
-        i, j = i[valid], j[valid]
-        return self.row_of[i], self.raw(i, j) + width[valid].astype(np.uint64) * _SALT_CHARS
+        row_of, prefix, inverse = self.row_of, self.prefix, self.inv_pow
+        whole = bool(row_of[first] == row_of[n_pos])
+        rows: list[I64] = []
+        hashes: list[U64] = []
+        for width in orders.tolist():
+            end = n_pos - width + 1
+            if end <= first:
+                continue
+            h = (prefix[first + width : n_pos + 1] - prefix[first:end]) * inverse[first:end]
+            h += np.uint64(width) * _SALT_CHARS
+            if whole:
+                hashes.append(h)
+                continue
+            inside = np.flatnonzero(row_of[first:end] == row_of[first + width : n_pos + 1])
+            rows.append(row_of[first:end][inside])
+            hashes.append(h[inside])
+        if not hashes:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+        out = np.concatenate(hashes)
+        if whole:
+            return np.full(out.size, row_of[first], dtype=np.int64), out
+        return np.concatenate(rows), out
 
 
 def raw_hash(text: str) -> int:

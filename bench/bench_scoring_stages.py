@@ -1,0 +1,75 @@
+"""Where the shipped model's time goes, per batch size (issue 21's lean path).
+
+    python bench/bench_scoring_stages.py [--sizes 1 2 4 16 256] [--rounds 500]
+
+Times `Model.score` on batches of the benchmark's comments (bench/fixed_rate.py's, about 100
+characters) and each stage of it: normalisation into the two channels, the prefix hashes, word
+and character n-grams, the values (IDF at unit length), the product with the weights and the
+experts' mixture. Microseconds per batch, best of three rounds; run it pinned to one core
+(`taskset -c 1`) on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+from fixed_rate import comment
+
+from classifiers import load_default
+from classifiers.features import _NUL, Spans
+from classifiers.model import Model, project
+from classifiers.normalize import channels
+
+
+def timed(run: Callable[[], object], rounds: int) -> float:
+    """Best of three: microseconds per call."""
+    run()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(rounds):
+            run()
+        best = min(best, (time.perf_counter() - start) / rounds)
+    return best * 1e6
+
+
+def line(model: Model, size: int, rounds: int) -> str:
+    """One batch size's figures."""
+    featurizer, experts = model.featurizer, len(model.experts)
+    texts = [comment(n)["body"] for n in range(size)]
+    marked, plain = channels(texts)
+    spans = Spans.of(np.concatenate((marked, _NUL, plain)))
+    hits = featurizer.hits(texts)
+    values = model.weighting.values(hits)
+    z = model.linear(texts)
+    stages = {
+        "channels": lambda: channels(texts),
+        "spans": lambda: Spans.of(np.concatenate((marked, _NUL, plain))),
+        "words": lambda: spans.words(featurizer.fold, size),
+        "chars": lambda: spans.chars(featurizer.orders, marked.size + 1),
+        "values": lambda: model.weighting.values(hits),
+        "product": lambda: project(model.weights, hits, values),
+        "mixture": lambda: model.mixture.apply(z[:, :experts], z[:, experts:], 3),
+    }
+    whole = timed(lambda: model.score(texts), rounds)
+    parts = "  ".join(f"{name} {timed(run, rounds):.0f}" for name, run in stages.items())
+    return f"{size:>5} {whole:>7.0f}us {whole / size:>7.1f}us  {parts}"
+
+
+def main() -> None:
+    """Print one line per batch size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 16, 256])
+    parser.add_argument("--rounds", type=int, default=500)
+    args = parser.parse_args()
+    model = load_default()
+    print(f"{'texts':>5} {'score':>9} {'per text':>9}  stages (us a batch)")
+    for size in args.sizes:
+        print(line(model, size, max(5, args.rounds * 4 // (size + 3))), flush=True)
+
+
+if __name__ == "__main__":
+    main()

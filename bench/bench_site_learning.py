@@ -9,7 +9,8 @@ which tells what the adoption rule costs).  Bases are cached under ``bench/.cach
 (ignored by git).
 
 Modes: ``--build-only`` trains the bases; ``--cost`` measures scoring cost with an adapter;
-``--train-cpu`` measures training CPU per 1,000 decisions.
+``--train-cpu`` measures training CPU per 1,000 decisions; ``--permuted`` counts adoptions
+on sites whose labels were shuffled (each one a false adoption).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from classifiers.adapter import (  # noqa: E402
     Adapter,
     AdapterConfig,
     BasePass,
+    LabelFigures,
     base_pass,
     train_adapter,
 )
@@ -241,7 +243,8 @@ def site_curve(
                 fig.adapted_auc is not None
                 and fig.base_auc is not None
                 and fig.sure is not None
-                and cfg.adopts(fig.base_auc, fig.adapted_auc, fig.sure)
+                and fig.loss_sure is not None
+                and cfg.adopts(fig.base_auc, fig.adapted_auc, fig.sure, fig.loss_sure)
             )
             cell.adapter.append(cell.forced[-1] if cell.adopted[-1] else cell.base[-1])
             if fig.base_auc is not None and fig.adapted_auc is not None:
@@ -336,6 +339,48 @@ def scoring_cost(args: argparse.Namespace) -> None:
         )
 
 
+def permuted(args: argparse.Namespace) -> None:
+    """The adoption rule against noise: simulated sites whose k decisions' labels are shuffled
+    among them (so they say nothing about the texts), ``--repeats`` sites per k. Every
+    adoption here is a false one."""
+    examples = load(args.data)
+    cfg = AdapterConfig()
+    print(
+        "| held out | label | k | sites trained | adopted | AUC test at 0.9 alone"
+        " | AUC test at 0.6 alone | largest loss_sure |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for held in args.held:
+        model = base_for(examples, held, args.quick)
+        _, mine = split_examples(examples, held)
+        for label in HELD[held]:
+            rows = [e for e in mine if e.split == "train" and e.label(label) is not None]
+            y_all = np.array([e.label(label) for e in rows], dtype=np.int64)
+            for k in args.k:
+                figures = []
+                for r in range(args.repeats):
+                    pick = np.random.default_rng(1000 * r + k + 7).choice(len(rows), k, False)
+                    y = y_all[pick].copy()
+                    np.random.default_rng(r).shuffle(y)
+                    texts = [rows[i].text for i in pick]
+                    fig = train_adapter(model, texts, {label: y.tolist()}).figures[label]
+                    if fig.trained:
+                        figures.append(fig)
+
+                def passes(f: LabelFigures, share: float) -> bool:
+                    gain = (f.adapted_auc or 0.0) >= (f.base_auc or 0.0) + cfg.margin
+                    return gain and (f.sure or 0.0) >= share
+
+                strict = sum(passes(f, cfg.confidence) for f in figures)
+                loose = sum(passes(f, cfg.loose_confidence) for f in figures)
+                worst = max((f.loss_sure or 0.0 for f in figures), default=0.0)
+                print(
+                    f"| {held} | {label} | {k:,} | {len(figures)} |"
+                    f" {sum(f.adopted for f in figures)} | {strict} | {loose} | {worst:.3f} |",
+                    flush=True,
+                )
+
+
 def training_cpu(args: argparse.Namespace) -> None:
     """CPU seconds of train_adapter (base pass included) for n decisions of a set."""
     model = load_default()
@@ -368,6 +413,7 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true", help="train the bases, no curves")
     parser.add_argument("--cost", action="store_true", help="scoring cost with an adapter")
     parser.add_argument("--train-cpu", action="store_true", help="training CPU per decisions")
+    parser.add_argument("--permuted", action="store_true", help="adoptions on shuffled labels")
     parser.add_argument("--n", type=int, default=12_800, help="--cost: texts")
     parser.add_argument("--single", type=int, default=2_000, help="--cost: single comments")
     parser.add_argument("--passes", type=int, default=5, help="--cost: passes")
@@ -385,6 +431,8 @@ def main() -> None:
         scoring_cost(args)
     elif args.train_cpu:
         training_cpu(args)
+    elif args.permuted:
+        permuted(args)
     else:
         curves(args)
 

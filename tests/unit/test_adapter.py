@@ -127,7 +127,28 @@ def test_a_gain_that_noise_can_make_is_not_adopted(model: Model) -> None:
     assert spam.trained and spam.base_auc is not None and spam.adapted_auc is not None
     assert spam.adapted_auc > spam.base_auc + 0.03  # chance: a margin alone would adopt it
     assert spam.sure is not None and spam.sure < 0.9 and not spam.adopted
+    # it ranks better in most resamples (0.835), so the loose AUC test would pass it: the log
+    # loss against the base recalibrated on the same folds is what refuses it
+    assert spam.sure >= AdapterConfig().loose_confidence
+    assert spam.loss_sure is not None and spam.loss_sure < AdapterConfig().loss_confidence
     assert np.array_equal(result.adapter.probabilities(model, NEW), model.probabilities(NEW))
+
+
+def test_the_adoption_rule_asks_a_gain_and_both_bootstrap_shares() -> None:
+    rule = AdapterConfig()
+    # a real site of 200 ViSpamReviews decisions (bench): 0.687 -> 0.716 out of fold, ahead
+    # in 77% of resamples, and its log loss beats the recalibrated base in 10%: adopted
+    assert rule.adopts(0.687, 0.716, 0.77, 0.10)
+    assert not rule.adopts(0.687, 0.716, 0.77, 0.0)  # ... but not without the log loss
+    assert rule.adopts(0.690, 0.785, 0.95, 0.0)  # ahead in 90% of resamples: as before
+    assert not rule.adopts(0.687, 0.692, 1.0, 1.0)  # a gain below the margin
+    assert not rule.adopts(0.687, 0.716, 0.5, 1.0)  # more often behind than ahead
+
+
+def test_the_figures_report_both_bootstrap_shares(learnt: Training) -> None:
+    spam = learnt.figures["spam"]
+    assert spam.sure is not None and spam.loss_sure is not None
+    assert spam.as_json()["loss_sure"] == round(spam.loss_sure, 4)
 
 
 def test_round_trip_through_arrays_json_and_bytes(model: Model, learnt: Training) -> None:

@@ -13,9 +13,11 @@ Then both sites post ``--held`` comments of the dev split, and the scores in the
 decisions: its scores must be the base model's own (the largest difference is printed).
 
 ``--base`` is the model the service loads (a folder with model.json; default: the shipped
-model). A leave-one-out base that ``bench/bench_site_learning.py --build-only`` made without
-the source (``bench/.cache/site_learning/SOURCE-*``) has never seen a text of it, as the
-issue's hidden sources are new to the shipped model.
+model, which learnt every train split: with it, ``--decide-from dev`` takes the decisions from
+the dev split too, apart from the scored comments, so that neither was seen in training). A
+leave-one-out base that ``bench/bench_site_learning.py --build-only`` made without the source
+(``bench/.cache/site_learning/SOURCE-*``) has never seen a text of it, as the issue's hidden
+sources are new to the shipped model.
 """
 
 from __future__ import annotations
@@ -92,9 +94,13 @@ async def bench(dsn: str, args: argparse.Namespace, workdir: Path) -> None:
     label, actions = SOURCES[args.source]
     examples = load(args.data)
     rng = random.Random(args.seed)
-    train = labelled(examples, args.source, label, "train")
-    decided = rng.sample(train, min(args.decisions, len(train)))
     dev = labelled(examples, args.source, label, "dev")
+    if args.decide_from == "dev":  # both from dev, apart: texts the shipped model never saw
+        dev = rng.sample(dev, len(dev))
+        decided, dev = dev[: args.decisions], dev[args.decisions :]
+    else:
+        train = labelled(examples, args.source, label, "train")
+        decided = rng.sample(train, min(args.decisions, len(train)))
     held = rng.sample(dev, min(args.held, len(dev)))
     y = np.array([e.label(label) for e in held])
     base: Model = Model.load(args.base) if args.base else load_default()
@@ -136,6 +142,11 @@ def main() -> int:
     parser.add_argument("--held", type=int, default=800, help="dev comments scored")
     parser.add_argument("--base", type=Path, help="the model folder the service loads")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--decide-from", choices=("train", "dev"), default="train",
+        help="where the decided comments come from: dev (apart from the scored ones) for the "
+        "shipped model, which was trained on every train split",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.data is None or not (args.data / "CARD.md").exists():
         parser.error("no data folder: pass --data (the shared data sets)")

@@ -86,11 +86,11 @@ class AdapterConfig:
     # ... or in this share of them, if its out-of-fold log loss also beats the base's own
     # recalibration (a bias and a scale on the base's logit, fitted on the same folds) in
     # ``loss_confidence`` of them. Labels that have nothing to do with the texts make the
-    # recalibrated base a constant, which an adapter of noise does not beat: on 40 simulated
-    # sites of permuted labels (dev splits; ViSpamReviews 200 and 500 decisions, ViHSD abuse
-    # 200) at most 0.03 of resamples, where real sites whose AUC test fell short of 0.9 with
-    # 200 decisions reached 0.10-0.14 (bench: ViSpamReviews at 200, adopted on 3 sites of 3
-    # instead of 2, dev AUC 0.791 instead of 0.749; MODEL_CARD.md)
+    # recalibrated base a constant, which an adapter of noise does not beat: on 60 simulated
+    # sites of permuted labels (dev splits; ViSpamReviews and ViHSD abuse, 200 and 500
+    # decisions) at most 0.02 of resamples, where real sites whose AUC test fell short of 0.9
+    # reached 0.10-0.33 (bench: ViSpamReviews at 200, adopted on 3 sites of 3 instead of 2,
+    # dev AUC 0.791 instead of 0.749; MODEL_CARD.md)
     loose_confidence: float = 0.6
     loss_confidence: float = 0.05
     resamples: int = 200

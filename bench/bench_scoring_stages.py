@@ -5,7 +5,9 @@
 Times `Model.score` on batches of the benchmark's comments (bench/fixed_rate.py's, about 100
 characters) and each stage of it: normalisation into the two channels, the prefix hashes, word
 and character n-grams, the values (IDF at unit length), the product with the weights and the
-experts' mixture. Microseconds per batch, best of three rounds; run it pinned to one core
+experts' mixture. Microseconds per batch, best of three rounds (the same texts each round,
+so the weights they touch are in cache); then one new comment at a time after an idle gap
+of 0, 1, 5 and 20 ms, as a service below saturation scores them. Run it pinned to one core
 (`taskset -c 1`) on a quiet machine.
 """
 
@@ -59,16 +61,34 @@ def line(model: Model, size: int, rounds: int) -> str:
     return f"{size:>5} {whole:>7.0f}us {whole / size:>7.1f}us  {parts}"
 
 
+def after_idle(model: Model, gaps_ms: list[float], calls: int = 300) -> None:
+    """One new comment at a time after each idle gap: microseconds a call (wall clock)."""
+    texts = [comment(n)["body"] for n in range(calls)]
+    print("one new comment after an idle gap (a service below saturation):")
+    for gap in gaps_ms:
+        spent = 0.0
+        for text in texts:
+            time.sleep(gap / 1000)
+            start = time.perf_counter()
+            model.score([text])
+            spent += time.perf_counter() - start
+        print(f"  gap {gap:>4.0f} ms: {spent / calls * 1e6:>5.0f} us a comment", flush=True)
+
+
 def main() -> None:
     """Print one line per batch size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 16, 256])
     parser.add_argument("--rounds", type=int, default=500)
+    parser.add_argument("--idle-gaps", type=float, nargs="*", default=[0, 1, 5, 20],
+                        help="ms of idleness before each comment (none: skip)")  # fmt: skip
     args = parser.parse_args()
     model = load_default()
     print(f"{'texts':>5} {'score':>9} {'per text':>9}  stages (us a batch)")
     for size in args.sizes:
         print(line(model, size, max(5, args.rounds * 4 // (size + 3))), flush=True)
+    if args.idle_gaps:
+        after_idle(model, args.idle_gaps)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_adapt_api import decide  # noqa: E402
-from bench_site_learning import plain_adapter  # noqa: E402
+from bench_site_learning import logit, plain_adapter  # noqa: E402
 from feedback_demo import Api, served  # noqa: E402  (the same calls as a site, moderator, owner)
 
 from classifiers import load_default  # noqa: E402
@@ -136,19 +136,12 @@ async def bench(dsn: str, args: argparse.Namespace, workdir: Path) -> None:
     # the issue's plain adapter on the very same decided and scored comments, for comparison
     taught = [stored_body(text) or "" for text, _ in items]
     plain = plain_adapter(
-        taught, np.array([int(positive) for _, positive in items]), _logit(base, taught, k),
-        stored, _logit(base, stored, k),
+        taught, np.array([int(positive) for _, positive in items]),
+        logit(base.probabilities(taught)[:, k]), stored, logit(base.probabilities(stored)[:, k]),
     )  # fmt: skip
     auc = roc_auc_score(y, plain)
     print(f"  {'plain':<8} {label} ROC AUC on {len(held)} dev comments: {auc:.3f} "
           "(the issue's plain adapter, the same decisions)")  # fmt: skip
-
-
-def _logit(model: Model, texts: list[str], k: int) -> np.ndarray:
-    """The base's logit of label k (its probability, clipped as an adapter clips it)."""
-    p = np.clip(model.probabilities(texts)[:, k].astype(np.float64), 1e-6, 1 - 1e-6)
-    out: np.ndarray = np.log(p / (1 - p))
-    return out
 
 
 def main() -> int:

@@ -101,9 +101,7 @@ class AdapterConfig:
             return self.folds_few
         return self.folds if decisions < self.many else self.folds_many
 
-    def adopts(
-        self, base_auc: float, adapted_auc: float, sure: float, loss_sure: float = 1.0
-    ) -> bool:
+    def adopts(self, base_auc: float, adapted_auc: float, sure: float, loss_sure: float) -> bool:
         """The adoption rule, on a label's out-of-fold figures."""
         if adapted_auc < base_auc + self.margin:
             return False
@@ -714,7 +712,7 @@ def stratified_resample(rng: np.random.Generator, y: F64) -> I64:
 
 
 def _bootstrap_wins(
-    y: F64, base: F64, adapted: F64, w: F64, resamples: int, gain: F64 | None = None
+    y: F64, base: F64, adapted: F64, w: F64, resamples: int, gain: F64
 ) -> tuple[float, float]:
     """Shares of stratified bootstrap resamples of the decisions where ``adapted`` has the
     higher AUC, and where the per-decision ``gain`` sums above 0 (a fixed seed: the same
@@ -727,7 +725,7 @@ def _bootstrap_wins(
         pick = stratified_resample(rng, y)
         yy, ww = y[pick], w[pick]
         wins += _auc(yy, adapted[pick], ww) > _auc(yy, base[pick], ww)
-        gains += gain is not None and float(gain[pick].sum()) > 0
+        gains += float(gain[pick].sum()) > 0
     return wins / resamples, gains / resamples
 
 

@@ -5,7 +5,7 @@
 Times `Model.score` on batches of the benchmark's comments (bench/fixed_rate.py's, about 100
 characters) and each stage of it: normalisation into the two channels, the prefix hashes, word
 and character n-grams, the values (IDF at unit length), the product with the weights and the
-experts' mixture. Microseconds per batch, best of three rounds (the same texts each round,
+experts' mixture. Microseconds of CPU per batch, best of three rounds (the same texts each round,
 so the weights they touch are in cache); then one new comment at a time after an idle gap
 of 0, 1, 5 and 20 ms, as a service below saturation scores them. Run it pinned to one core
 (`taskset -c 1`) on a quiet machine.
@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from bench_hostile_bodies import timed
 from fixed_rate import comment
 
 from classifiers import load_default
@@ -26,16 +27,9 @@ from classifiers.model import Model, project
 from classifiers.normalize import channels
 
 
-def timed(run: Callable[[], object], rounds: int) -> float:
-    """Best of three: microseconds per call."""
-    run()
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(rounds):
-            run()
-        best = min(best, (time.perf_counter() - start) / rounds)
-    return best * 1e6
+def per_call(run: Callable[[], object], rounds: int) -> float:
+    """Microseconds of CPU a call: the best of three rounds of `rounds` calls."""
+    return timed(lambda: [run() for _ in range(rounds)], 3) / rounds * 1e6
 
 
 def line(model: Model, size: int, rounds: int) -> str:
@@ -56,8 +50,8 @@ def line(model: Model, size: int, rounds: int) -> str:
         "product": lambda: project(model.weights, hits, values),
         "mixture": lambda: model.mixture.apply(z[:, :experts], z[:, experts:], 3),
     }
-    whole = timed(lambda: model.score(texts), rounds)
-    parts = "  ".join(f"{name} {timed(run, rounds):.0f}" for name, run in stages.items())
+    whole = per_call(lambda: model.score(texts), rounds)
+    parts = "  ".join(f"{name} {per_call(run, rounds):.0f}" for name, run in stages.items())
     return f"{size:>5} {whole:>7.0f}us {whole / size:>7.1f}us  {parts}"
 
 

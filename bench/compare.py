@@ -218,22 +218,25 @@ class CpuMeter:
         return {"service_ms": py / comments * 1000, "pg_ms": pg / comments * 1000}
 
 
-BUCKET = re.compile(r'^moderation_intake_batch_size_bucket\{le="([^"]+)"\} (\S+)$', re.M)
+BUCKET = re.compile(r'^moderation_(intake|scoring)_batch_size_bucket\{le="([^"]+)"\} (\S+)$', re.M)
 
 
-def batch_buckets(url: str) -> dict[str, float]:
-    """The cumulative intake batch-size histogram of /metrics (every worker's)."""
+def batch_buckets(url: str, kind: str = "intake") -> dict[str, float]:
+    """The cumulative batch-size histogram of /metrics (every worker's): the intake
+    statements' (group commit) or, with ``kind="scoring"``, the scoring batches'."""
     _, _, body = request(url + "/metrics")
-    return {le: float(v) for le, v in BUCKET.findall(body.decode())}
+    return {le: float(v) for k, le, v in BUCKET.findall(body.decode()) if k == kind}
 
 
-def batch_distribution(before: dict[str, float], after: dict[str, float]) -> str:
-    """Statements per batch-size bucket between two scrapes, as shares of the statements."""
+def batch_distribution(
+    before: dict[str, float], after: dict[str, float], unit: str = "statements"
+) -> str:
+    """Batches per size bucket between two scrapes, as shares of the batches."""
     counts = {le: after.get(le, 0) - before.get(le, 0) for le in after}
     order = sorted(counts, key=lambda le: float(le))
     total = counts[order[-1]] if order else 0
     if not total:
-        return "no statements"
+        return f"no {unit}"
     parts, below, low = [], 0.0, 1
     for le in order:
         n = counts[le] - below
@@ -243,7 +246,7 @@ def batch_distribution(before: dict[str, float], after: dict[str, float]) -> str
             span = f"{low}" if high == low else f"{low}-{high}"
             parts.append(f"{span}: {n / total:.0%}")
         low = int(float(le)) + 1 if le != "+Inf" else low
-    return f"{total:.0f} statements; " + ", ".join(parts)
+    return f"{total:.0f} {unit}; " + ", ".join(parts)
 
 
 ANSWERED = re.compile(
@@ -259,8 +262,13 @@ def answer_buckets(url: str) -> dict[str, float]:
     return {le: float(v) for le, v in ANSWERED.findall(body.decode())}
 
 
-def answered_within(before: dict[str, float], after: dict[str, float]) -> str:
-    """Shares of the comments the service answered within 10, 25 and 50 ms between two
+def answered_within(
+    before: dict[str, float],
+    after: dict[str, float],
+    within: tuple[str, ...] = ("0.01", "0.025", "0.05"),
+) -> str:
+    """Shares of the comments the service answered within 10, 25 and 50 ms (``within``,
+    seconds as /metrics' bucket bounds) between two
     scrapes: its own time, from the request read to the answer written, so a tail here is
     the service's and a tail only in the client's figures is the client's or the machine's."""
     total = after.get("+Inf", 0) - before.get("+Inf", 0)
@@ -268,7 +276,7 @@ def answered_within(before: dict[str, float], after: dict[str, float]) -> str:
         return "no comments"
     return ", ".join(
         f"{(after[le] - before.get(le, 0)) / total:.1%} within {float(le) * 1000:g} ms"
-        for le in ("0.01", "0.025", "0.05")
+        for le in within
         if le in after
     )
 
@@ -380,7 +388,8 @@ def service(
         time.sleep(1)
         rss = PeakRss(process.pid)
         meter = CpuMeter(process.pid, env["DATABASE_URL"])
-        before = batch_buckets(url)
+        before, scored = batch_buckets(url), batch_buckets(url, "scoring")
+        answered = answer_buckets(url)
         meter.start()
         saturation = loaded(
             "service (full pipeline)", rss,
@@ -389,6 +398,8 @@ def service(
         saturation.update(meter.stop(saturation["requests"]))
         found["saturation"] = saturation
         found["batches"] = batch_distribution(before, batch_buckets(url))
+        found["scoring"] = batch_distribution(scored, batch_buckets(url, "scoring"), "batches")
+        found["answered"] = answered_within(answered, answer_buckets(url), ("0.025", "0.05", "0.1"))
         found["rss_mb"] = sorted(round(v / 2**20) for v in rss.peak.values())
         # The saturation run's rows are vacuumed now, as autovacuum would do within its next
         # minute: otherwise whether its pass falls inside the fixed-rate run is chance, and on
@@ -496,6 +507,8 @@ def summarise(ceiling_b: dict[str, float], found: dict[str, object]) -> None:
             "",
         ),
         ("batch sizes, saturation", str(found["batches"]), ""),
+        ("  scoring batches, saturation", str(found["scoring"]), ""),
+        ("  answered by the service", str(found["answered"]), ""),
         ("batch sizes, fixed rate", str(found["fixed_batches"]), ""),
         ("fixed rate", str(found["fixed"]), "p99 <= 25 ms"),
         ("  CPU per comment: HTTP / PG", fixed_cpu, ""),

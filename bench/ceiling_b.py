@@ -90,6 +90,9 @@ if __name__ == "__main__":
     parser.add_argument("--reset", action="store_true")
     arguments = parser.parse_args()
     uvloop.run(create_table(arguments.dsn))
+    if arguments.workers == 1:  # in this process, as `moderation serve --workers 1` (and
+        serve(arguments)  # so that bench_instructions.py can count one process)
+        raise SystemExit(0)
     processes = [
         multiprocessing.Process(target=serve, args=(arguments,)) for _ in range(arguments.workers)
     ]

@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,6 +122,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the callgrind dumps here (for "
                         "callgrind_annotate: which functions the instructions go to)")  # fmt: skip
     args = parser.parse_args()
+    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+        raise SystemExit("valgrind is not installed: apt-get install valgrind")
     base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     name = f"bench_instructions_{os.getpid()}"
     asyncio.run(recreate(base, name))

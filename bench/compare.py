@@ -267,10 +267,10 @@ def answered_within(
     after: dict[str, float],
     within: tuple[str, ...] = ("0.01", "0.025", "0.05"),
 ) -> str:
-    """Shares of the comments the service answered within 10, 25 and 50 ms (``within``,
-    seconds as /metrics' bucket bounds) between two
-    scrapes: its own time, from the request read to the answer written, so a tail here is
-    the service's and a tail only in the client's figures is the client's or the machine's."""
+    """Shares of the comments the service answered within each bound of ``within`` (seconds,
+    as /metrics' bucket bounds; 10, 25 and 50 ms by default) between two scrapes: its own
+    time, from the request read to the answer written, so a tail here is the service's and
+    a tail only in the client's figures is the client's or the machine's."""
     total = after.get("+Inf", 0) - before.get("+Inf", 0)
     if not total:
         return "no comments"

@@ -224,9 +224,11 @@ class Spans:
         ends = np.flatnonzero(word & (mid != edge[2:])) + 1
         return cls(prefix, inverse, row_of, starts, ends)
 
-    def raw(self, i: I64, j: I64) -> U64:
-        """Position-free hash of the spans [i, j)."""
-        return (self.prefix[j] - self.prefix[i]) * self.inv_pow[i]
+    def raw(self, i: I64 | slice, j: I64 | slice) -> U64:
+        """Position-free hash of the spans [i, j) (index arrays, or slices of equal length:
+        contiguous reads, no gather)."""
+        out: U64 = (self.prefix[j] - self.prefix[i]) * self.inv_pow[i]
+        return out
 
     def words(self, fold: Fold, n_marked: int) -> tuple[I64, U64]:
         """Rows and hashes of single words (teencode folded) and adjacent word pairs.
@@ -249,7 +251,7 @@ class Spans:
         Each order reads contiguous slices of the prefix sums (no gathers); when no text
         boundary lies past ``first`` (one text), no span needs checking."""
         n_pos = self.prefix.size - 1
-        row_of, prefix, inverse = self.row_of, self.prefix, self.inv_pow
+        row_of = self.row_of
         whole = bool(row_of[first] == row_of[n_pos])
         rows: list[I64] = []
         hashes: list[U64] = []
@@ -257,7 +259,7 @@ class Spans:
             end = n_pos - width + 1
             if end <= first:
                 continue
-            h = (prefix[first + width : n_pos + 1] - prefix[first:end]) * inverse[first:end]
+            h = self.raw(slice(first, end), slice(first + width, n_pos + 1))
             h += np.uint64(width) * _SALT_CHARS
             if whole:
                 hashes.append(h)

@@ -23,10 +23,8 @@ gets. Needs valgrind (`apt-get install valgrind`); takes about two minutes.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -36,18 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from compare import (
-    BIN,
-    HERE,
-    cli,
-    recreate,
-    request,
-    running,
-    scratch_dsn,
-    service_env,
-    set_policy,
-    wait_until,
-)
+from compare import BIN, HERE, request, running, scratch_site, set_policy, wait_until
 from fixed_rate import comment
 
 TOTALS = re.compile(r"^totals:\s+(\d+)", re.M)  # the dump's count (its "summary:" is 0)
@@ -124,43 +111,28 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
         raise SystemExit("valgrind is not installed: apt-get install valgrind")
-    base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
-    name = f"bench_instructions_{os.getpid()}"
-    asyncio.run(recreate(base, name))
-    dsn = scratch_dsn(base, name)
-    try:
-        with tempfile.TemporaryDirectory() as data_dir, tempfile.TemporaryDirectory() as scratch:
-            out = args.keep or Path(scratch)
-            out.mkdir(parents=True, exist_ok=True)
-            env = {**service_env(dsn, data_dir), "PYTHONHASHSEED": "0"}
-            cli(env, "migrate")
-            key = cli(env, "sites", "create", "bench")
-            token = cli(env, "users", "create", "owner", "--site", "bench", "--role", "owner")
-            ceiling = measure(
-                out,
-                [sys.executable, str(HERE / "ceiling_b.py"), "--dsn", dsn,
-                 "--port", str(args.port + 1), "--workers", "1"],
-                env, args.port + 1, key, args,
-                lambda: request(f"http://127.0.0.1:{args.port + 1}/v1/comments", "POST", {})[0]
-                in (400, 422, 500),
-            )  # fmt: skip
-            print(f"ceiling B (validate + INSERT)    {ceiling:>12,.0f} instructions a comment")
-            command = [str(BIN / "moderation"), "serve", "--port", str(args.port),
-                       "--workers", "1"]  # fmt: skip
-
-            def policy_then_count() -> float:
-                with running([*command], env):
-                    url = f"http://127.0.0.1:{args.port}"
-                    wait_until(lambda: request(url + "/readyz")[0] == 200, 300)
-                    set_policy(url, token, args.terms)
-                return measure(out, command, env, args.port, key, args,
-                               lambda: request(url + "/readyz")[0] == 200)  # fmt: skip
-
-            service = policy_then_count()
-            print(f"the service (full pipeline)      {service:>12,.0f} instructions a comment")
-            print(f"service / ceiling B              {service / ceiling:>12.2f}")
-    finally:
-        asyncio.run(recreate(base, name, create=False))
+    with scratch_site("instructions") as site, tempfile.TemporaryDirectory() as scratch:
+        out = args.keep or Path(scratch)
+        out.mkdir(parents=True, exist_ok=True)
+        env = {**site.env, "PYTHONHASHSEED": "0"}
+        ceiling = measure(
+            out,
+            [sys.executable, str(HERE / "ceiling_b.py"), "--dsn", site.dsn,
+             "--port", str(args.port + 1), "--workers", "1"],
+            env, args.port + 1, site.key, args,
+            lambda: request(f"http://127.0.0.1:{args.port + 1}/v1/comments", "POST", {})[0]
+            in (400, 422, 500),
+        )  # fmt: skip
+        print(f"ceiling B (validate + INSERT)    {ceiling:>12,.0f} instructions a comment")
+        url = f"http://127.0.0.1:{args.port}"
+        command = [str(BIN / "moderation"), "serve", "--port", str(args.port), "--workers", "1"]
+        with running(command, env):  # the policy first, outside valgrind
+            wait_until(lambda: request(url + "/readyz")[0] == 200, 300)
+            set_policy(url, site.token, args.terms)
+        service = measure(out, command, env, args.port, site.key, args,
+                          lambda: request(url + "/readyz")[0] == 200)  # fmt: skip
+        print(f"the service (full pipeline)      {service:>12,.0f} instructions a comment")
+        print(f"service / ceiling B              {service / ceiling:>12.2f}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import asyncpg
 import psutil
@@ -470,8 +471,27 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    with scratch_site("compare") as site:
+        base_figures = ceiling(args, site.dsn, site.key)
+        found = service(args, site.env, site.key, site.token)
+    summarise(base_figures, found)
+
+
+class Scratch(NamedTuple):
+    """A scratch database with one site: the service's environment, its key, an owner's token."""
+
+    dsn: str
+    env: dict[str, str]
+    key: str
+    token: str
+
+
+@contextmanager
+def scratch_site(label: str) -> Iterator[Scratch]:
+    """A database next to DATABASE_URL's, migrated, with a site "bench" and its owner, and a
+    data directory for the service; both removed at the end."""
     base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
-    name = f"bench_compare_{os.getpid()}"
+    name = f"bench_{label}_{os.getpid()}"
     asyncio.run(recreate(base, name))
     dsn = scratch_dsn(base, name)
     try:
@@ -480,11 +500,9 @@ def main() -> None:
             cli(env, "migrate")
             key = cli(env, "sites", "create", "bench")
             token = cli(env, "users", "create", "owner", "--site", "bench", "--role", "owner")
-            base_figures = ceiling(args, dsn, key)
-            found = service(args, env, key, token)
+            yield Scratch(dsn, env, key, token)
     finally:
         asyncio.run(recreate(base, name, create=False))
-    summarise(base_figures, found)
 
 
 def summarise(ceiling_b: dict[str, float], found: dict[str, object]) -> None:

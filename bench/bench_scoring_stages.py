@@ -7,8 +7,10 @@ characters) and each stage of it: normalisation into the two channels, the prefi
 and character n-grams, the values (IDF at unit length), the product with the weights and the
 experts' mixture. Microseconds of CPU per batch, best of three rounds (the same texts each round,
 so the weights they touch are in cache); then one new comment at a time after an idle gap
-of 0, 1, 5 and 20 ms, as a service below saturation scores them. Run it pinned to one core
-(`taskset -c 1`) on a quiet machine.
+of 0, 1, 5 and 20 ms, as a service below saturation scores them; then each batch size with
+the caches cold (`--cold`: 64 MB of other memory written before each batch, as the service's
+workers, PostgreSQL and the client do between two of a worker's batches). Run it pinned to one
+core (`taskset -c 1`) on a quiet machine.
 """
 
 from __future__ import annotations
@@ -69,6 +71,26 @@ def after_idle(model: Model, gaps_ms: list[float], calls: int = 300) -> None:
         print(f"  gap {gap:>4.0f} ms: {spent / calls * 1e6:>5.0f} us a comment", flush=True)
 
 
+def cold(model: Model, sizes: list[int], batches: int = 200) -> None:
+    """Microseconds a comment (median of ``batches`` batches of new comments), with the caches
+    warm and with 64 MB written before each batch."""
+    other = np.ones(64 * 2**20 // 8)
+    print("new comments, caches warm / cold (us a comment, median batch):")
+    for size in sizes:
+        texts = [comment(n)["body"] for n in range(size * batches)]
+        figures = []
+        for evict in (False, True):
+            spent = []
+            for start in range(0, len(texts), size):
+                if evict:
+                    other[::8] += 1  # one write a cache line
+                began = time.perf_counter()
+                model.score(texts[start : start + size])
+                spent.append(time.perf_counter() - began)
+            figures.append(float(np.median(spent)) / size * 1e6)
+        print(f"  {size:>5} texts: {figures[0]:>6.1f} / {figures[1]:>6.1f}", flush=True)
+
+
 def main() -> None:
     """Print one line per batch size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -76,6 +98,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=500)
     parser.add_argument("--idle-gaps", type=float, nargs="*", default=[0, 1, 5, 20],
                         help="ms of idleness before each comment (none: skip)")  # fmt: skip
+    parser.add_argument("--cold", action="store_true", help="also time with the caches cold")
     args = parser.parse_args()
     model = load_default()
     print(f"{'texts':>5} {'score':>9} {'per text':>9}  stages (us a batch)")
@@ -83,6 +106,8 @@ def main() -> None:
         print(line(model, size, max(5, args.rounds * 4 // (size + 3))), flush=True)
     if args.idle_gaps:
         after_idle(model, args.idle_gaps)
+    if args.cold:
+        cold(model, args.sizes)
 
 
 if __name__ == "__main__":

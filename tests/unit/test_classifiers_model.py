@@ -12,7 +12,7 @@ import pytest
 from classifiers import load_default
 from classifiers.datasets import PACKAGE_DATA, Example, default_root, own_examples
 from classifiers.features import Config
-from classifiers.model import Mixture, Model
+from classifiers.model import Mixture, Model, project
 from classifiers.train import TrainConfig, train
 
 HOSTILE = [
@@ -89,12 +89,21 @@ def test_hostile_input_scores(tiny: Model, text: str) -> None:
     assert set(tiny.explain(text)) == {"spam", "abuse", "hate"}
 
 
-@pytest.mark.parametrize("size", [2, 5, 6, 7, 20])  # the dense product up to 6, then sparse
+@pytest.mark.parametrize("size", [2, 5, 8, 9, 20])  # the dense product up to 8, then sparse
 def test_batch_equals_single(tiny: Model, size: int) -> None:
     texts = (["xin chào", "vay tiền nhanh", "đồ ngu", "", "😀"] * 4)[:size]
     batch = tiny.probabilities(texts)
     single = np.vstack([tiny.probabilities([t]) for t in texts])
     assert np.allclose(batch, single, atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 9, 30])  # a gather, dense, then sparse products
+def test_projection_is_the_sparse_product(tiny: Model, size: int) -> None:
+    texts = (["xin chào bạn", "vay tiền nhanh", "đồ ngu", "", "😀 ok"] * 6)[:size]
+    hits = tiny.featurizer.hits(texts)
+    got = project(tiny.weights, hits, tiny.weighting.values(hits))
+    assert got.shape == (size, tiny.weights.shape[1]) and got.dtype == np.float32
+    assert np.allclose(got, tiny.weighting.matrix(hits) @ tiny.weights, atol=1e-5)
 
 
 def test_gate_tells_the_languages_apart(tiny: Model) -> None:

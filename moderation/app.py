@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
+from threadpoolctl import threadpool_limits
 
 from moderation.api import comments, desk_api, ops, owners, queue, readers, site_info, site_model
 from moderation.http import params, problems, rate_limits
@@ -72,7 +73,12 @@ async def _webhooks(app: web.Application) -> AsyncIterator[None]:
 
 
 def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Load the model off the event loop and score in a small thread pool."""
+    """Load the model off the event loop and score in a small thread pool.
+
+    BLAS runs one thread for as long as the app does: a scoring batch's products are small,
+    and with a worker per core a second BLAS thread only takes a core from another worker,
+    PostgreSQL or the client while it spins (measured at saturation: p99 about 100 ms with
+    OpenBLAS's default of a thread per core, 28 - 45 ms with one; docs/performance.md)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
@@ -83,7 +89,8 @@ def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
                 model, pool, settings.scoring_max_batch, observe, settings.scoring_inline_chars
             )
             del model  # this frame lives as long as the app: a reload must be able to free it
-            yield
+            with threadpool_limits(limits=1, user_api="blas"):  # the model has loaded BLAS
+                yield
 
     return context
 

@@ -289,7 +289,7 @@ def project(weights: F32, hits: Hits, values: F32) -> F32:
 
     A few texts (the service's usual batch below saturation) take a dense (texts x hits)
     product: building a sparse matrix costs 40-60 us whatever its size, the dense one 15-25
-    us up to 4 texts; from about 8 texts on the sparse product wins.
+    us up to 4 texts; from about 9 texts on the sparse product wins.
 
     The rows are gathered with ``np.take``, not ``weights[cols]``: the same rows, in half the
     time (one comment, 552 hits: 5 against 10 us with the rows in cache, 35 against 74 us

@@ -78,7 +78,7 @@ def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
     BLAS runs one thread for as long as the app does: a scoring batch's products are small,
     and with a worker per core a second BLAS thread only takes a core from another worker,
     PostgreSQL or the client while it spins (measured at saturation: p99 about 100 ms with
-    OpenBLAS's default of a thread per core, 28 - 45 ms with one; docs/performance.md)."""
+    OpenBLAS's default of a thread per core, 23 - 45 ms with one; docs/performance.md)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]

@@ -4,8 +4,9 @@
         main= old=PYTHONPATH=/path/to/an/old/checkout one=OPENBLAS_NUM_THREADS=1
 
 Each variant is NAME=[VAR=VALUE[,VAR=VALUE...]]: environment variables for its server (a
-PYTHONPATH naming another checkout runs that checkout's code; nothing: this one). Every round
-starts each variant's server afresh (2 workers, as compare.py; one scratch database and
+PYTHONPATH naming another checkout runs that checkout's code; MODERATION_WORKERS its number
+of workers; nothing: this one). Every round starts each variant's server afresh (2 workers
+unless told, as compare.py; one scratch database and
 compare.py's 1,000-term policy for all), warms it 3 s, then runs wrk (64 connections,
 bench/wrk/comments.lua) and reads the CPU its processes and PostgreSQL's backends spent.
 Prints each run, then each variant's medians. A run of compare.py moves by 10 - 20% with the
@@ -42,12 +43,13 @@ def main() -> None:
     args = parser.parse_args()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in args.variants}
     url = f"http://127.0.0.1:{args.port}"
-    command = [str(compare.BIN / "moderation"), "serve", "--port", str(args.port),
-               "--workers", "2"]  # fmt: skip
     with compare.scratch_site("variants") as scratch:
         os.environ["KEY"] = scratch.key
         for round_ in range(args.rounds):
             for name, extra in args.variants:
+                workers = extra.get("MODERATION_WORKERS", "2")
+                command = [str(compare.BIN / "moderation"), "serve", "--port", str(args.port),
+                           "--workers", workers]  # fmt: skip
                 with compare.running(command, {**scratch.env, **extra}) as process:
                     compare.wait_until(lambda: compare.request(url + "/readyz")[0] == 200)
                     if not any(runs.values()):

@@ -75,10 +75,11 @@ async def _webhooks(app: web.Application) -> AsyncIterator[None]:
 def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterator[None]]:
     """Load the model off the event loop and score in a small thread pool.
 
-    BLAS runs one thread for as long as the app does: a scoring batch's products are small,
-    and with a worker per core a second BLAS thread only takes a core from another worker,
-    PostgreSQL or the client while it spins (measured at saturation: p99 about 100 ms with
-    OpenBLAS's default of a thread per core, 23 - 45 ms with one; docs/performance.md)."""
+    BLAS runs one thread (MODERATION_SCORING_BLAS_THREADS) for as long as the app does: a
+    scoring batch's products are small, and with a worker per core a second BLAS thread only
+    takes a core from another worker, PostgreSQL or the client while it spins (measured at
+    saturation: p99 about 100 ms with OpenBLAS's default of a thread per core, 23 - 45 ms
+    with one; docs/performance.md)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
@@ -89,7 +90,8 @@ def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
                 model, pool, settings.scoring_max_batch, observe, settings.scoring_inline_chars
             )
             del model  # this frame lives as long as the app: a reload must be able to free it
-            with threadpool_limits(limits=1, user_api="blas"):  # the model has loaded BLAS
+            # after the model has loaded BLAS: a library loaded later would keep its default
+            with threadpool_limits(limits=settings.scoring_blas_threads, user_api="blas"):
                 yield
 
     return context

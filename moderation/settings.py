@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     statement_cache_size: int = Field(default=100, ge=0)
     site_cache_seconds: float = Field(default=1.0, ge=0)
     scoring_threads: int = Field(default=1, ge=1, le=16)
+    # BLAS threads a worker's model may use (numpy's products); one per worker by default: the
+    # shipped model's products are small, and a second thread spins on a core another worker,
+    # PostgreSQL or the client needs (docs/performance.md). More only for a heavy custom scorer.
+    scoring_blas_threads: int = Field(default=1, ge=1, le=64)
     scoring_max_batch: int = Field(default=64, ge=1)
     # A batch with at most this many characters is scored on the event loop (a few ms at
     # most): handing it to a thread costs more (wake-ups and GIL switches) than it spares.

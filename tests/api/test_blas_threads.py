@@ -32,3 +32,14 @@ async def test_scoring_uses_one_blas_thread_while_the_app_runs(
         assert answer.status == 201
         await client.close()  # the app's cleanup gives the process its threads back
         assert blas_threads() == {2}
+
+
+async def test_a_custom_scorer_may_have_more_blas_threads(
+    aiohttp_client: Client, settings: Settings, scorer: KeywordScorer
+) -> None:
+    more = settings.model_copy(update={"scoring_blas_threads": 3})
+    with threadpool_limits(limits=2, user_api="blas"):
+        client = await aiohttp_client(create_app(more, lambda: scorer))
+        assert blas_threads() == {3}
+        await client.close()
+        assert blas_threads() == {2}

@@ -317,6 +317,16 @@ def loaded(label: str, rss: PeakRss, run: Callable[[], dict[str, float]]) -> dic
     return figures
 
 
+def metered(url: str, pid: int, dsn: str, seconds: int, connections: int) -> dict[str, float]:
+    """wrk's figures at saturation, with the CPU a comment of the server's processes (``pid``
+    and its children) and of PostgreSQL's backends during the run."""
+    meter = CpuMeter(pid, dsn)
+    meter.start()
+    figures = wrk(url, seconds, connections, "comments.lua")
+    figures.update(meter.stop(figures["requests"]))
+    return figures
+
+
 def ceiling(args: argparse.Namespace, dsn: str, key: str) -> dict[str, float]:
     """Ceiling B under wrk."""
     port = args.port + 1
@@ -326,10 +336,7 @@ def ceiling(args: argparse.Namespace, dsn: str, key: str) -> dict[str, float]:
     with running(command, dict(os.environ)) as process:
         wait_until(lambda: request(url + "/v1/comments", "POST", {})[0] in (400, 422, 500))
         wrk(url, 3, args.connections, "comments.lua")
-        meter = CpuMeter(process.pid, dsn)
-        meter.start()
-        figures = wrk(url, args.seconds, args.connections, "comments.lua")
-        figures.update(meter.stop(figures["requests"]))
+        figures = metered(url, process.pid, dsn, args.seconds, args.connections)
     show("ceiling B (validate + INSERT)", figures)
     return figures
 

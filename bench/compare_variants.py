@@ -6,9 +6,9 @@
 Each variant is NAME=[VAR=VALUE[,VAR=VALUE...]]: environment variables for its server (a
 PYTHONPATH naming another checkout runs that checkout's code; MODERATION_WORKERS its number
 of workers; nothing: this one). Every round starts each variant's server afresh (2 workers
-unless told, as compare.py; one scratch database and
-compare.py's 1,000-term policy for all), warms it 3 s, then runs wrk (64 connections,
-bench/wrk/comments.lua) and reads the CPU its processes and PostgreSQL's backends spent.
+unless told, as compare.py; one scratch database and compare.py's 1,000-term policy for
+all), warms it 3 s, then runs wrk (64 connections, bench/wrk/comments.lua) and reads the CPU
+its processes and PostgreSQL's backends spent (compare.metered).
 Prints each run, then each variant's medians. A run of compare.py moves by 10 - 20% with the
 host; alternating variants within minutes is how a smaller difference shows.
 """
@@ -57,10 +57,7 @@ def main() -> None:
                         time.sleep(1.5)
                     compare.wrk(url, 3, 64, "comments.lua")
                     asyncio.run(compare.analyze(scratch.dsn))
-                    meter = compare.CpuMeter(process.pid, scratch.dsn)
-                    meter.start()
-                    figures = compare.wrk(url, args.seconds, 64, "comments.lua")
-                    figures.update(meter.stop(figures["requests"]))
+                    figures = compare.metered(url, process.pid, scratch.dsn, args.seconds, 64)
                 runs[name].append(figures)
                 print(
                     f"round {round_} {name:>10} {figures['rps']:>7,.0f} req/s  HTTP"

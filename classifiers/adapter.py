@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from classifiers.datasets import key
 from classifiers.features import Hits
-from classifiers.model import Model, project
+from classifiers.model import Model
 from classifiers.normalize import SEP, Codes, clean
 
 F32 = npt.NDArray[np.float32]
@@ -144,13 +144,11 @@ class BasePass:
 def base_pass(model: Model, texts: list[str]) -> BasePass:
     """The base model's scoring of ``texts``, keeping its features for an adapter.
 
-    The same operations as ``Model.linear`` and ``Model.probabilities``, so ``p`` equals
+    The same pass as ``Model.linear`` and ``Model.probabilities``, so ``p`` equals
     ``model.probabilities(texts)`` exactly; an adapter then reuses the hits (no second
     tokenisation).
     """
-    hits = model.featurizer.hits(texts)
-    vals = model.weighting.values(hits)
-    z = project(model.weights, hits, vals) + model.bias
+    hits, vals, z = model.scoring_pass(texts)
     e = len(model.experts)
     if texts:
         p = model.mixture.apply(z[:, :e], z[:, e:], len(model.labels))

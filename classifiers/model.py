@@ -124,11 +124,15 @@ class Mixture:
         return out.astype(np.float32)
 
     def apply(self, z: F32, gate_logits: F32, n_labels: int) -> F32:
-        """(n, labels): the gate-weighted mean of each label's experts' probabilities."""
-        g = self.gates(gate_logits)
-        onehot = self.onehot(n_labels)
-        mixed: F32 = ((g * self.expert_probabilities(z)) @ onehot) / np.maximum(g @ onehot, 1e-12)
-        return mixed.astype(np.float32)
+        """(n, labels): the gate-weighted mean of each label's experts' probabilities, that is
+        ``((gates * expert_probabilities) @ onehot) / (gates @ onehot)``, in one compiled pass
+        (``classifiers.compiled.mix``, in float64)."""
+        from classifiers import compiled
+
+        return compiled.mix(
+            z, gate_logits, self.scale, self.shift, self.expert_source, self.expert_label,
+            self._expert_temperature, n_labels,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,19 @@ class Model:
     labels: tuple[str, ...] = LABELS
     hold: tuple[float, ...] | None = None  # the hold threshold per label it was shipped with
 
+    def scoring_pass(self, texts: list[str]) -> tuple[Hits, F32, F32]:
+        """The hits of ``texts``, their values and every expert's and gate's logit (bias
+        included), in one compiled pass (``classifiers.compiled``; the same hits and values
+        as ``Featurizer.hits`` and ``Weighting.values``)."""
+        from classifiers import compiled  # numba loads with the first text scored
+
+        w, f = self.weighting, self.featurizer
+        return compiled.linear(f, w.idf, w.word_weight, self.weights, self.bias, texts)
+
     def linear(self, texts: list[str], with_bias: bool = True, within: str | None = None) -> F32:
         """Every expert's and gate's logit for every text (``within``: scaled as parts of it)."""
+        if within is None and with_bias:
+            return self.scoring_pass(texts)[2]
         hits = self.featurizer.hits(texts)
         norms = None if within is None else self.weighting.norms(self.featurizer.hits([within]))[0]
         z = project(self.weights, hits, self.weighting.values(hits, norms))

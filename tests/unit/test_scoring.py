@@ -133,13 +133,13 @@ def test_a_mixed_batch_scores_as_each_site_alone_with_one_base_pass(
                 for i in order for j in range(len(groups[i][1]))]  # fmt: skip
 
     passes: list[int] = []
-    hits = type(model.featurizer).hits
+    scoring_pass = type(model).scoring_pass
 
     def counted(self: Any, batch: list[str]) -> Any:
         passes.append(len(batch))
-        return hits(self, batch)
+        return scoring_pass(self, batch)
 
-    monkeypatch.setattr(type(model.featurizer), "hits", counted)
+    monkeypatch.setattr(type(model), "scoring_pass", counted)
     mixed = score_batch(model, texts, adapters)
     assert passes == [len(texts)]  # one tokenisation and base pass for every site
     # The same numbers as each site's texts scored alone, float32 rounding apart: a batch of

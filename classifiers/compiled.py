@@ -1,0 +1,273 @@
+"""Scoring a batch in compiled code: hashes, IDF values and the product with the weights in
+one pass over the code points (numba), instead of some 60 numpy operations.
+
+In the service a worker scores a batch every few hundred microseconds, between requests that
+push its caches out; each numpy operation then pays its own set-up, temporaries and cold
+code (docs/performance.md, "A compiled scoring pass"). This pass reads the two channels'
+code points once, writes each hit once and adds each hit's row of weights straight into
+the text's logits.
+
+``features.py`` stays the reference, and training uses it. This pass makes the same hits in
+the same order (rows, columns, words or characters) and the same values, bit for bit; it sums
+the logits in float64 and rounds them once, so they equal ``project``'s up to its float32
+rounding.
+``tests/unit/test_compiled.py`` holds the two together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.features import _NUL, _SALT_BIGRAM, _SALT_CHARS, _SALT_PLAIN, Featurizer, Hits
+from classifiers.normalize import KIND, channels
+
+F32 = npt.NDArray[np.float32]
+
+_P = np.uint64(0x100000001B3)  # features._P: the hash base
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # features._MIX
+K = TypeVar("K", bound=Callable[..., Any])
+
+
+def kernel(fn: K) -> K:
+    """``fn`` compiled by numba (releasing the GIL). Its machine code is cached on disk where
+    numba finds a writable place (beside this file, else the user's cache folder), so a
+    process starts in a fraction of a second; where none is writable (a read-only image and
+    home), each process compiles afresh, about 3 s before its first score."""
+    try:
+        compiled: K = nb.njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        compiled = nb.njit(nogil=True)(fn)
+    return compiled
+
+
+@kernel
+def _span_hash(codes: Any, start: int, end: int) -> Any:  # pragma: no cover - compiled
+    """``Spans.raw`` of one span: sum of code * P**(position - start), modulo 2**64."""
+    h = np.uint64(0)
+    power = np.uint64(1)
+    for t in range(start, end):
+        h += np.uint64(codes[t]) * power
+        power *= _P
+    return h
+
+
+@kernel
+def _column(h: Any, shift: Any) -> Any:  # pragma: no cover - compiled
+    """``Featurizer.hits``' final mix of a salted hash into a column."""
+    h = h * _MIX
+    h ^= h >> np.uint64(29)
+    h *= _MIX
+    return np.int64(h >> shift)
+
+
+@kernel
+def _hits(
+    codes: Any,
+    n: int,
+    first: int,
+    orders: Any,
+    kind: Any,
+    fold_keys: Any,
+    fold_values: Any,
+    bits: int,
+    marked_words: bool,
+) -> Any:  # pragma: no cover - compiled
+    """Rows, columns and kinds (1: characters) of every hit, in ``Featurizer.hits``' order:
+    single words, then word pairs, then each order of characters in text order."""
+    size = codes.size
+    cap = 2 * size + orders.size * size + 1
+    rows = np.empty(cap, np.int64)
+    cols = np.empty(cap, np.int64)
+    is_char = np.zeros(cap, np.uint8)
+    shift = np.uint64(64 - bits)
+    starts = np.empty(size + 1, np.int64)
+    ends = np.empty(size + 1, np.int64)
+    word_rows = np.empty(size + 1, np.int64)
+    words = 0
+    row = 0
+    i = 0
+    while i < size:  # words: runs of one non-zero kind, numbered by the NULs before them
+        c = codes[i]
+        if c == 0:
+            row += 1
+            i += 1
+            continue
+        k = kind[min(c, 0x10000)]
+        if k == 0:
+            i += 1
+            continue
+        j = i + 1
+        while j < size and codes[j] != 0 and kind[min(codes[j], 0x10000)] == k:
+            j += 1
+        starts[words] = i
+        ends[words] = j
+        word_rows[words] = row
+        words += 1
+        i = j
+    out = 0
+    for w in range(words):
+        r = word_rows[w]
+        if not marked_words and r < n:
+            continue
+        h = _span_hash(codes, starts[w], ends[w])
+        if r >= n:
+            h += _SALT_PLAIN
+        if fold_keys.size:  # teencode folded (Fold.apply)
+            at = min(np.searchsorted(fold_keys, h), fold_keys.size - 1)
+            if fold_keys[at] == h:
+                h = fold_values[at]
+        rows[out] = r
+        cols[out] = _column(h, shift)
+        out += 1
+    for w in range(words - 1):
+        r = word_rows[w]
+        if word_rows[w + 1] != r or (not marked_words and r < n):
+            continue
+        h = _span_hash(codes, starts[w], ends[w + 1])
+        if r >= n:
+            h += _SALT_PLAIN
+        rows[out] = r
+        cols[out] = _column(h + _SALT_BIGRAM, shift)
+        out += 1
+    # characters of the plain channel, order by order; a span never crosses a NUL
+    segments = np.empty(size + 1, np.int64)
+    n_segments = 0
+    for p in range(first, size):
+        if codes[p] == 0:
+            segments[n_segments] = p
+            n_segments += 1
+    segments[n_segments] = size
+    for width in orders:
+        salt = np.uint64(width) * _SALT_CHARS
+        start = first
+        for s in range(n_segments + 1):
+            end = segments[s]
+            for p in range(start, end - width + 1):
+                rows[out] = n + s
+                cols[out] = _column(_span_hash(codes, p, p + width) + salt, shift)
+                is_char[out] = 1
+                out += 1
+            start = end + 1
+    for t in range(out):
+        if rows[t] >= n:
+            rows[t] -= n
+    return rows[:out], cols[:out], is_char[:out]
+
+
+@kernel
+def _project(
+    rows: Any,
+    cols: Any,
+    is_char: Any,
+    n: int,
+    idf: Any,
+    word_weight: float,
+    weights: Any,
+    bias: Any,
+) -> Any:  # pragma: no cover - compiled
+    """``Weighting.values`` of the hits, and each text's logits: bias plus every hit's value
+    times its row of ``weights``."""
+    hits = rows.size
+    lengths = np.zeros(2 * n, np.float64)
+    for t in range(hits):  # in hit order, as np.bincount sums them
+        v = idf[cols[t]]
+        lengths[2 * rows[t] + is_char[t]] += v * v
+    for s in range(2 * n):
+        lengths[s] = max(np.sqrt(lengths[s]), 1e-6)
+    values = np.empty(hits, np.float32)
+    m = weights.shape[1]
+    total = np.zeros((n, m), np.float64)  # summed in float64: a long repetitive text adds
+    for t in range(hits):  # thousands of the same rows, which float32 would round away
+        r = rows[t]
+        scale = 1.0 if is_char[t] else word_weight
+        v = np.float32(idf[cols[t]] * scale / lengths[2 * r + is_char[t]])
+        values[t] = v
+        row = weights[cols[t]]
+        for c in range(m):
+            total[r, c] += v * row[c]
+    z = np.empty((n, m), np.float32)
+    for r in range(n):
+        for c in range(m):
+            z[r, c] = np.float32(total[r, c]) + bias[c]
+    return values, z
+
+
+@kernel
+def _mix(
+    z: Any,
+    gate: Any,
+    scale: Any,
+    shift: Any,
+    expert_source: Any,
+    expert_label: Any,
+    temperature: Any,
+    n_labels: int,
+) -> Any:  # pragma: no cover - compiled
+    """``Mixture.apply``: each label's gate-weighted mean of its experts' calibrated
+    probabilities (``temperature``: per expert, or empty for none), in float64."""
+    n, experts = z.shape
+    out = np.empty((n, n_labels), np.float32)
+    num = np.empty(n_labels, np.float64)
+    den = np.empty(n_labels, np.float64)
+    for r in range(n):
+        top = gate[r, 0]
+        for s in range(1, gate.shape[1]):
+            top = max(top, gate[r, s])
+        num[:] = 0.0
+        den[:] = 0.0
+        for k in range(experts):
+            shifted = np.float64(gate[r, expert_source[k]]) - top
+            if temperature.size:
+                shifted *= temperature[k]
+            g = np.exp(shifted)
+            p = 1.0 / (1.0 + np.exp(-(np.float64(z[r, k]) * scale[k] + shift[k])))
+            label = expert_label[k]
+            num[label] += g * p
+            den[label] += g
+        for label in range(n_labels):
+            out[r, label] = np.float32(num[label] / max(den[label], 1e-12))
+    return out
+
+
+def mix(
+    z: F32,
+    gate: F32,
+    scale: F32,
+    shift: F32,
+    expert_source: npt.NDArray[np.int64],
+    expert_label: npt.NDArray[np.int64],
+    temperature: F32 | None,
+    n_labels: int,
+) -> F32:
+    """``Mixture.apply`` in one compiled pass."""
+    t = np.zeros(0, np.float32) if temperature is None else temperature
+    out: F32 = _mix(z, gate, scale, shift, expert_source, expert_label, t, n_labels)
+    return out
+
+
+def linear(
+    featurizer: Featurizer,
+    idf: F32,
+    word_weight: float,
+    weights: F32,
+    bias: F32,
+    texts: list[str],
+) -> tuple[Hits, F32, F32]:
+    """The hits of ``texts``, their values and the logits (bias included): what
+    ``Featurizer.hits``, ``Weighting.values`` and ``project`` compute, in one pass."""
+    n = len(texts)
+    marked, plain = channels(texts)
+    codes = np.concatenate((marked, _NUL, plain))
+    config = featurizer.config
+    fold = featurizer.fold
+    rows, cols, is_char = _hits(
+        codes, n, marked.size + 1, featurizer.orders, KIND, fold.keys, fold.values,
+        config.bits, config.marked_words,
+    )  # fmt: skip
+    values, z = _project(rows, cols, is_char, n, idf, float(word_weight), weights, bias)
+    return Hits(rows, cols, is_char.view(np.bool_), n), values, z

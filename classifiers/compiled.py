@@ -17,7 +17,7 @@ rounding.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numba as nb
 import numpy as np
@@ -39,10 +39,10 @@ def kernel(fn: K) -> K:
     process starts in a fraction of a second; where none is writable (a read-only image and
     home), each process compiles afresh, about 3 s before its first score."""
     try:
-        compiled: K = nb.njit(cache=True, nogil=True)(fn)
+        compiled = nb.njit(cache=True, nogil=True)(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
         compiled = nb.njit(nogil=True)(fn)
-    return compiled
+    return cast(K, compiled)
 
 
 @kernel

@@ -376,32 +376,25 @@ class Adapter:
         )
 
     def adapt(self, model: Model, bp: BasePass) -> F32:
-        """Adapted probabilities (n, labels) from the base's pass over a batch."""
+        """Adapted probabilities (n, labels) from the base's pass over a batch: each adapted
+        label's ``a * base_logit + bias + dense . coef + w . x`` (``_dense`` and ``_sparse``,
+        as training builds them), in one compiled pass (``classifiers.compiled.adapt``)."""
         if not self.labels or not bp.p.shape[0]:
             return bp.p
         if not self.applies_to(model):
             raise ValueError(f"adapter for {self.base_version}, not for model {model.version}")
-        out = bp.p.copy()
-        dense = _dense(model, bp, self.clip, self.text_shape)
-        h = bp.hits
-        keep = ~h.is_char if self.words_only else slice(None)
-        cols = h.cols[keep] >> (model.featurizer.config.bits - self.bits)
-        ks, a, bias, coef = self.params(model)
-        if h.n_rows == 1:  # one comment: a plain gather, then a few labels in scalars
-            sparse = bp.values[keep] @ self.table()[cols]
-            linear = (dense[0] @ coef + sparse + bias).tolist()
-            for k, a_k, lin in zip(ks.tolist(), a.tolist(), linear, strict=True):
-                q = min(max(float(bp.p[0, k]), _EPS), 1 - _EPS)
-                eta = min(max(math.log(q / (1 - q)), -self.clip), self.clip) * a_k + lin
-                out[0, k] = 1.0 / (1.0 + math.exp(-eta)) if eta > -700 else 0.0
-            return out
-        shape = (h.n_rows, 1 << self.bits)
-        x = sp.coo_matrix((bp.values[keep], (h.rows[keep], cols)), shape=shape)
-        sparse = np.asarray(x @ self.table(), dtype=np.float64)  # (n, adapted labels)
-        eta = _logit(bp.p[:, ks], self.clip) * a + bias + dense @ coef + sparse
-        with np.errstate(over="ignore"):  # a far negative eta: probability 0, as it should be
-            out[:, ks] = 1.0 / (1.0 + np.exp(-eta))
-        return out
+        from classifiers import compiled  # as the base's pass
+
+        n = bp.p.shape[0]
+        if self.text_shape and len(bp.texts) != n:
+            raise ValueError("this adapter needs the texts of the base pass")
+        shape = text_shape(bp.texts, self.text_shape) if self.text_shape else np.zeros((n, 0))
+        mix = model.mixture
+        fold = model.featurizer.config.bits - self.bits
+        return compiled.adapt(
+            bp.p, bp.z, bp.hits, bp.values, shape, self.table(), self.params(model),
+            mix.scale, mix.shift, self.clip, fold, self.words_only, _EPS,
+        )  # fmt: skip
 
     def probabilities(self, model: Model, texts: list[str]) -> F32:
         """Adapted probabilities (n, labels) of ``texts``: one pass of the base, then this."""

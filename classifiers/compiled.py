@@ -234,6 +234,95 @@ def _mix(
     return out
 
 
+@kernel
+def _adapt(
+    p: Any,
+    z: Any,
+    rows: Any,
+    cols: Any,
+    is_char: Any,
+    values: Any,
+    shape: Any,
+    table: Any,
+    labels: Any,
+    a: Any,
+    bias: Any,
+    coef: Any,
+    scale: Any,
+    shift: Any,
+    clip: float,
+    fold: int,
+    words_only: bool,
+    eps: float,
+) -> Any:  # pragma: no cover - compiled
+    """``Adapter.adapt``: each adapted label's logit ``a * base_logit + bias + dense . coef +
+    w . x`` (dense: the experts' calibrated logits, the gate's shares and ``shape``; x: the
+    hits' values in the adapter's columns, ``cols >> fold``), in float64."""
+    n = p.shape[0]
+    experts = scale.size
+    sources = z.shape[1] - experts
+    adapted = labels.size
+    eta = np.zeros((n, adapted), np.float64)
+    for t in range(rows.size):
+        if words_only and is_char[t]:
+            continue
+        r = rows[t]
+        c = cols[t] >> fold
+        v = np.float64(values[t])
+        for j in range(adapted):
+            eta[r, j] += v * table[c, j]
+    dense = np.empty(coef.shape[0], np.float64)
+    out = p.copy()
+    for r in range(n):
+        for k in range(experts):
+            dense[k] = min(max(np.float64(z[r, k]) * scale[k] + shift[k], -clip), clip)
+        top = z[r, experts]
+        for s in range(1, sources):
+            top = max(top, z[r, experts + s])
+        total = 0.0
+        for s in range(sources):
+            g = np.exp(np.float64(z[r, experts + s]) - top)
+            dense[experts + s] = g
+            total += g
+        for s in range(sources):
+            dense[experts + s] /= total
+        for s in range(shape.shape[1]):
+            dense[experts + sources + s] = shape[r, s]
+        for j in range(adapted):
+            q = min(max(np.float64(p[r, labels[j]]), eps), 1 - eps)
+            logit = min(max(np.log(q / (1 - q)), -clip), clip)
+            e = eta[r, j] + logit * a[j] + bias[j]
+            for d in range(dense.size):
+                e += dense[d] * coef[d, j]
+            out[r, labels[j]] = np.float32(1.0 / (1.0 + np.exp(-e)))
+    return out
+
+
+def adapt(
+    p: F32,
+    z: F32,
+    hits: Hits,
+    values: F32,
+    shape: npt.NDArray[np.float64],
+    table: F32,
+    params: tuple[Any, Any, Any, Any],
+    scale: F32,
+    shift: F32,
+    clip: float,
+    fold: int,
+    words_only: bool,
+    eps: float,
+) -> F32:
+    """``Adapter.adapt`` in one compiled pass: the base's probabilities ``p`` with the adapted
+    labels replaced."""
+    labels, a, bias, coef = params
+    out: F32 = _adapt(
+        p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, shape, table,
+        labels, a, bias, coef, scale, shift, float(clip), fold, words_only, eps,
+    )  # fmt: skip
+    return out
+
+
 def mix(
     z: F32,
     gate: F32,

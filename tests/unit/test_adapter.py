@@ -351,3 +351,32 @@ def test_the_bootstrap_keeps_the_sites_numbers_of_each_kind() -> None:
     assert all(p.size == 200 and int(y[p].sum()) == 12 for p in picks)
     assert len({tuple(sorted(p.tolist())) for p in picks}) == 50  # still resamples
     assert all(set(p[:12].tolist()) <= set(range(12)) for p in picks)
+
+
+def numpy_adapt(adapter: Adapter, model: Model, texts: list[str]) -> np.ndarray:
+    """``Adapter.adapt`` as numpy operations on the features training builds (``_dense``,
+    ``_sparse``): the formula the compiled pass computes."""
+    from classifiers.adapter import _EPS, _dense, _sparse
+
+    bp = base_pass(model, texts)
+    dense = _dense(model, bp, adapter.clip, adapter.text_shape)
+    x = _sparse(bp, adapter.bits, model.featurizer.config.bits, adapter.words_only)
+    ks, a, bias, coef = adapter.params(model)
+    q = np.clip(bp.p[:, ks].astype(np.float64), _EPS, 1 - _EPS)
+    logit = np.clip(np.log(q / (1 - q)), -adapter.clip, adapter.clip)
+    eta = logit * a + bias + dense @ coef + x @ adapter.table().astype(np.float64)
+    out = bp.p.copy()
+    out[:, ks] = 1.0 / (1.0 + np.exp(-eta))
+    return out
+
+
+@pytest.mark.parametrize("words_only", [False, True])
+def test_adapting_is_its_formula(model: Model, learnt: Training, words_only: bool) -> None:
+    arrays = learnt.adapter.to_arrays()
+    adapter = Adapter.from_arrays(dict(arrays[0], words_only=words_only), arrays[1])
+    assert adapter.labels and adapter.text_shape  # the learnt adapter: every part at work
+    texts = [*NEW, "Mua hàng " + PATTERN, "quáaaaa đẹppppp\n\nxem", "a" * 5000]
+    got = adapter.probabilities(model, texts)
+    assert got.dtype == np.float32
+    assert np.allclose(got, numpy_adapt(adapter, model, texts), rtol=1e-6, atol=1e-7)
+    assert np.allclose(adapter.probabilities(model, texts[:1]), got[:1], rtol=1e-6, atol=1e-7)

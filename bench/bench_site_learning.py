@@ -261,6 +261,25 @@ def mean(xs: list[float]) -> str:
     return f"{statistics.mean(xs):.3f}" if xs else "-"
 
 
+def adapter_config(settings: list[str]) -> AdapterConfig:
+    """AdapterConfig() with ``--adapter NAME=VALUE`` settings (e.g. ``counts=false``)."""
+    cfg = AdapterConfig()
+    for setting in settings:
+        name, _, text = setting.partition("=")
+        if not hasattr(cfg, name) or not text:
+            raise SystemExit(f"--adapter {setting!r}: expected NAME=VALUE, NAME a field of it")
+        default = getattr(cfg, name)
+        value: Any
+        if isinstance(default, bool):
+            value = text.lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, tuple):
+            value = tuple(float(v) for v in text.split(","))
+        else:
+            value = type(default)(text)
+        cfg = replace(cfg, **{name: value})
+    return cfg
+
+
 def curves(args: argparse.Namespace) -> None:
     examples = load(args.data)
     lines = [
@@ -273,7 +292,7 @@ def curves(args: argparse.Namespace) -> None:
         _, mine = split_examples(examples, held)
         for label in HELD[held]:
             for k, c in site_curve(
-                model, mine, label, tuple(args.k), args.repeats, AdapterConfig()
+                model, mine, label, tuple(args.k), args.repeats, adapter_config(args.adapter)
             ).items():
                 lines.append(
                     f"| {held} | {label} | {k:,} | {mean(c.base)} | {mean(c.plain)} |"
@@ -344,7 +363,7 @@ def permuted(args: argparse.Namespace) -> None:
     among them (so they say nothing about the texts), ``--repeats`` sites per k. Every
     adoption here is a false one."""
     examples = load(args.data)
-    cfg = AdapterConfig()
+    cfg = adapter_config(args.adapter)
     print(
         "| held out | label | k | sites trained | adopted | AUC test at 0.9 alone"
         " | AUC test at 0.6 alone | largest loss_sure |"
@@ -418,6 +437,8 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=2_000, help="--cost: single comments")
     parser.add_argument("--passes", type=int, default=5, help="--cost: passes")
     parser.add_argument("--core", type=int, help="the CPU core to run on (default: the first)")
+    parser.add_argument("--adapter", action="append", default=[], metavar="NAME=VALUE",
+                        help="an AdapterConfig setting (e.g. counts=false)")  # fmt: skip
     args = parser.parse_args()
     if args.data is None:
         parser.error("no data folder: pass --data (the shared data sets)")

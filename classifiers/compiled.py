@@ -7,8 +7,9 @@ code (docs/performance.md, "A compiled scoring pass"). This pass reads the two c
 code points once, writes each hit once and adds each hit's row of weights straight into
 the text's logits.
 
-``features.py`` stays the reference, and training uses it. This pass makes the same hits in
-the same order (rows, columns, words or characters) and the same values, bit for bit; it sums
+``features.py`` stays the reference, and training uses it. This pass makes the same hits
+(rows, columns, words or characters) and the same values, bit for bit, text by text, each
+text's in the reference's order (the reference interleaves the texts); it sums
 the logits in float64 and rounds them once, so they equal ``project``'s up to its float32
 rounding.
 ``tests/unit/test_compiled.py`` holds the two together.
@@ -77,8 +78,9 @@ def _hits(
     bits: int,
     marked_words: bool,
 ) -> Any:  # pragma: no cover - compiled
-    """Rows, columns and kinds (1: characters) of every hit, in ``Featurizer.hits``' order:
-    single words, then word pairs, then each order of characters in text order."""
+    """Rows, columns and kinds (1: characters) of every hit, text by text; each text's in
+    ``Featurizer.hits``' order (single words, then word pairs, then each order of characters
+    in text order), which is the order of its hits there."""
     size = codes.size
     cap = 2 * size + orders.size * size + 1
     rows = np.empty(cap, np.int64)
@@ -109,53 +111,54 @@ def _hits(
         word_rows[words] = row
         words += 1
         i = j
-    out = 0
+    # each channel row's words (0..n-1 marked, n..2n-1 plain) and each text's plain segment
+    row_words = np.zeros(2 * n + 1, np.int64)
     for w in range(words):
-        r = word_rows[w]
-        if not marked_words and r < n:
-            continue
-        h = _span_hash(codes, starts[w], ends[w])
-        if r >= n:
-            h += _SALT_PLAIN
-        if fold_keys.size:  # teencode folded (Fold.apply)
-            at = min(np.searchsorted(fold_keys, h), fold_keys.size - 1)
-            if fold_keys[at] == h:
-                h = fold_values[at]
-        rows[out] = r
-        cols[out] = _column(h, shift)
-        out += 1
-    for w in range(words - 1):
-        r = word_rows[w]
-        if word_rows[w + 1] != r or (not marked_words and r < n):
-            continue
-        h = _span_hash(codes, starts[w], ends[w + 1])
-        if r >= n:
-            h += _SALT_PLAIN
-        rows[out] = r
-        cols[out] = _column(h + _SALT_BIGRAM, shift)
-        out += 1
-    # characters of the plain channel, order by order; a span never crosses a NUL
-    segments = np.empty(size + 1, np.int64)
-    n_segments = 0
+        row_words[word_rows[w] + 1] += 1
+    for r in range(2 * n):
+        row_words[r + 1] += row_words[r]
+    segment = np.empty(n + 1, np.int64)  # text i's plain channel: [segment[i], segment[i+1] - 1)
+    segment[0] = first
+    s = 1
     for p in range(first, size):
         if codes[p] == 0:
-            segments[n_segments] = p
-            n_segments += 1
-    segments[n_segments] = size
-    for width in orders:
-        salt = np.uint64(width) * _SALT_CHARS
-        start = first
-        for s in range(n_segments + 1):
-            end = segments[s]
-            for p in range(start, end - width + 1):
-                rows[out] = n + s
+            segment[s] = p + 1
+            s += 1
+    segment[n] = size + 1
+    out = 0
+    for text in range(n):  # text by text, each text's hits in Featurizer.hits' order
+        for r in (text, n + text):
+            if r < n and not marked_words:
+                continue
+            for w in range(row_words[r], row_words[r + 1]):
+                h = _span_hash(codes, starts[w], ends[w])
+                if r >= n:
+                    h += _SALT_PLAIN
+                if fold_keys.size:  # teencode folded (Fold.apply)
+                    at = min(np.searchsorted(fold_keys, h), fold_keys.size - 1)
+                    if fold_keys[at] == h:
+                        h = fold_values[at]
+                rows[out] = text
+                cols[out] = _column(h, shift)
+                out += 1
+        for r in (text, n + text):
+            if r < n and not marked_words:
+                continue
+            for w in range(row_words[r], row_words[r + 1] - 1):
+                h = _span_hash(codes, starts[w], ends[w + 1])
+                if r >= n:
+                    h += _SALT_PLAIN
+                rows[out] = text
+                cols[out] = _column(h + _SALT_BIGRAM, shift)
+                out += 1
+        end = segment[text + 1] - 1  # characters of the plain channel; never across a NUL
+        for width in orders:
+            salt = np.uint64(width) * _SALT_CHARS
+            for p in range(segment[text], end - width + 1):
+                rows[out] = text
                 cols[out] = _column(_span_hash(codes, p, p + width) + salt, shift)
                 is_char[out] = 1
                 out += 1
-            start = end + 1
-    for t in range(out):
-        if rows[t] >= n:
-            rows[t] -= n
     return rows[:out], cols[:out], is_char[:out]
 
 
@@ -235,6 +238,125 @@ def _mix(
 
 
 @kernel
+def _group_row(
+    lo: int,
+    hi: int,
+    cols: Any,
+    is_char: Any,
+    values: Any,
+    base_bits: int,
+    bits: int,
+    word_weight: float,
+    words_only: bool,
+    table: Any,
+    scratch: Any,
+    out_cols: Any,
+    out_vals: Any,
+) -> int:  # pragma: no cover - compiled
+    """``_grouped`` of one text, hits ``lo`` to ``hi``: its entries into ``out_cols`` and
+    ``out_vals`` (from 0), how many. ``table``: a scratch hash table of at least 4 (hi - lo)
+    slots, each -1 (left so); a slot holds key << 32 | entry. ``scratch``: (2, hi - lo) or
+    more, for the counts and slots."""
+    size = 16
+    while size < 4 * (hi - lo):  # a quarter full at most: few probes
+        size *= 2
+    mask = np.uint64(size - 1)
+    counts = scratch[0]
+    slots = scratch[1]
+    entries = 0
+    for t in range(lo, hi):
+        g = np.int64(is_char[t])
+        if (words_only and g) or values[t] == 0:
+            continue
+        k = (g << base_bits) | cols[t]  # below 2**31: base_bits is at most 30
+        slot = np.int64(((np.uint64(k) * _MIX) >> np.uint64(32)) & mask)
+        held = table[slot]
+        while held >= 0 and held >> 32 != k:
+            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+            held = table[slot]
+        if held >= 0:
+            counts[held & 0xFFFFFFFF] += 1.0
+            continue
+        table[slot] = (k << 32) | entries
+        slots[entries] = slot
+        out_cols[entries] = (cols[t] >> (base_bits - bits)) | (g << bits)
+        out_vals[entries] = values[t]
+        counts[entries] = 1.0
+        entries += 1
+    words = 0.0
+    chars = 0.0
+    for e in range(entries):
+        slot = np.int64(slots[e])
+        table[slot] = -1  # the table cleared for the next text
+        if counts[e] > 1.0:  # most n-grams of a comment occur once: log(1) is 0
+            out_vals[e] *= 1.0 + np.log(counts[e])
+        if out_cols[e] >> bits:
+            chars += out_vals[e] * out_vals[e]
+        else:
+            words += out_vals[e] * out_vals[e]
+    words = word_weight / max(np.sqrt(words), 1e-12)
+    chars = 1.0 / max(np.sqrt(chars), 1e-12)
+    for e in range(entries):
+        out_vals[e] *= chars if out_cols[e] >> bits else words
+    return entries
+
+
+@kernel
+def _grouped(
+    rows: Any,
+    cols: Any,
+    is_char: Any,
+    values: Any,
+    base_bits: int,
+    bits: int,
+    word_weight: float,
+    words_only: bool,
+) -> Any:  # pragma: no cover - compiled
+    """An adapter's counted features of a batch's hits (text by text, as ``_hits`` makes
+    them): one entry per distinct base column of a text's words, and of its characters, in
+    the order each first occurs; its value ``(1 + log count) * value``, each text's words,
+    and its characters, at unit length and the words then times ``word_weight``; its column
+    the base's folded into ``2**bits``, words in the first block and characters in the
+    second.
+
+    The base's value of a hit is its IDF times one scale for all of a text's words (or
+    characters), which the unit length removes: so this is a sublinear TF-IDF of each text,
+    which the base's values (each repeat counted in full) are not. A text's entries depend
+    on its own hits alone, whatever else is in the batch."""
+    hits = rows.size
+    widest = 0
+    lo = 0
+    while lo < hits:
+        hi = lo + 1
+        while hi < hits and rows[hi] == rows[lo]:
+            hi += 1
+        widest = max(widest, hi - lo)
+        lo = hi
+    size = 16
+    while size < 4 * widest:
+        size *= 2
+    table = np.full(size, -1, np.int64)
+    scratch = np.empty((2, widest), np.float64)
+    e_rows = np.empty(hits, np.int64)
+    e_cols = np.empty(hits, np.int64)
+    e_vals = np.empty(hits, np.float64)
+    entries = 0
+    lo = 0
+    while lo < hits:
+        hi = lo + 1
+        while hi < hits and rows[hi] == rows[lo]:
+            hi += 1
+        got = _group_row(
+            lo, hi, cols, is_char, values, base_bits, bits, word_weight, words_only,
+            table, scratch, e_cols[entries:], e_vals[entries:],
+        )  # fmt: skip
+        e_rows[entries : entries + got] = rows[lo]
+        entries += got
+        lo = hi
+    return e_rows[:entries], e_cols[:entries], e_vals[:entries]
+
+
+@kernel
 def _adapt(
     p: Any,
     z: Any,
@@ -253,24 +375,36 @@ def _adapt(
     clip: float,
     fold: int,
     words_only: bool,
+    counted: bool,
+    base_bits: int,
+    count_words: float,
     eps: float,
 ) -> Any:  # pragma: no cover - compiled
     """``Adapter.adapt``: each adapted label's logit ``a * base_logit + bias + dense . coef +
     w . x`` (dense: the experts' calibrated logits, the gate's shares and ``shape``; x: the
-    hits' values in the adapter's columns, ``cols >> fold``), in float64."""
+    hits' values in the adapter's columns, ``cols >> fold``, or with ``counted`` the
+    ``_grouped`` entries), in float64."""
     n = p.shape[0]
     experts = scale.size
     sources = z.shape[1] - experts
     adapted = labels.size
     eta = np.zeros((n, adapted), np.float64)
-    for t in range(rows.size):
-        if words_only and is_char[t]:
-            continue
-        r = rows[t]
-        c = cols[t] >> fold
-        v = np.float64(values[t])
-        for j in range(adapted):
-            eta[r, j] += v * table[c, j]
+    if counted:
+        e_rows, e_cols, e_vals = _grouped(
+            rows, cols, is_char, values, base_bits, base_bits - fold, count_words, words_only
+        )
+        for e in range(e_rows.size):
+            for j in range(adapted):
+                eta[e_rows[e], j] += e_vals[e] * table[e_cols[e], j]
+    else:
+        for t in range(rows.size):
+            if words_only and is_char[t]:
+                continue
+            r = rows[t]
+            c = cols[t] >> fold
+            v = np.float64(values[t])
+            for j in range(adapted):
+                eta[r, j] += v * table[c, j]
     dense = np.empty(coef.shape[0], np.float64)
     out = p.copy()
     for r in range(n):
@@ -311,15 +445,92 @@ def adapt(
     clip: float,
     fold: int,
     words_only: bool,
+    counts: Counts | None,
     eps: float,
 ) -> F32:
     """``Adapter.adapt`` in one compiled pass: the base's probabilities ``p`` with the adapted
     labels replaced."""
     labels, a, bias, coef = params
+    base_bits, count_words = counts if counts is not None else (0, 0.0)
+    if counts is not None:
+        hits, values = row_major(hits, values)
     out: F32 = _adapt(
         p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, shape, table,
-        labels, a, bias, coef, scale, shift, float(clip), fold, words_only, eps,
+        labels, a, bias, coef, scale, shift, float(clip), fold, words_only,
+        counts is not None, base_bits, float(count_words), eps,
     )  # fmt: skip
+    return out
+
+
+Counts = tuple[int, float]  # counted features: the base's bits, the words' weight
+
+
+def row_major(hits: Hits, values: F32) -> tuple[Hits, F32]:
+    """The hits text by text (as ``linear`` makes them; others are sorted so, stably)."""
+    if _row_major(hits.rows):
+        return hits, values
+    order = np.argsort(hits.rows, kind="stable")
+    rows, cols, is_char = hits.rows[order], hits.cols[order], hits.is_char[order]
+    return Hits(rows, cols, is_char, hits.n_rows), values[order]
+
+
+@kernel
+def _row_major(rows: Any) -> bool:  # pragma: no cover - compiled
+    for t in range(1, rows.size):  # noqa: SIM110 (numba compiles no generator)
+        if rows[t] < rows[t - 1]:
+            return False
+    return True
+
+
+def grouped(
+    hits: Hits, values: F32, base_bits: int, bits: int, word_weight: float, words_only: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """``_grouped``: rows, columns (``2 << bits`` of them) and values of an adapter's
+    counted features, for training."""
+    hits, values = row_major(hits, values)
+    out: tuple[Any, Any, Any] = _grouped(
+        hits.rows, hits.cols, hits.is_char.view(np.uint8), values, base_bits, bits,
+        float(word_weight), words_only,
+    )  # fmt: skip
+    return out
+
+
+@kernel
+def _shape(codes: Any, n: int, alpha: Any, alnum: Any) -> Any:  # pragma: no cover - compiled
+    """``adapter.text_shape``'s counts of each text (code points, texts separated by NUL):
+    length, longest run of one character, longest run of letters and digits, line breaks,
+    runs of three or more of one letter."""
+    out = np.zeros((n, 5), np.float64)
+    out[:, 1] = 1.0
+    out[:, 2] = 1.0
+    row = 0
+    run = 0  # the current run of one character
+    word = 0  # the current run of letters and digits
+    for i in range(codes.size + 1):
+        c = codes[i] if i < codes.size else 0
+        if run and (c == 0 or c != codes[i - 1]):  # a run ends
+            out[row, 1] = max(out[row, 1], run)
+            if run >= 3 and alpha[min(codes[i - 1], 0x10000)]:
+                out[row, 4] += 1.0
+            run = 0
+        if word and (c == 0 or not alnum[min(c, 0x10000)]):
+            out[row, 2] = max(out[row, 2], word)
+            word = 0
+        if c == 0:
+            row += 1
+            continue
+        out[row, 0] += 1.0
+        run += 1
+        if alnum[min(c, 0x10000)]:
+            word += 1
+        if c == 10:
+            out[row, 3] += 1.0
+    return out
+
+
+def shape(codes: npt.NDArray[np.uint32], n: int, alpha: Any, alnum: Any) -> npt.NDArray[np.float64]:
+    """``_shape``: (n, 5) counts."""
+    out: npt.NDArray[np.float64] = _shape(codes, n, alpha, alnum)
     return out
 
 

@@ -360,7 +360,8 @@ def numpy_adapt(adapter: Adapter, model: Model, texts: list[str]) -> np.ndarray:
 
     bp = base_pass(model, texts)
     dense = _dense(model, bp, adapter.clip, adapter.text_shape)
-    x = _sparse(bp, adapter.bits, model.featurizer.config.bits, adapter.words_only)
+    counts = adapter.count_words if adapter.counts else None
+    x = _sparse(bp, adapter.bits, model.featurizer.config.bits, adapter.words_only, counts)
     ks, a, bias, coef = adapter.params(model)
     q = np.clip(bp.p[:, ks].astype(np.float64), _EPS, 1 - _EPS)
     logit = np.clip(np.log(q / (1 - q)), -adapter.clip, adapter.clip)
@@ -371,12 +372,116 @@ def numpy_adapt(adapter: Adapter, model: Model, texts: list[str]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("words_only", [False, True])
-def test_adapting_is_its_formula(model: Model, learnt: Training, words_only: bool) -> None:
-    arrays = learnt.adapter.to_arrays()
-    adapter = Adapter.from_arrays(dict(arrays[0], words_only=words_only), arrays[1])
+@pytest.mark.parametrize("counts", [False, True])
+def test_adapting_is_its_formula(
+    model: Model, learnt: Training, words_only: bool, counts: bool
+) -> None:
+    meta, arrays = learnt.adapter.to_arrays()
+    assert meta["counts"]  # trained with counted features: reread as either kind
+    meta = dict(meta, words_only=words_only, counts=counts)
+    if not counts:  # the word block's columns alone
+        arrays = {k: v for k, v in arrays.items()}
+        for name in meta["labels"]:
+            keep = arrays[f"{name}.cols"] < 1 << meta["bits"]
+            arrays[f"{name}.cols"] = arrays[f"{name}.cols"][keep]
+            arrays[f"{name}.weights"] = arrays[f"{name}.weights"][keep]
+    adapter = Adapter.from_arrays(meta, arrays)
     assert adapter.labels and adapter.text_shape  # the learnt adapter: every part at work
     texts = [*NEW, "Mua hàng " + PATTERN, "quáaaaa đẹppppp\n\nxem", "a" * 5000]
     got = adapter.probabilities(model, texts)
     assert got.dtype == np.float32
     assert np.allclose(got, numpy_adapt(adapter, model, texts), rtol=1e-6, atol=1e-7)
     assert np.allclose(adapter.probabilities(model, texts[:1]), got[:1], rtol=1e-6, atol=1e-7)
+
+
+def counted_reference(
+    rows: list[int], cols: list[int], is_char: list[bool], values: list[float],
+    base_bits: int, bits: int, word_weight: float, words_only: bool,
+) -> dict[tuple[int, int], float]:  # fmt: skip
+    """``compiled.grouped`` in plain Python: {(row, adapter column): value}, duplicates
+    summed."""
+    import math
+    from collections import Counter
+
+    count: Counter[tuple[int, int, int]] = Counter()
+    value: dict[tuple[int, int, int], float] = {}
+    for r, c, g, v in zip(rows, cols, is_char, values, strict=True):
+        if (words_only and g) or v == 0:
+            continue
+        count[r, int(g), c] += 1
+        value[r, int(g), c] = v
+    length: dict[tuple[int, int], float] = {}
+    for (r, kind, c), k in count.items():
+        length[r, kind] = length.get((r, kind), 0.0) + (value[r, kind, c] * (1 + math.log(k))) ** 2
+    out: dict[tuple[int, int], float] = {}
+    for (r, kind, c), k in count.items():
+        u = value[r, kind, c] * (1 + math.log(k)) / math.sqrt(length[r, kind])
+        column = (c >> (base_bits - bits)) | (kind << bits)
+        out[r, column] = out.get((r, column), 0.0) + u * (1.0 if kind else word_weight)
+    return out
+
+
+@pytest.mark.parametrize("words_only", [False, True])
+def test_counted_features_are_a_sublinear_tf_idf_per_text(model: Model, words_only: bool) -> None:
+    from classifiers.compiled import grouped
+
+    texts = [*NEW, "quá quá quá hay hay", "spam spam spam spam buy buy now", "a" * 300]
+    bp = base_pass(model, texts)
+    h = bp.hits
+    base_bits = model.featurizer.config.bits
+    rows, cols, vals = grouped(h, bp.values, base_bits, 12, 2.5, words_only)
+    got: dict[tuple[int, int], float] = {}
+    for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True):
+        got[r, c] = got.get((r, c), 0.0) + v
+    expected = counted_reference(
+        h.rows.tolist(), h.cols.tolist(), h.is_char.tolist(), bp.values.tolist(),
+        base_bits, 12, 2.5, words_only,
+    )  # fmt: skip
+    assert got.keys() == expected.keys()
+    assert np.allclose([got[k] for k in expected], list(expected.values()), rtol=1e-9)
+    assert max(c for _, c in got) < 2 << 12
+    blocks = {c >> 12 for _, c in got}  # words in the first block, characters in the second
+    assert blocks == ({0} if words_only else {0, 1})
+    # a text's entries are its own, whatever else is in the batch
+    alone = base_pass(model, texts[5:6])
+    _, c1, v1 = grouped(alone.hits, alone.values, base_bits, 12, 2.5, words_only)
+    mine = rows == 5
+    assert np.array_equal(cols[mine], c1) and np.array_equal(vals[mine], v1)
+
+
+def shape_reference(text: str) -> list[float]:
+    """``text_shape``'s counts of one text in plain Python (before the log)."""
+    import itertools
+
+    from classifiers.normalize import clean
+
+    s = clean(text).encode("utf-8", "replace").decode()
+
+    def alpha(ch: str) -> bool:
+        return ord(ch) < 0x10000 and ch.isalpha()
+
+    def alnum(ch: str) -> bool:
+        return ord(ch) < 0x10000 and ch.isalnum()
+
+    runs = [(ch, len(list(group))) for ch, group in itertools.groupby(s)]
+    words = [len(list(g)) for is_word, g in itertools.groupby(s, key=alnum) if is_word]
+    return [
+        float(len(s)),
+        float(max((n for _, n in runs), default=1)),
+        float(max(words, default=1)),
+        float(s.count("\n")),
+        float(sum(1 for ch, n in runs if n >= 3 and alpha(ch))),
+    ]
+
+
+def test_text_shape_is_its_definition_on_random_texts() -> None:
+    from classifiers.adapter import SHAPES, text_shape
+
+    rng = random.Random(3)
+    pool = "aaáàăđĐeêé0199 \n\n\t.!?-_😀💯\U0001d401\ud800½ⅫxyzXYZ"
+    texts = ["".join(rng.choices(pool, k=rng.randint(0, 60))) for _ in range(300)]
+    offset = np.array([1.0, 0.0, 0.0, 1.0, 1.0])  # log(1 + count) or log(longest)
+    expected = np.log(np.array([shape_reference(t) for t in texts]) + offset)
+    assert np.allclose(text_shape(texts, SHAPES), expected, rtol=0, atol=1e-12)
+    for t in texts[:50]:
+        assert np.allclose(text_shape([t], SHAPES)[0], expected[texts.index(t)], atol=1e-12)

@@ -9,9 +9,8 @@ the text's logits.
 
 ``features.py`` stays the reference, and training uses it. This pass makes the same hits
 (rows, columns, words or characters) and the same values, bit for bit, text by text, each
-text's in the reference's order (the reference interleaves the texts); it sums
-the logits in float64 and rounds them once, so they equal ``project``'s up to its float32
-rounding.
+text's in the reference's order (the reference interleaves the texts); it sums the logits in
+float64 and rounds them once, so they equal ``project``'s up to its float32 rounding.
 ``tests/unit/test_compiled.py`` holds the two together.
 """
 
@@ -24,13 +23,21 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.features import _NUL, _SALT_BIGRAM, _SALT_CHARS, _SALT_PLAIN, Featurizer, Hits
+from classifiers import features
+from classifiers.features import (
+    _MIX,
+    _NUL,
+    _SALT_BIGRAM,
+    _SALT_CHARS,
+    _SALT_PLAIN,
+    Featurizer,
+    Hits,
+)
 from classifiers.normalize import KIND, channels
 
 F32 = npt.NDArray[np.float32]
 
-_P = np.uint64(0x100000001B3)  # features._P: the hash base
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # features._MIX
+_P = np.uint64(features._P)  # the hash base
 K = TypeVar("K", bound=Callable[..., Any])
 
 
@@ -38,7 +45,7 @@ def kernel(fn: K) -> K:
     """``fn`` compiled by numba (releasing the GIL). Its machine code is cached on disk where
     numba finds a writable place (beside this file, else the user's cache folder), so a
     process starts in a fraction of a second; where none is writable (a read-only image and
-    home), each process compiles afresh, about 3 s before its first score."""
+    home), each process compiles afresh, a few seconds before its first score."""
     try:
         compiled = nb.njit(cache=True, nogil=True)(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
@@ -544,8 +551,11 @@ def mix(
     temperature: F32 | None,
     n_labels: int,
 ) -> F32:
-    """``Mixture.apply`` in one compiled pass."""
+    """``Mixture.apply`` in one compiled pass. The logits are made contiguous first: slices
+    of a batch's logits are laid out otherwise than one text's, and each layout would be
+    compiled apart, the second one during a request."""
     t = np.zeros(0, np.float32) if temperature is None else temperature
+    z, gate = np.ascontiguousarray(z), np.ascontiguousarray(gate)
     out: F32 = _mix(z, gate, scale, shift, expert_source, expert_label, t, n_labels)
     return out
 

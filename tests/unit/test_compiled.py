@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -143,3 +146,21 @@ def test_without_a_writable_cache_it_compiles_in_each_process(
         return 2 * x
 
     assert compiled.kernel(double)(21) == 42
+
+
+def test_one_text_and_a_batch_use_the_same_compiled_code() -> None:
+    """A batch's logits sliced for the mixture are laid out otherwise than one text's; were
+    each layout compiled apart, the first batch after a start would wait for a compiler.
+    (In a process of its own: the other tests compile other signatures.)"""
+    script = (
+        "from classifiers import compiled, load_default\n"
+        "m = load_default()\n"
+        "m.probabilities(['Bài viết hay'])\n"
+        "m.probabilities(['a', 'b c', 'Đm thằng ngu', ''])\n"
+        "print(len(compiled._hits.signatures), len(compiled._project.signatures),"
+        " len(compiled._mix.signatures))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["1", "1", "1"]

@@ -318,6 +318,8 @@ def _grouped(
     bits: int,
     word_weight: float,
     words_only: bool,
+    weights: Any,
+    eta: Any,
 ) -> Any:  # pragma: no cover - compiled
     """An adapter's counted features of a batch's hits (text by text, as ``_hits`` makes
     them): one entry per distinct base column of a text's words, and of its characters, in
@@ -329,7 +331,11 @@ def _grouped(
     The base's value of a hit is its IDF times one scale for all of a text's words (or
     characters), which the unit length removes: so this is a sublinear TF-IDF of each text,
     which the base's values (each repeat counted in full) are not. A text's entries depend
-    on its own hits alone, whatever else is in the batch."""
+    on its own hits alone, whatever else is in the batch.
+
+    With ``eta`` (texts x labels) not empty, as in scoring, each text's entries times their
+    rows of ``weights`` are added into it instead, and none returned: a text's entries stay
+    in a small buffer, in cache, rather than a batch's in memory."""
     hits = rows.size
     widest = 0
     lo = 0
@@ -344,9 +350,11 @@ def _grouped(
         size *= 2
     table = np.full(size, -1, np.int64)
     scratch = np.empty((2, widest), np.float64)
-    e_rows = np.empty(hits, np.int64)
-    e_cols = np.empty(hits, np.int64)
-    e_vals = np.empty(hits, np.float64)
+    scoring = eta.size > 0
+    kept = 0 if scoring else hits
+    e_rows = np.empty(kept, np.int64)
+    e_cols = np.empty(kept if kept else widest, np.int64)
+    e_vals = np.empty(kept if kept else widest, np.float64)
     entries = 0
     lo = 0
     while lo < hits:
@@ -357,8 +365,14 @@ def _grouped(
             lo, hi, cols, is_char, values, base_bits, bits, word_weight, words_only,
             table, scratch, e_cols[entries:], e_vals[entries:],
         )  # fmt: skip
-        e_rows[entries : entries + got] = rows[lo]
-        entries += got
+        if scoring:
+            r = rows[lo]
+            for e in range(got):
+                for j in range(eta.shape[1]):
+                    eta[r, j] += e_vals[e] * weights[e_cols[e], j]
+        else:
+            e_rows[entries : entries + got] = rows[lo]
+            entries += got
         lo = hi
     return e_rows[:entries], e_cols[:entries], e_vals[:entries]
 
@@ -397,12 +411,10 @@ def _adapt(
     adapted = labels.size
     eta = np.zeros((n, adapted), np.float64)
     if counted:
-        e_rows, e_cols, e_vals = _grouped(
-            rows, cols, is_char, values, base_bits, base_bits - fold, count_words, words_only
-        )
-        for e in range(e_rows.size):
-            for j in range(adapted):
-                eta[e_rows[e], j] += e_vals[e] * table[e_cols[e], j]
+        _grouped(
+            rows, cols, is_char, values, base_bits, base_bits - fold, count_words, words_only,
+            table, eta,
+        )  # fmt: skip
     else:
         for t in range(rows.size):
             if words_only and is_char[t]:
@@ -497,7 +509,7 @@ def grouped(
     hits, values = row_major(hits, values)
     out: tuple[Any, Any, Any] = _grouped(
         hits.rows, hits.cols, hits.is_char.view(np.uint8), values, base_bits, bits,
-        float(word_weight), words_only,
+        float(word_weight), words_only, np.zeros((0, 0), np.float32), np.zeros((0, 0)),
     )  # fmt: skip
     return out
 

@@ -284,7 +284,7 @@ class Adapter:
     )
 
     def table(self) -> F32:
-        """(2**bits, adapted labels): every column's weight for each label, built once."""
+        """(columns, adapted labels): every column's weight for each label, built once."""
         if self._table is None:
             t = np.zeros((self.columns, len(self.labels)), dtype=np.float32)
             for j, la in enumerate(self.labels.values()):

@@ -3,9 +3,11 @@
     python bench/bench_scoring_stages.py [--sizes 1 2 4 16 256] [--rounds 500]
 
 Times `Model.score` on batches of the benchmark's comments (bench/fixed_rate.py's, about 100
-characters) and each stage of it: normalisation into the two channels, the prefix hashes, word
-and character n-grams, the values (IDF at unit length), the product with the weights and the
-experts' mixture. Microseconds of CPU per batch, best of three rounds (the same texts each round,
+characters) and each stage of its numpy reference: normalisation into the two channels, the
+prefix hashes, word and character n-grams, the values (IDF at unit length), the product with
+the weights and the experts' mixture (since session 14 `Model.score` runs the normalisation
+and then `classifiers/compiled.py`'s pass, so its total is no longer the stages' sum).
+Microseconds of CPU per batch, best of three rounds (the same texts each round,
 so the weights they touch are in cache); then one new comment at a time after an idle gap
 of 0, 1, 5 and 20 ms, as a service below saturation scores them; then each batch size with
 the caches cold (`--cold`: 64 MB of other memory written before each batch, as the service's

@@ -302,7 +302,8 @@ class Model:
 def project(weights: F32, hits: Hits, values: F32) -> F32:
     """(texts, columns): each text's hits' values times their rows of ``weights``, summed.
 
-    A few texts (the service's usual batch below saturation) take a dense (texts x hits)
+    Scoring runs ``classifiers.compiled`` instead; this serves the parts of a text that
+    ``explain`` weighs, and the tests' reference. A few texts take a dense (texts x hits)
     product: building a sparse matrix costs 40-60 us whatever its size, the dense one 15-25
     us up to 4 texts; from about 9 texts on the sparse product wins.
 

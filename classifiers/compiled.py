@@ -377,6 +377,107 @@ def _grouped(
     return e_rows[:entries], e_cols[:entries], e_vals[:entries]
 
 
+def _steps() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """What the i-th occurrence of an n-gram adds to ``1 + log(count)`` and to its square
+    (i < 256; 0 for none): the sums telescope to the counted value and its square."""
+    i = np.arange(256, dtype=np.float64)
+    f = np.where(i > 0, 1.0 + np.log(np.maximum(i, 1.0)), 0.0)
+    return np.diff(f, prepend=0.0), np.diff(f * f, prepend=0.0)
+
+
+STEP, STEP_SQUARED = _steps()
+
+
+@kernel
+def _counted(
+    rows: Any,
+    cols: Any,
+    is_char: Any,
+    values: Any,
+    base_bits: int,
+    bits: int,
+    word_weight: float,
+    words_only: bool,
+    slots: int,
+    weights: Any,
+    eta: Any,
+) -> Any:  # pragma: no cover - compiled
+    """An adapter's counted features of a batch's hits (text by text, as ``_hits`` makes
+    them), counted as they come: the i-th hit of an n-gram in a text adds ``value * (f(i) -
+    f(i - 1))``, f(i) = 1 + log(i), so a text's n-gram seen k times adds up to ``(1 +
+    log k) * value``: the sublinear TF-IDF of ``_grouped``, with no table of entries and no
+    branch on whether an n-gram was seen. Its square adds up so too, which gives each text's
+    words, and its characters, their unit length (the words then times ``word_weight``).
+
+    The counts live in ``2**slots`` counters a text, an n-gram's chosen by the hash of its
+    base column: two n-grams of one text that share a counter are counted together, as if
+    one (a few of a comment's several hundred; the adapter trains on the same features it
+    scores, so they agree). The counters are cleared after each text: a text's features
+    depend on its own hits alone, whatever else is in the batch.
+
+    With ``eta`` (texts x labels) not empty, as in scoring, each hit's part times its row of
+    ``weights`` is added into it, and nothing returned; else one entry per hit (row, column in
+    ``2 << bits``, value), duplicates to be summed."""
+    hits = rows.size
+    shift = base_bits - bits
+    to_slot = np.uint64(64 - slots)
+    count = np.zeros(1 << slots, np.uint16)
+    scoring = eta.size > 0
+    m = eta.shape[1]
+    kept = 0 if scoring else hits
+    e_rows = np.empty(kept, np.int64)
+    e_cols = np.empty(kept, np.int64)
+    e_vals = np.empty(kept, np.float64)
+    acc = np.zeros((2, max(m, 1)), np.float64)
+    entries = 0
+    lo = 0
+    while lo < hits:
+        r = rows[lo]
+        hi = lo
+        while hi < hits and rows[hi] == r:
+            hi += 1
+        squares = np.zeros(2, np.float64)
+        acc[:] = 0.0
+        first = entries
+        for t in range(lo, hi):
+            g = np.int64(is_char[t])
+            if words_only and g:
+                continue
+            slot = np.int64((np.uint64((g << base_bits) | cols[t]) * _MIX) >> to_slot)
+            i = np.int64(count[slot]) + 1
+            if i > 65535:  # never, at MAX_CHARS (4,000) a text; kept in range
+                i = np.int64(65535)
+            count[slot] = i
+            v = np.float64(values[t])
+            if i < STEP.size:
+                x = v * STEP[i]
+                squares[g] += v * v * STEP_SQUARED[i]
+            else:  # an n-gram seen 256 times or more in one text: rare
+                x = v * (np.log(i) - np.log(i - 1))
+                squares[g] += v * v * ((1 + np.log(i)) ** 2 - (1 + np.log(i - 1)) ** 2)
+            c = (cols[t] >> shift) | (g << bits)
+            if scoring:
+                for j in range(m):
+                    acc[g, j] += x * weights[c, j]
+            else:
+                e_rows[entries] = r
+                e_cols[entries] = c
+                e_vals[entries] = x
+                entries += 1
+        for t in range(lo, hi):  # the counters cleared for the next text
+            g = np.int64(is_char[t])
+            count[np.int64((np.uint64((g << base_bits) | cols[t]) * _MIX) >> to_slot)] = 0
+        words = word_weight / max(np.sqrt(squares[0]), 1e-12)
+        chars = 1.0 / max(np.sqrt(squares[1]), 1e-12)
+        if scoring:
+            for j in range(m):
+                eta[r, j] += words * acc[0, j] + chars * acc[1, j]
+        for e in range(first, entries):
+            e_vals[e] *= chars if e_cols[e] >> bits else words
+        lo = hi
+    return e_rows[:entries], e_cols[:entries], e_vals[:entries]
+
+
 @kernel
 def _adapt(
     p: Any,
@@ -399,18 +500,27 @@ def _adapt(
     counted: bool,
     base_bits: int,
     count_words: float,
+    slots: int,
     eps: float,
 ) -> Any:  # pragma: no cover - compiled
     """``Adapter.adapt``: each adapted label's logit ``a * base_logit + bias + dense . coef +
     w . x`` (dense: the experts' calibrated logits, the gate's shares and ``shape``; x: the
-    hits' values in the adapter's columns, ``cols >> fold``, or with ``counted`` the
-    ``_grouped`` entries), in float64."""
+    hits' values in the adapter's columns, ``cols >> fold``, or with ``counted`` the counted
+    features: ``_counted``'s with ``slots``, else ``_grouped``'s), in float64."""
     n = p.shape[0]
     experts = scale.size
     sources = z.shape[1] - experts
     adapted = labels.size
     eta = np.zeros((n, adapted), np.float64)
-    if counted:
+    if counted and not _row_major(rows):  # text by text (others are sorted so, stably)
+        order = np.argsort(rows, kind="mergesort")
+        rows, cols, is_char, values = rows[order], cols[order], is_char[order], values[order]
+    if counted and slots:
+        _counted(
+            rows, cols, is_char, values, base_bits, base_bits - fold, count_words, words_only,
+            slots, table, eta,
+        )  # fmt: skip
+    elif counted:
         _grouped(
             rows, cols, is_char, values, base_bits, base_bits - fold, count_words, words_only,
             table, eta,
@@ -470,18 +580,18 @@ def adapt(
     """``Adapter.adapt`` in one compiled pass: the base's probabilities ``p`` with the adapted
     labels replaced."""
     labels, a, bias, coef = params
-    base_bits, count_words = counts if counts is not None else (0, 0.0)
-    if counts is not None:
-        hits, values = row_major(hits, values)
+    base_bits, count_words, slots = counts if counts is not None else (0, 0.0, 0)
     out: F32 = _adapt(
         p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, shape, table,
         labels, a, bias, coef, scale, shift, float(clip), fold, words_only,
-        counts is not None, base_bits, float(count_words), eps,
+        counts is not None, base_bits, float(count_words), slots, eps,
     )  # fmt: skip
     return out
 
 
-Counts = tuple[int, float]  # counted features: the base's bits, the words' weight
+# counted features: the base's bits, the words' weight and the counters' bits (``_counted``;
+# 0: ``_grouped``, as adapters stored before the counters were)
+Counts = tuple[int, float, int]
 
 
 def row_major(hits: Hits, values: F32) -> tuple[Hits, F32]:
@@ -502,23 +612,41 @@ def _row_major(rows: Any) -> bool:  # pragma: no cover - compiled
 
 
 def grouped(
-    hits: Hits, values: F32, base_bits: int, bits: int, word_weight: float, words_only: bool
+    hits: Hits,
+    values: F32,
+    base_bits: int,
+    bits: int,
+    word_weight: float,
+    words_only: bool,
+    slots: int = 0,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """``_grouped``: rows, columns (``2 << bits`` of them) and values of an adapter's
-    counted features, for training."""
+    """Rows, columns (``2 << bits`` of them) and values of an adapter's counted features, for
+    training: ``_counted``'s with ``slots`` (one entry per hit, duplicates to be summed),
+    else ``_grouped``'s."""
     hits, values = row_major(hits, values)
-    out: tuple[Any, Any, Any] = _grouped(
-        hits.rows, hits.cols, hits.is_char.view(np.uint8), values, base_bits, bits,
-        float(word_weight), words_only, np.zeros((0, 0), np.float32), np.zeros((0, 0)),
-    )  # fmt: skip
+    rows, cols, is_char = hits.rows, hits.cols, hits.is_char.view(np.uint8)
+    none_w, none_eta = np.zeros((0, 0), np.float32), np.zeros((0, 0))
+    out: tuple[Any, Any, Any]
+    if slots:
+        out = _counted(
+            rows, cols, is_char, values, base_bits, bits, float(word_weight), words_only, slots,
+            none_w, none_eta,
+        )  # fmt: skip
+    else:
+        out = _grouped(
+            rows, cols, is_char, values, base_bits, bits, float(word_weight), words_only, none_w,
+            none_eta,
+        )  # fmt: skip
     return out
 
 
 @kernel
-def _shape(codes: Any, n: int, alpha: Any, alnum: Any) -> Any:  # pragma: no cover - compiled
-    """``adapter.text_shape``'s counts of each text (code points, texts separated by NUL):
-    length, longest run of one character, longest run of letters and digits, line breaks,
-    runs of three or more of one letter."""
+def _shape(
+    codes: Any, n: int, alpha: Any, alnum: Any, features: int
+) -> Any:  # pragma: no cover - compiled
+    """``adapter.text_shape`` of each text (code points, texts separated by NUL): the logs of
+    1 + length, the longest run of one character, the longest run of letters and digits, 1 +
+    line breaks and 1 + runs of three or more of one letter; the first ``features``."""
     out = np.zeros((n, 5), np.float64)
     out[:, 1] = 1.0
     out[:, 2] = 1.0
@@ -544,12 +672,18 @@ def _shape(codes: Any, n: int, alpha: Any, alnum: Any) -> Any:  # pragma: no cov
             word += 1
         if c == 10:
             out[row, 3] += 1.0
-    return out
+    logs = np.empty((n, features), np.float64)
+    for r in range(n):
+        for k in range(features):
+            logs[r, k] = np.log(out[r, k] + (0.0 if k in (1, 2) else 1.0))
+    return logs
 
 
-def shape(codes: npt.NDArray[np.uint32], n: int, alpha: Any, alnum: Any) -> npt.NDArray[np.float64]:
-    """``_shape``: (n, 5) counts."""
-    out: npt.NDArray[np.float64] = _shape(codes, n, alpha, alnum)
+def shape(
+    codes: npt.NDArray[np.uint32], n: int, alpha: Any, alnum: Any, features: int
+) -> npt.NDArray[np.float64]:
+    """``_shape``: (n, features)."""
+    out: npt.NDArray[np.float64] = _shape(codes, n, alpha, alnum, features)
     return out
 
 

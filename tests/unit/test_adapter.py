@@ -6,9 +6,11 @@ from __future__ import annotations
 import inspect
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from classifiers import load_default
 from classifiers.adapter import (
@@ -361,7 +363,8 @@ def numpy_adapt(adapter: Adapter, model: Model, texts: list[str]) -> np.ndarray:
     bp = base_pass(model, texts)
     dense = _dense(model, bp, adapter.clip, adapter.text_shape)
     counts = adapter.count_words if adapter.counts else None
-    x = _sparse(bp, adapter.bits, model.featurizer.config.bits, adapter.words_only, counts)
+    base_bits = model.featurizer.config.bits
+    x = _sparse(bp, adapter.bits, base_bits, adapter.words_only, counts, adapter.count_slots)
     ks, a, bias, coef = adapter.params(model)
     q = np.clip(bp.p[:, ks].astype(np.float64), _EPS, 1 - _EPS)
     logit = np.clip(np.log(q / (1 - q)), -adapter.clip, adapter.clip)
@@ -372,13 +375,13 @@ def numpy_adapt(adapter: Adapter, model: Model, texts: list[str]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("words_only", [False, True])
-@pytest.mark.parametrize("counts", [False, True])
+@pytest.mark.parametrize(("counts", "slots"), [(False, 0), (True, 0), (True, 14), (True, 8)])
 def test_adapting_is_its_formula(
-    model: Model, learnt: Training, words_only: bool, counts: bool
+    model: Model, learnt: Training, words_only: bool, counts: bool, slots: int
 ) -> None:
     meta, arrays = learnt.adapter.to_arrays()
-    assert meta["counts"]  # trained with counted features: reread as either kind
-    meta = dict(meta, words_only=words_only, counts=counts)
+    assert meta["counts"] and meta["count_slots"] == 14  # counters: reread as every kind
+    meta = dict(meta, words_only=words_only, counts=counts, count_slots=slots)
     if not counts:  # the word block's columns alone
         arrays = {k: v for k, v in arrays.items()}
         for name in meta["labels"]:
@@ -392,6 +395,22 @@ def test_adapting_is_its_formula(
     assert got.dtype == np.float32
     assert np.allclose(got, numpy_adapt(adapter, model, texts), rtol=1e-6, atol=1e-7)
     assert np.allclose(adapter.probabilities(model, texts[:1]), got[:1], rtol=1e-6, atol=1e-7)
+
+
+def test_hits_in_any_order_adapt_as_text_by_text(model: Model, learnt: Training) -> None:
+    """The reference featurizer interleaves a batch's texts; counted features sort them."""
+    from classifiers.adapter import BasePass
+
+    texts = [*NEW, "quá quá quá hay hay", "spam spam spam buy buy now"]
+    bp = base_pass(model, texts)
+    hits = model.featurizer.hits(texts)
+    assert np.any(np.diff(hits.rows) < 0)  # interleaved indeed
+    mixed = BasePass(hits, model.weighting.values(hits), bp.z, bp.p, texts)
+    for slots in (0, 14):
+        adapter = replace(learnt.adapter, count_slots=slots)
+        got, want = adapter.adapt(model, mixed), adapter.adapt(model, bp)
+        assert np.allclose(got, want, rtol=1e-6, atol=1e-7)
+        assert not np.allclose(got, bp.p)  # the adapter is at work
 
 
 def counted_reference(
@@ -447,6 +466,92 @@ def test_counted_features_are_a_sublinear_tf_idf_per_text(model: Model, words_on
     _, c1, v1 = grouped(alone.hits, alone.values, base_bits, 12, 2.5, words_only)
     mine = rows == 5
     assert np.array_equal(cols[mine], c1) and np.array_equal(vals[mine], v1)
+
+
+MIX = 0x9E3779B97F4A7C15
+
+
+def counters_reference(
+    rows: list[int], cols: list[int], is_char: list[bool], values: list[float],
+    base_bits: int, bits: int, word_weight: float, words_only: bool, slots: int,
+) -> dict[tuple[int, int], float]:  # fmt: skip
+    """``compiled.grouped`` with ``slots`` (``compiled._counted``) in plain Python: each hit
+    takes the next count of its text's counter (chosen by its base column's hash) and adds
+    its value times the step of 1 + log(count); {(row, adapter column): value}."""
+    import math
+    from collections import Counter
+
+    def f(i: int) -> float:
+        return 1 + math.log(i) if i else 0.0
+
+    seen: Counter[tuple[int, int]] = Counter()
+    parts: list[tuple[int, int, int, float]] = []  # row, kind, adapter column, part
+    squares: dict[tuple[int, int], float] = {}
+    for r, c, g, v in zip(rows, cols, is_char, values, strict=True):
+        if words_only and g:
+            continue
+        slot = (((int(g) << base_bits | c) * MIX) % 2**64) >> (64 - slots)
+        seen[r, slot] += 1
+        i = seen[r, slot]
+        parts.append(
+            (r, int(g), (c >> (base_bits - bits)) | (int(g) << bits), v * (f(i) - f(i - 1)))
+        )
+        squares[r, int(g)] = squares.get((r, int(g)), 0.0) + v * v * (f(i) ** 2 - f(i - 1) ** 2)
+    out: dict[tuple[int, int], float] = {}
+    for r, kind, column, part in parts:
+        scale = (1.0 if kind else word_weight) / math.sqrt(squares[r, kind])
+        out[r, column] = out.get((r, column), 0.0) + part * scale
+    return out
+
+
+@pytest.mark.parametrize("words_only", [False, True])
+def test_counters_count_each_texts_n_grams_as_they_come(model: Model, words_only: bool) -> None:
+    from classifiers.compiled import grouped
+    from classifiers.features import _MIX
+
+    assert int(_MIX) == MIX
+    texts = [*NEW, "quá quá quá hay hay", "spam spam spam spam buy buy now", "a b " * 400]
+    bp = base_pass(model, texts)
+    h = bp.hits
+    base_bits = model.featurizer.config.bits
+    for slots in (8, 14):  # 8: a few hundred hits share 256 counters
+        rows, cols, vals = grouped(h, bp.values, base_bits, 12, 2.5, words_only, slots)
+        got: dict[tuple[int, int], float] = {}
+        for r, c, v in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True):
+            got[r, c] = got.get((r, c), 0.0) + v
+        expected = counters_reference(
+            h.rows.tolist(), h.cols.tolist(), h.is_char.tolist(), bp.values.tolist(),
+            base_bits, 12, 2.5, words_only, slots,
+        )  # fmt: skip
+        assert got.keys() == expected.keys()
+        assert np.allclose([got[k] for k in expected], list(expected.values()), rtol=1e-9)
+        # a text's features are its own, whatever else is in the batch
+        alone = base_pass(model, texts[5:6])
+        _, c1, v1 = grouped(alone.hits, alone.values, base_bits, 12, 2.5, words_only, slots)
+        mine = rows == 5
+        assert np.array_equal(cols[mine], c1) and np.array_equal(vals[mine], v1)
+    # with a counter for each n-gram they are the grouped features (1 + log count)
+    exact = grouped(h, bp.values, base_bits, 12, 2.5, words_only)
+    counted = grouped(h, bp.values, base_bits, 12, 2.5, words_only, 20)
+    shape = (len(texts), 2 << 12)
+    a = sp.csr_matrix((exact[2], (exact[0], exact[1])), shape=shape).toarray()
+    b = sp.csr_matrix((counted[2], (counted[0], counted[1])), shape=shape).toarray()
+    assert np.allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert a[6].max() > 0  # the repeats were counted
+
+
+def test_counters_are_stored_and_checked(model: Model, learnt: Training) -> None:
+    meta, arrays = learnt.adapter.to_arrays()
+    assert learnt.adapter.count_slots == AdapterConfig().count_slots == 14
+    stored_before = {k: v for k, v in meta.items() if k != "count_slots"}
+    assert Adapter.from_arrays(stored_before, arrays).count_slots == 0  # grouped, as trained
+    for bad in (7, 21, -1):
+        with pytest.raises(ValueError, match="count_slots"):
+            Adapter.from_arrays(dict(meta, count_slots=bad), arrays)
+    with pytest.raises(ValueError, match="count_slots"):
+        Adapter.from_arrays(dict(meta, counts=False), arrays)
+    with pytest.raises(ValueError, match="count_slots"):
+        train_adapter(model, ["a"], {"spam": [1]}, config=AdapterConfig(count_slots=30))
 
 
 def shape_reference(text: str) -> list[float]:

@@ -22,6 +22,10 @@ from typing import Any, TypeVar, cast
 import numba as nb
 import numpy as np
 import numpy.typing as npt
+from llvmlite import ir
+from llvmlite.binding import llvm_version_info
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from classifiers import features
 from classifiers.features import (
@@ -51,6 +55,34 @@ def kernel(fn: K) -> K:
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
         compiled = nb.njit(nogil=True)(fn)
     return cast(K, compiled)
+
+
+def _prefetch_typed(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: no cover
+    """``_prefetch(array, i)``: a hint that ``array[i]`` (its first cache line) will be read
+    soon (LLVM's prefetch: it neither faults nor waits). The adapter's rows of weights are
+    random reads, out of cache after the base's pass; asked for some hits ahead, they are
+    there when needed (bench: batches of 256, 1.24 - 1.28 x the base's cost -> 1.18 - 1.20)."""
+    if not isinstance(array, nb.types.Array):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        kind = signature.args[0]
+        data = context.make_array(kind)(context, builder, args[0])
+        first = [args[1]] + [context.get_constant(nb.types.intp, 0)] * (kind.ndim - 1)
+        at = cgutils.get_item_pointer(context, builder, kind, data, first, wraparound=False)
+        byte, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        hint = ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, hint, _PREFETCH)
+        read, keep, data_cache = (ir.Constant(i32, k) for k in (0, 3, 1))
+        builder.call(fn, [builder.bitcast(at, byte), read, keep, data_cache])
+        return context.get_dummy_value()
+
+    return nb.types.void(array, index), codegen
+
+
+# its name: LLVM 15 made pointers opaque (numba 0.61 and later ship LLVM 15 or newer)
+_PREFETCH = "llvm.prefetch.p0" if llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
+_prefetch = cast(Callable[[Any, Any], None], intrinsic(_prefetch_typed))
 
 
 @kernel
@@ -386,6 +418,7 @@ def _steps() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
 
 
 STEP, STEP_SQUARED = _steps()
+AHEAD = 16  # hits: how far ahead the adapter asks for its rows of weights (8: slower; 32: the same)
 
 
 @kernel
@@ -440,6 +473,9 @@ def _counted(
         acc[:] = 0.0
         first = entries
         for t in range(lo, hi):
+            if scoring and t + AHEAD < hits:
+                ahead = t + AHEAD
+                _prefetch(weights, (cols[ahead] >> shift) | (np.int64(is_char[ahead]) << bits))
             g = np.int64(is_char[t])
             if words_only and g:
                 continue

@@ -164,3 +164,19 @@ def test_one_text_and_a_batch_use_the_same_compiled_code() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split() == ["1", "1", "1"]
+
+
+def test_the_counters_ask_for_the_adapters_rows_ahead() -> None:
+    """``_prefetch`` emits LLVM's prefetch in the adapter's counted pass (a hint: the
+    figures are the formula's with or without it, as test_adapter checks)."""
+    rows = np.zeros(40, np.int64)
+    cols = np.arange(40, dtype=np.int64) << 4
+    weights = np.ones((1 << 18, 2), np.float32)
+    eta = np.zeros((1, 2))
+    compiled._counted(
+        rows, cols, np.zeros(40, np.uint8), np.ones(40, np.float32), 20, 16, 1.0, False, 14,
+        weights, eta,
+    )  # fmt: skip
+    assert eta[0, 0] > 0
+    code = "".join(compiled._counted.inspect_llvm().values())
+    assert f"call void @{compiled._PREFETCH}(" in code

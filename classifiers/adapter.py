@@ -210,9 +210,17 @@ def text_shape(texts: list[str], n_features: int = 2) -> F64:
     n = len(texts)
     if not n or not n_features:
         return np.zeros((n, n_features), dtype=np.float64)
-    # a lone surrogate becomes "?"; a bytearray, as numba takes a writable array faster
+    return compiled.shape(text_codes(texts), n, _ALPHA, _ALNUM, n_features)
+
+
+def text_codes(texts: list[str]) -> npt.NDArray[np.uint32]:
+    """The texts' code points (as ``normalize.clean`` bounds them; a lone surrogate "?"),
+    separated by NUL, writable: numba types a read-only array more slowly, at each call."""
     joined = bytearray(SEP.join(map(clean, texts)).encode("utf-32-le", "replace"))
-    return compiled.shape(np.frombuffer(joined, np.uint32), n, _ALPHA, _ALNUM, n_features)
+    return np.frombuffer(joined, np.uint32)
+
+
+_NO_CODES = np.zeros(0, dtype=np.uint32)
 
 
 def _dense(model: Model, bp: BasePass, clip: float, shape: int) -> F64:
@@ -360,12 +368,13 @@ class Adapter:
         n = bp.p.shape[0]
         if self.text_shape and len(bp.texts) != n:
             raise ValueError("this adapter needs the texts of the base pass")
-        shape = text_shape(bp.texts, self.text_shape) if self.text_shape else np.zeros((n, 0))
+        codes = text_codes(bp.texts) if self.text_shape else _NO_CODES
         mix = model.mixture
         base_bits = model.featurizer.config.bits
         counts = (base_bits, self.count_words, self.count_slots) if self.counts else None
         return compiled.adapt(
-            bp.p, bp.z, bp.hits, bp.values, shape, self.table(), self.params(model),
+            bp.p, bp.z, bp.hits, bp.values, codes, (self.text_shape, _ALPHA, _ALNUM),
+            self.table(), self.params(model),
             mix.scale, mix.shift, self.clip, base_bits - self.bits, self.words_only, counts,
             _EPS,
         )  # fmt: skip

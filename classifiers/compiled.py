@@ -522,7 +522,10 @@ def _adapt(
     cols: Any,
     is_char: Any,
     values: Any,
-    shape: Any,
+    codes: Any,
+    shapes: int,
+    alpha: Any,
+    alnum: Any,
     table: Any,
     labels: Any,
     a: Any,
@@ -540,7 +543,8 @@ def _adapt(
     eps: float,
 ) -> Any:  # pragma: no cover - compiled
     """``Adapter.adapt``: each adapted label's logit ``a * base_logit + bias + dense . coef +
-    w . x`` (dense: the experts' calibrated logits, the gate's shares and ``shape``; x: the
+    w . x`` (dense: the experts' calibrated logits, the gate's shares and the first ``shapes``
+    of ``_shape`` of ``codes``, the texts' code points separated by NUL; x: the
     hits' values in the adapter's columns, ``cols >> fold``, or with ``counted`` the counted
     features: ``_counted``'s with ``slots``, else ``_grouped``'s), in float64."""
     n = p.shape[0]
@@ -548,6 +552,7 @@ def _adapt(
     sources = z.shape[1] - experts
     adapted = labels.size
     eta = np.zeros((n, adapted), np.float64)
+    shape = _shape(codes, n, alpha, alnum, shapes)
     if counted and not _row_major(rows):  # text by text (others are sorted so, stably)
         order = np.argsort(rows, kind="mergesort")
         rows, cols, is_char, values = rows[order], cols[order], is_char[order], values[order]
@@ -602,7 +607,8 @@ def adapt(
     z: F32,
     hits: Hits,
     values: F32,
-    shape: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    shapes: tuple[int, Any, Any],
     table: F32,
     params: tuple[Any, Any, Any, Any],
     scale: F32,
@@ -614,11 +620,12 @@ def adapt(
     eps: float,
 ) -> F32:
     """``Adapter.adapt`` in one compiled pass: the base's probabilities ``p`` with the adapted
-    labels replaced."""
+    labels replaced. ``shapes``: how many of ``_shape``'s figures of ``codes`` (texts' code
+    points, ``adapter.text_codes``) and its two tables of letters, and of letters and digits."""
     labels, a, bias, coef = params
     base_bits, count_words, slots = counts if counts is not None else (0, 0.0, 0)
     out: F32 = _adapt(
-        p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, shape, table,
+        p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, codes, *shapes, table,
         labels, a, bias, coef, scale, shift, float(clip), fold, words_only,
         counts is not None, base_bits, float(count_words), slots, eps,
     )  # fmt: skip

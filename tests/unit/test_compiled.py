@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -178,5 +179,6 @@ def test_the_counters_ask_for_the_adapters_rows_ahead() -> None:
         weights, eta,
     )  # fmt: skip
     assert eta[0, 0] > 0
-    code = "".join(compiled._counted.inspect_llvm().values())
+    dispatcher: Any = compiled._counted  # numba's, typed as the function it compiles
+    code = "".join(dispatcher.inspect_llvm().values())
     assert f"call void @{compiled._PREFETCH}(" in code

@@ -57,19 +57,22 @@ def kernel(fn: K) -> K:
     return cast(K, compiled)
 
 
-def _prefetch_typed(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: no cover
-    """``_prefetch(array, i)``: a hint that ``array[i]`` (its first cache line) will be read
-    soon (LLVM's prefetch: it neither faults nor waits). The adapter's rows of weights are
-    random reads, out of cache after the base's pass; asked for some hits ahead, they are
-    there when needed (bench: batches of 256, 1.24 - 1.28 x the base's cost -> 1.18 - 1.20)."""
-    if not isinstance(array, nb.types.Array):
+def _prefetch_typed(typingctx: Any, array: Any, row: Any, col: Any) -> Any:  # pragma: no cover
+    """``_prefetch(array, i, j)``: a hint that ``array[i, j]`` (its cache line) will be read
+    soon (LLVM's prefetch: it neither faults nor waits). Each hit reads a random row of
+    weights, most of them out of cache (the base's table is 52 MB; the adapter's is evicted
+    by the base's pass), and the out-of-order window covers a few hits: asked for some hits
+    ahead (``AHEAD``), the rows are there when needed. Bench (``bench_site_learning.py
+    --cost``), µs a comment: the base 31.1 -> 25.5 in batches of 256, 54.5 -> 48.4 one at a
+    time; an adapter's counted pass 1.24 - 1.28 -> 1.16 - 1.21 x the base's cost, before the
+    base's own rows were asked for."""
+    if not isinstance(array, nb.types.Array) or array.ndim != 2:
         return None
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         kind = signature.args[0]
         data = context.make_array(kind)(context, builder, args[0])
-        first = [args[1]] + [context.get_constant(nb.types.intp, 0)] * (kind.ndim - 1)
-        at = cgutils.get_item_pointer(context, builder, kind, data, first, wraparound=False)
+        at = cgutils.get_item_pointer(context, builder, kind, data, args[1:], wraparound=False)
         byte, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
         hint = ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, hint, _PREFETCH)
@@ -77,12 +80,13 @@ def _prefetch_typed(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: n
         builder.call(fn, [builder.bitcast(at, byte), read, keep, data_cache])
         return context.get_dummy_value()
 
-    return nb.types.void(array, index), codegen
+    return nb.types.void(array, row, col), codegen
 
 
 # its name: LLVM 15 made pointers opaque (numba 0.61 and later ship LLVM 15 or newer)
 _PREFETCH = "llvm.prefetch.p0" if llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
-_prefetch = cast(Callable[[Any, Any], None], intrinsic(_prefetch_typed))
+AHEAD = 16  # hits: how far ahead rows of weights are asked for (8: slower; 32: the same)
+_prefetch = cast(Callable[..., None], intrinsic(_prefetch_typed))
 
 
 @kernel
@@ -225,6 +229,9 @@ def _project(
     m = weights.shape[1]
     total = np.zeros((n, m), np.float64)  # summed in float64: a long repetitive text adds
     for t in range(hits):  # thousands of the same rows, which float32 would round away
+        if t + AHEAD < hits:  # a row of the base's weights spans two or three cache lines
+            _prefetch(weights, cols[t + AHEAD], 0)
+            _prefetch(weights, cols[t + AHEAD], m - 1)
         r = rows[t]
         scale = 1.0 if is_char[t] else word_weight
         v = np.float32(idf[cols[t]] * scale / lengths[2 * r + is_char[t]])
@@ -418,7 +425,6 @@ def _steps() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
 
 
 STEP, STEP_SQUARED = _steps()
-AHEAD = 16  # hits: how far ahead the adapter asks for its rows of weights (8: slower; 32: the same)
 
 
 @kernel
@@ -475,7 +481,7 @@ def _counted(
         for t in range(lo, hi):
             if scoring and t + AHEAD < hits:
                 ahead = t + AHEAD
-                _prefetch(weights, (cols[ahead] >> shift) | (np.int64(is_char[ahead]) << bits))
+                _prefetch(weights, (cols[ahead] >> shift) | (np.int64(is_char[ahead]) << bits), 0)
             g = np.int64(is_char[t])
             if words_only and g:
                 continue

@@ -167,18 +167,25 @@ def test_one_text_and_a_batch_use_the_same_compiled_code() -> None:
     assert done.stdout.split() == ["1", "1", "1"]
 
 
-def test_the_counters_ask_for_the_adapters_rows_ahead() -> None:
-    """``_prefetch`` emits LLVM's prefetch in the adapter's counted pass (a hint: the
-    figures are the formula's with or without it, as test_adapter checks)."""
-    rows = np.zeros(40, np.int64)
-    cols = np.arange(40, dtype=np.int64) << 4
+def prefetches(kernel: Any, *args: Any) -> int:
+    """How many prefetch hints ``kernel``'s code has, compiled afresh (numba shows no code
+    it loaded from its cache)."""
+    import numba as nb
+
+    fresh = nb.njit(kernel.py_func)
+    fresh(*args)
+    code = "".join(fresh.inspect_llvm().values())
+    return code.count(f"call void @{compiled._PREFETCH}(")
+
+
+def test_the_counters_and_the_base_ask_for_rows_of_weights_ahead() -> None:
+    """``_prefetch`` is a hint: the figures are the same with or without it (the reference
+    tests here and in test_adapter check them), so only its code shows it is there."""
+    rows, cols = np.zeros(40, np.int64), np.arange(40, dtype=np.int64) << 4
+    is_char, values = np.zeros(40, np.uint8), np.ones(40, np.float32)
     weights = np.ones((1 << 18, 2), np.float32)
-    eta = np.zeros((1, 2))
-    compiled._counted(
-        rows, cols, np.zeros(40, np.uint8), np.ones(40, np.float32), 20, 16, 1.0, False, 14,
-        weights, eta,
-    )  # fmt: skip
-    assert eta[0, 0] > 0
-    dispatcher: Any = compiled._counted  # numba's, typed as the function it compiles
-    code = "".join(dispatcher.inspect_llvm().values())
-    assert f"call void @{compiled._PREFETCH}(" in code
+    adapter = (rows, cols, is_char, values, 20, 16, 1.0, False, 14, weights, np.zeros((1, 2)))
+    assert prefetches(compiled._counted, *adapter) == 1
+    idf = np.ones(1 << 18, np.float32)
+    base = (rows, cols, is_char, 1, idf, 1.0, weights, np.zeros(2, np.float32))
+    assert prefetches(compiled._project, *base) == 2  # a row's first and last cache line

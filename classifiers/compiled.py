@@ -467,7 +467,7 @@ def _counted(
     e_rows = np.empty(kept, np.int64)
     e_cols = np.empty(kept, np.int64)
     e_vals = np.empty(kept, np.float64)
-    acc = np.zeros((2, max(m, 1)), np.float64)
+    more = np.zeros((2, max(m, 3)), np.float64)  # labels past the third, summed in memory
     entries = 0
     lo = 0
     while lo < hits:
@@ -475,8 +475,11 @@ def _counted(
         hi = lo
         while hi < hits and rows[hi] == r:
             hi += 1
-        squares = np.zeros(2, np.float64)
-        acc[:] = 0.0
+        # each sum in a register (one in memory waits on the last hit's store): the words'
+        # and the characters' squares, and their parts of the first three labels
+        words = chars = 0.0
+        w0 = w1 = w2 = c0 = c1 = c2 = 0.0
+        more[:] = 0.0
         first = entries
         for t in range(lo, hi):
             if scoring and t + AHEAD < hits:
@@ -493,27 +496,41 @@ def _counted(
             v = np.float64(values[t])
             if i < STEP.size:
                 x = v * STEP[i]
-                squares[g] += v * v * STEP_SQUARED[i]
+                square = v * v * STEP_SQUARED[i]
             else:  # an n-gram seen 256 times or more in one text: rare
                 x = v * (np.log(i) - np.log(i - 1))
-                squares[g] += v * v * ((1 + np.log(i)) ** 2 - (1 + np.log(i - 1)) ** 2)
+                square = v * v * ((1 + np.log(i)) ** 2 - (1 + np.log(i - 1)) ** 2)
             c = (cols[t] >> shift) | (g << bits)
-            if scoring:
-                for j in range(m):
-                    acc[g, j] += x * weights[c, j]
-            else:
+            if not scoring:
                 e_rows[entries] = r
                 e_cols[entries] = c
                 e_vals[entries] = x
                 entries += 1
+            y0 = x * weights[c, 0] if scoring else 0.0
+            y1 = x * weights[c, 1] if m > 1 else 0.0
+            y2 = x * weights[c, 2] if m > 2 else 0.0
+            if g:
+                chars += square
+                c0 += y0
+                c1 += y1
+                c2 += y2
+            else:
+                words += square
+                w0 += y0
+                w1 += y1
+                w2 += y2
+            for j in range(3, m):
+                more[g, j] += x * weights[c, j]
         for t in range(lo, hi):  # the counters cleared for the next text
             g = np.int64(is_char[t])
             count[np.int64((np.uint64((g << base_bits) | cols[t]) * _MIX) >> to_slot)] = 0
-        words = word_weight / max(np.sqrt(squares[0]), 1e-12)
-        chars = 1.0 / max(np.sqrt(squares[1]), 1e-12)
+        words = word_weight / max(np.sqrt(words), 1e-12)
+        chars = 1.0 / max(np.sqrt(chars), 1e-12)
         if scoring:
+            more[0, 0], more[0, 1], more[0, 2] = w0, w1, w2
+            more[1, 0], more[1, 1], more[1, 2] = c0, c1, c2
             for j in range(m):
-                eta[r, j] += words * acc[0, j] + chars * acc[1, j]
+                eta[r, j] += words * more[0, j] + chars * more[1, j]
         for e in range(first, entries):
             e_vals[e] *= chars if e_cols[e] >> bits else words
         lo = hi

@@ -590,3 +590,22 @@ def test_text_shape_is_its_definition_on_random_texts() -> None:
     assert np.allclose(text_shape(texts, SHAPES), expected, rtol=0, atol=1e-12)
     for t in texts[:50]:
         assert np.allclose(text_shape([t], SHAPES)[0], expected[texts.index(t)], atol=1e-12)
+
+
+@pytest.mark.parametrize("labels", [1, 2, 3, 5])
+def test_counters_score_what_they_train_on(model: Model, labels: int) -> None:
+    """Scoring sums each text's parts times the weights as it goes (three labels in
+    registers, more in memory); training's entries times the same weights are the same."""
+    from classifiers.compiled import _counted
+
+    texts = [*NEW, "quá quá quá hay hay", "spam spam spam spam buy buy now"]
+    bp = base_pass(model, texts)
+    h, base_bits = bp.hits, model.featurizer.config.bits
+    weights = np.random.default_rng(labels).normal(size=(2 << 12, labels)).astype(np.float32)
+    args = (h.rows, h.cols, h.is_char.view(np.uint8), bp.values, base_bits, 12, 2.5, False, 14)
+    rows, cols, vals = _counted(*args, np.zeros((0, 0), np.float32), np.zeros((0, 0)))
+    x = sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), 2 << 12))
+    eta = np.zeros((len(texts), labels))
+    _counted(*args, weights, eta)
+    assert np.allclose(eta, x @ weights.astype(np.float64), rtol=1e-9, atol=1e-12)
+    assert np.all(np.abs(eta[[0, 1, 4, 5]]) > 0)

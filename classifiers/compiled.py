@@ -11,7 +11,12 @@ the text's logits.
 (rows, columns, words or characters) and the same values, bit for bit, text by text, each
 text's in the reference's order (the reference interleaves the texts); it sums the logits in
 float64 and rounds them once, so they equal ``project``'s up to its float32 rounding.
-``tests/unit/test_compiled.py`` holds the two together.
+``tests/unit/test_compiled.py`` holds the two together. Rows of weights are asked for some
+hits ahead (``_prefetch``), which changes no figure.
+
+An adapter's step (``adapt``) reuses the base's hits: its counted features (``_counted``;
+``_grouped`` for adapters stored in session 14), its text-shape figures (``_shape``) and its
+dense part, in one call.
 """
 
 from __future__ import annotations

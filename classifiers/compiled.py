@@ -28,7 +28,6 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 from llvmlite import ir
-from llvmlite.binding import llvm_version_info
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -88,8 +87,9 @@ def _prefetch_typed(typingctx: Any, array: Any, row: Any, col: Any) -> Any:  # p
     return nb.types.void(array, row, col), codegen
 
 
-# its name: LLVM 15 made pointers opaque (numba 0.61 and later ship LLVM 15 or newer)
-_PREFETCH = "llvm.prefetch.p0" if llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
+# its name for LLVM with opaque pointers (llvmlite 0.50's LLVM 22; older ones wanted ".p0i8"
+# and would refuse this one as the pass compiles: pyproject.toml asks for llvmlite >= 0.50)
+_PREFETCH = "llvm.prefetch.p0"
 AHEAD = 16  # hits: how far ahead rows of weights are asked for (8: slower; 32: the same)
 _prefetch = cast(Callable[..., None], intrinsic(_prefetch_typed))
 

@@ -433,6 +433,13 @@ STEP, STEP_SQUARED = _steps()
 
 
 @kernel
+def _counter(g: Any, col: Any, base_bits: int, to_slot: Any) -> Any:  # pragma: no cover
+    """``_counted``'s counter of a hit: the top bits of the hash of its kind and base column
+    (one definition for counting and for clearing)."""
+    return np.int64((np.uint64((g << base_bits) | col) * _MIX) >> to_slot)
+
+
+@kernel
 def _counted(
     rows: Any,
     cols: Any,
@@ -493,7 +500,7 @@ def _counted(
             g = np.int64(is_char[t])
             if words_only and g:
                 continue
-            slot = np.int64((np.uint64((g << base_bits) | cols[t]) * _MIX) >> to_slot)
+            slot = _counter(g, cols[t], base_bits, to_slot)
             i = np.int64(count[slot]) + 1
             if i > 65535:  # never, at MAX_CHARS (4,000) a text; kept in range
                 i = np.int64(65535)
@@ -528,7 +535,7 @@ def _counted(
                 more[g, j] += x * weights[c, j]
         for t in range(lo, hi):  # the counters cleared for the next text
             g = np.int64(is_char[t])
-            count[np.int64((np.uint64((g << base_bits) | cols[t]) * _MIX) >> to_slot)] = 0
+            count[_counter(g, cols[t], base_bits, to_slot)] = 0
         words = word_weight / max(np.sqrt(words), 1e-12)
         chars = 1.0 / max(np.sqrt(chars), 1e-12)
         if scoring:

@@ -321,14 +321,28 @@ def cost_site(examples: list[Example], model: Model, n: int) -> Adapter:
     return train_adapter(model, texts, labels, config=cfg).adapter
 
 
+def turns_of(items: int, block: int, variants: int) -> list[list[range]]:
+    """Turns of ``variants`` blocks of ``block`` items each: in each turn, variant v takes
+    the block v / variants of the way round from the others', so each variant takes every
+    item once over all turns, and no two variants the same block in one turn."""
+    blocks = [range(i, min(i + block, items)) for i in range(0, items, block)]
+    return [
+        [blocks[(b + v * len(blocks) // variants) % len(blocks)] for v in range(variants)]
+        for b in range(len(blocks))
+    ]
+
+
 def scoring_cost(args: argparse.Namespace) -> None:
     """CPU a comment of the base alone and with a 2- and a 3-label adapter, in batches of
     each of ``--sizes`` (the service scores up to 64 at once, ``scoring_max_batch``), and
     one comment at a time (median wall time).
 
-    Each variant scores all the texts in a pass of its own, the variants in turn, best of
-    ``--passes``: scoring a text right after another variant scored it would find that
-    text's rows of weights in cache, and a variant measured so looks cheaper than it is."""
+    The variants take turns, each scoring a block of ``--block`` texts of its own (``turns_of``)
+    and every text once a pass, best of ``--passes``: blocks long enough for each variant to
+    work in its own steady state (its tables in cache, the others' pushed out), turns short
+    enough that the host's drifting speed weighs on all alike. Scoring a text right after
+    another variant scored it would find that text's rows of weights in cache, and a variant
+    measured so looks cheaper than it is."""
     model = load_default()
     examples = load(args.data)
     full = cost_site(examples, model, 1000)
@@ -345,26 +359,35 @@ def scoring_cost(args: argparse.Namespace) -> None:
     print(f"{len(texts):,} dev texts; CPU µs a comment, best of {args.passes} passes, one core")
     print("| comments a batch | " + " | ".join(runs) + " |")
     print("| ---: |" + " ---: |" * len(runs))
+    names = list(runs)
+    clock = time.process_time_ns
     for size in args.sizes:
         batches = [texts[i : i + size] for i in range(0, len(texts), size)]
+        turns = turns_of(len(batches), max(1, args.block // size), len(names))
         best = dict.fromkeys(runs, float("inf"))
-        for p in range(args.passes):
-            for name in list(runs)[p % len(runs) :] + list(runs)[: p % len(runs)]:
-                started = time.process_time()
-                for b in batches:
-                    runs[name](b)
-                best[name] = min(best[name], time.process_time() - started)
+        for _ in range(args.passes):
+            spent = dict.fromkeys(runs, 0)
+            for turn in turns:
+                for name, block in zip(names, turn, strict=True):
+                    started = clock()
+                    for b in block:
+                        runs[name](batches[b])
+                    spent[name] += clock() - started
+            for name in runs:
+                best[name] = min(best[name], spent[name] / 1e9)
         cells = [
             f"{best[name] / len(texts) * 1e6:.1f} ({best[name] / best['base']:.2f} x)"
             for name in runs
         ]
         print(f"| {size} | " + " | ".join(cells) + " |", flush=True)
     single: dict[str, list[float]] = {name: [] for name in runs}
-    for name, run in runs.items():
-        for t in texts[: args.single]:
-            started = time.perf_counter()
-            run([t])
-            single[name].append(time.perf_counter() - started)
+    some = texts[: args.single]
+    for turn in turns_of(len(some), args.block, len(names)):
+        for name, block in zip(names, turn, strict=True):
+            for i in block:
+                began = time.perf_counter()
+                runs[name]([some[i]])
+                single[name].append(time.perf_counter() - began)
     medians = {name: statistics.median(times) for name, times in single.items()}
     cells = [f"{m * 1e6:.1f} ({m / medians['base']:.2f} x)" for m in medians.values()]
     print("| one at a time, median µs |" + " | ".join(cells) + " |")
@@ -448,6 +471,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=12_800, help="--cost: texts")
     parser.add_argument("--single", type=int, default=2_000, help="--cost: single comments")
     parser.add_argument("--passes", type=int, default=5, help="--cost: passes")
+    parser.add_argument("--block", type=int, default=256, help="--cost: texts a turn")
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 8, 64, 256],
                         help="--cost: comments a batch")  # fmt: skip
     parser.add_argument("--core", type=int, help="the CPU core to run on (default: the first)")

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,9 @@ from classifiers.datasets import key
 from classifiers.features import Hits
 from classifiers.model import Model
 from classifiers.normalize import SEP, clean
+
+if TYPE_CHECKING:
+    from classifiers.compiled import Step
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -301,6 +304,7 @@ class Adapter:
     _params: tuple[I64, F64, F64, F64] | None = field(
         default=None, init=False, compare=False, repr=False
     )
+    _step: Step | None = field(default=None, init=False, compare=False, repr=False)
 
     def table(self) -> F32:
         """(columns, adapted labels): every column's weight for each label, built once."""
@@ -380,8 +384,31 @@ class Adapter:
         )  # fmt: skip
 
     def probabilities(self, model: Model, texts: list[str]) -> F32:
-        """Adapted probabilities (n, labels) of ``texts``: one pass of the base, then this."""
-        return self.adapt(model, base_pass(model, list(texts)))
+        """Adapted probabilities (n, labels) of ``texts``: the base's pass and this adapter's
+        step in one compiled call (``Model.probabilities`` with ``step``), the same numbers
+        as ``adapt`` on ``base_pass``."""
+        texts = list(texts)
+        if not self.labels or not texts:
+            return model.probabilities(texts)
+        if not self.applies_to(model):
+            raise ValueError(f"adapter for {self.base_version}, not for model {model.version}")
+        codes = text_codes(texts) if self.text_shape else None
+        return model.probabilities(texts, self.step(model), codes)
+
+    def step(self, model: Model) -> Step:
+        """``compiled.score``'s arguments for this adapter on ``model``, built once."""
+        if self._step is None:
+            from classifiers import compiled  # as the base's pass
+
+            base_bits = model.featurizer.config.bits
+            counts = (base_bits, self.count_words, self.count_slots) if self.counts else None
+            step = compiled.Step(
+                self.text_shape, _ALPHA, _ALNUM, self.table(), self.params(model), self.clip,
+                base_bits - self.bits, self.words_only, counts, _EPS,
+            )  # fmt: skip
+            object.__setattr__(self, "_step", step)  # idempotent, as table()
+        assert self._step is not None
+        return self._step
 
     def score(self, model: Model, texts: list[str]) -> list[dict[str, float]]:
         """Like ``Model.score``: each label's probability for each text."""

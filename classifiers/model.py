@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,9 @@ import scipy.sparse as sp
 from classifiers.datasets import LABELS
 from classifiers.features import Config, Featurizer, Hits, Weighting
 from classifiers.normalize import strip_diacritics, token_spans
+
+if TYPE_CHECKING:
+    from classifiers.compiled import Step
 
 F32 = npt.NDArray[np.float32]
 CURRENT = "CURRENT"  # in a model directory: the name of the version folder to load
@@ -168,13 +171,23 @@ class Model:
         z = project(self.weights, hits, self.weighting.values(hits, norms))
         return z + self.bias if with_bias else z
 
-    def probabilities(self, texts: list[str]) -> F32:
-        """Calibrated probabilities, one column per label."""
+    def probabilities(
+        self, texts: list[str], step: Step | None = None, text: npt.NDArray[np.uint32] | None = None
+    ) -> F32:
+        """Calibrated probabilities, one column per label: ``linear`` then the mixture, in
+        one compiled call (``classifiers.compiled.score``; with an adapter's ``step`` and
+        the ``text`` it needs, adapted as ``Adapter.adapt`` would)."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        z = self.linear(texts)
-        e = len(self.experts)
-        return self.mixture.apply(z[:, :e], z[:, e:], len(self.labels))
+        from classifiers import compiled
+
+        w, mix = self.weighting, self.mixture
+        mixture = (mix.scale, mix.shift, mix.expert_source, mix.expert_label,
+                   mix._expert_temperature)  # fmt: skip
+        return compiled.score(
+            self.featurizer, w.idf, w.word_weight, self.weights, self.bias, mixture,
+            len(self.labels), list(texts), step, text,
+        )  # fmt: skip
 
     def score(self, texts: list[str]) -> list[dict[str, float]]:
         """Probabilities in [0, 1] for each label of each text."""

@@ -114,16 +114,21 @@ def score_batch(
     """Each text's scores, with its site's adapter where it applies to the model; a text
     without one (or whose adapter was trained on another model) scores exactly as the base.
 
-    With any adapter in the batch, the base model runs once over the whole batch (the
-    classifiers' ``base_pass``) and each site's adapter works on its own rows of that pass
-    (``adapt_batch``): the same numbers as scoring each site's texts alone, one tokenisation
-    and one base pass however many sites share the batch."""
+    A batch whose texts share one adapter (one site's, or a comment alone) is scored by it
+    in one pass (``SiteAdapter.score``). With several sites' adapters in the batch, the base
+    model runs once over the whole batch (the classifiers' ``base_pass``) and each site's
+    adapter works on its own rows of that pass (``adapt_batch``): the same numbers as
+    scoring each site's texts alone, one tokenisation and one base pass however many sites
+    share the batch."""
     used = [a if a is not None and a[0].applies_to(model) else None for a in adapters]
     if not any(used):
         scores = model.score(texts)
         if len(scores) != len(texts):
             raise RuntimeError(f"model returned {len(scores)} scores for {len(texts)} texts")
         return [(row, None) for row in scores]
+    first = used[0]
+    if first is not None and all(a is not None and a[0] is first[0] for a in used):
+        return [(row, first[1]) for row in first[0].score(model, texts)]
     module = importlib.import_module(ADAPTER_MODULE)
     shared = module.base_pass(model, texts)
     p = module.adapt_batch(model, shared, [a[0] if a else None for a in used]).tolist()

@@ -396,6 +396,12 @@ def test_adapting_is_its_formula(
     assert got.dtype == np.float32
     assert np.allclose(got, numpy_adapt(adapter, model, texts), rtol=1e-6, atol=1e-7)
     assert np.allclose(adapter.probabilities(model, texts[:1]), got[:1], rtol=1e-6, atol=1e-7)
+    # one compiled call (the service's for one site's batch) and the base's pass then the
+    # adapter's step (for a batch of several sites' texts): the same numbers, bit for bit
+    for batch in (texts, texts[:1], texts[5:]):
+        assert np.array_equal(
+            adapter.probabilities(model, batch), adapter.adapt(model, base_pass(model, batch))
+        )
 
 
 def test_hits_in_any_order_adapt_as_text_by_text(model: Model, learnt: Training) -> None:

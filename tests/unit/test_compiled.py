@@ -150,21 +150,32 @@ def test_without_a_writable_cache_it_compiles_in_each_process(
 
 
 def test_one_text_and_a_batch_use_the_same_compiled_code() -> None:
-    """A batch's logits sliced for the mixture are laid out otherwise than one text's; were
-    each layout compiled apart, the first batch after a start would wait for a compiler.
-    (In a process of its own: the other tests compile other signatures.)"""
+    """A batch's logits sliced for the mixture are laid out otherwise than one text's, and
+    the base scores with arrays in place of an adapter's; were any of these compiled apart,
+    the first batch after a start would wait for a compiler. (In a process of its own: the
+    other tests compile other signatures.)"""
     script = (
         "from classifiers import compiled, load_default\n"
+        "from classifiers.adapter import AdapterConfig, base_pass, train_adapter\n"
         "m = load_default()\n"
-        "m.probabilities(['Bài viết hay'])\n"
-        "m.probabilities(['a', 'b c', 'Đm thằng ngu', ''])\n"
-        "print(len(compiled._hits.signatures), len(compiled._project.signatures),"
-        " len(compiled._mix.signatures))\n"
+        "one, batch = ['Bài viết hay'], ['a', 'b c', 'Đm thằng ngu', '']\n"
+        "texts = [('ghé tiệm cá cảnh Kim Long ' if i % 3 else '') + f'bài số {i} hay'"
+        " for i in range(60)]\n"
+        "labels = [int(i % 3 > 0) for i in range(60)]\n"
+        "config = AdapterConfig(margin=-1.0, confidence=0.0)\n"
+        "ad = train_adapter(m, texts, {'spam': labels, 'abuse': labels}, config=config).adapter\n"
+        "assert set(ad.labels) == {'spam', 'abuse'}\n"
+        "for texts in (one, batch):\n"
+        "    m.probabilities(texts)\n"
+        "    ad.probabilities(m, texts)\n"
+        "    ad.adapt(m, base_pass(m, texts))\n"
+        "print(*(len(k.signatures) for k in (compiled._score, compiled._hits,"
+        " compiled._project, compiled._mix, compiled._adapt)))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
     )
-    assert done.stdout.split() == ["1", "1", "1"]
+    assert done.stdout.split() == ["1"] * 5
 
 
 def prefetches(kernel: Any, *args: Any) -> int:

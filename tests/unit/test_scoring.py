@@ -151,3 +151,32 @@ def test_a_mixed_batch_scores_as_each_site_alone_with_one_base_pass(
     for (row, _), (alone_row, _) in zip(mixed, expected, strict=True):
         assert row.keys() == alone_row.keys()
         assert all(abs(row[k] - alone_row[k]) < 1e-6 for k in row), (row, alone_row)
+
+
+def test_one_sites_batch_is_scored_in_one_compiled_call(
+    real_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch whose texts share one adapter (one site's comments, or a comment alone) takes
+    the adapter's single call (no separate base pass), with the same numbers as the base's
+    pass then the adapter's step."""
+    from classifiers.adapter import adapt_batch, base_pass, train_adapter
+    from tests.unit.test_adapter import NEW, PATTERN, site
+
+    model = real_model
+    texts_a, labels_a = site(240)
+    adapter = train_adapter(model, texts_a, {"spam": labels_a}).adapter
+    texts = [*NEW, "Mua hàng " + PATTERN]
+    expected = adapt_batch(model, base_pass(model, texts), [adapter] * len(texts))
+    passes: list[int] = []
+    scoring_pass = type(model).scoring_pass
+
+    def counted(self: Any, batch: list[str]) -> Any:
+        passes.append(len(batch))
+        return scoring_pass(self, batch)
+
+    monkeypatch.setattr(type(model), "scoring_pass", counted)
+    for batch, rows in ((texts, expected), (texts[-1:], expected[-1:])):
+        got = score_batch(model, batch, [(adapter, 4)] * len(batch))
+        assert [v for _, v in got] == [4] * len(batch)
+        assert [list(row.values()) for row, _ in got] == rows.tolist()
+    assert passes == []  # no base pass apart

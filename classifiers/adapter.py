@@ -374,14 +374,8 @@ class Adapter:
             raise ValueError("this adapter needs the texts of the base pass")
         codes = text_codes(bp.texts) if self.text_shape else _NO_CODES
         mix = model.mixture
-        base_bits = model.featurizer.config.bits
-        counts = (base_bits, self.count_words, self.count_slots) if self.counts else None
-        return compiled.adapt(
-            bp.p, bp.z, bp.hits, bp.values, codes, (self.text_shape, _ALPHA, _ALNUM),
-            self.table(), self.params(model),
-            mix.scale, mix.shift, self.clip, base_bits - self.bits, self.words_only, counts,
-            _EPS,
-        )  # fmt: skip
+        step = self.step(model)
+        return compiled.adapt(bp.p, bp.z, bp.hits, bp.values, codes, step, mix.scale, mix.shift)
 
     def probabilities(self, model: Model, texts: list[str]) -> F32:
         """Adapted probabilities (n, labels) of ``texts``: the base's pass and this adapter's

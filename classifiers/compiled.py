@@ -17,6 +17,11 @@ hits ahead (``_prefetch``), which changes no figure.
 An adapter's step (``adapt``) reuses the base's hits: its counted features (``_counted``;
 ``_grouped`` for adapters stored in session 14), its text-shape figures (``_shape``) and its
 dense part, in one call.
+
+``score`` runs all of it, the base's kernels and an adapter's step, in a single call
+(``_score``): each call from Python costs a few microseconds of set-up, which a comment
+scored alone paid four times (bench_site_learning.py ``--cost``: one comment at a time 1.41
+-> 1.25 x the base's cost with an adapter, and the base itself 8% cheaper).
 """
 
 from __future__ import annotations
@@ -643,26 +648,20 @@ def adapt(
     hits: Hits,
     values: F32,
     codes: npt.NDArray[np.uint32],
-    shapes: tuple[int, Any, Any],
-    table: F32,
-    params: tuple[Any, Any, Any, Any],
+    step: Step,
     scale: F32,
     shift: F32,
-    clip: float,
-    fold: int,
-    words_only: bool,
-    counts: Counts | None,
-    eps: float,
 ) -> F32:
     """``Adapter.adapt`` in one compiled pass: the base's probabilities ``p`` with the adapted
-    labels replaced. ``shapes``: how many of ``_shape``'s figures of ``codes`` (texts' code
-    points, ``adapter.text_codes``) and its two tables of letters, and of letters and digits."""
-    labels, a, bias, coef = params
-    base_bits, count_words, slots = counts if counts is not None else (0, 0.0, 0)
+    labels replaced (``codes``: the texts' code points, ``adapter.text_codes``, for the shape
+    figures; ``scale`` and ``shift``: the base mixture's calibration of its experts)."""
+    labels, a, bias, coef = step.params
+    base_bits, count_words, slots = step.counts if step.counts is not None else (0, 0.0, 0)
     out: F32 = _adapt(
-        p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, codes, *shapes, table,
-        labels, a, bias, coef, scale, shift, float(clip), fold, words_only,
-        counts is not None, base_bits, float(count_words), slots, eps,
+        p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, codes, step.shapes,
+        step.alpha, step.alnum, step.table, labels, a, bias, coef, scale, shift,
+        float(step.clip), step.fold, step.words_only, step.counts is not None,
+        base_bits, float(count_words), slots, float(step.eps),
     )  # fmt: skip
     return out
 

@@ -132,10 +132,13 @@ class Mixture:
         (``classifiers.compiled.mix``, in float64)."""
         from classifiers import compiled
 
-        return compiled.mix(
-            z, gate_logits, self.scale, self.shift, self.expert_source, self.expert_label,
-            self._expert_temperature, n_labels,
-        )  # fmt: skip
+        return compiled.mix(z, gate_logits, *self.parts(), n_labels)
+
+    def parts(self) -> tuple[F32, F32, npt.NDArray[np.int64], npt.NDArray[np.int64], F32 | None]:
+        """The compiled passes' arguments: scale, shift, each expert's source and label, and
+        each expert's temperature (None: all 1)."""
+        return (self.scale, self.shift, self.expert_source, self.expert_label,
+                self._expert_temperature)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -181,12 +184,10 @@ class Model:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         from classifiers import compiled
 
-        w, mix = self.weighting, self.mixture
-        mixture = (mix.scale, mix.shift, mix.expert_source, mix.expert_label,
-                   mix._expert_temperature)  # fmt: skip
+        w = self.weighting
         return compiled.score(
-            self.featurizer, w.idf, w.word_weight, self.weights, self.bias, mixture,
-            len(self.labels), list(texts), step, text,
+            self.featurizer, w.idf, w.word_weight, self.weights, self.bias,
+            self.mixture.parts(), len(self.labels), list(texts), step, text,
         )  # fmt: skip
 
     def score(self, texts: list[str]) -> list[dict[str, float]]:

@@ -216,6 +216,19 @@ def text_shape(texts: list[str], n_features: int = 2) -> F64:
     return compiled.shape(text_codes(texts), n, _ALPHA, _ALNUM, n_features)
 
 
+def aligned(table: F32) -> F32:
+    """``table`` with its rows widened to a power of two (zeros after the labels'), so that
+    no row spans two cache lines: each hit reads one row at random, and a row of three
+    labels (12 bytes) that straddled two lines cost two reads from memory instead of one."""
+    width = table.shape[1]
+    wide = 1 << max(width - 1, 0).bit_length()
+    if wide == width:
+        return table
+    out = np.zeros((table.shape[0], wide), dtype=table.dtype)
+    out[:, :width] = table
+    return out
+
+
 def text_codes(texts: list[str]) -> npt.NDArray[np.uint32]:
     """The texts' code points (as ``normalize.clean`` bounds them; a lone surrogate "?"),
     separated by NUL, writable: numba types a read-only array more slowly, at each call."""
@@ -397,8 +410,8 @@ class Adapter:
             base_bits = model.featurizer.config.bits
             counts = (base_bits, self.count_words, self.count_slots) if self.counts else None
             step = compiled.Step(
-                self.text_shape, _ALPHA, _ALNUM, self.table(), self.params(model), self.clip,
-                base_bits - self.bits, self.words_only, counts, _EPS,
+                self.text_shape, _ALPHA, _ALNUM, aligned(self.table()), self.params(model),
+                self.clip, base_bits - self.bits, self.words_only, counts, _EPS,
             )  # fmt: skip
             object.__setattr__(self, "_step", step)  # idempotent, as table()
         assert self._step is not None

@@ -18,6 +18,7 @@ from classifiers.adapter import (
     AdapterConfig,
     Training,
     actor_weights,
+    aligned,
     base_pass,
     score_with,
     train_adapter,
@@ -611,3 +612,27 @@ def test_counters_score_what_they_train_on(model: Model, labels: int) -> None:
     _counted(*args, weights, eta)
     assert np.allclose(eta, x @ weights.astype(np.float64), rtol=1e-9, atol=1e-12)
     assert np.all(np.abs(eta[[0, 1, 4, 5]]) > 0)
+
+
+@pytest.mark.parametrize(("width", "wide"), [(1, 1), (2, 2), (3, 4), (4, 4), (5, 8)])
+def test_scoring_tables_have_rows_of_a_power_of_two(width: int, wide: int) -> None:
+    """A row of three labels' weights (12 bytes) would straddle two cache lines now and
+    then; scoring reads one at random per hit, so its rows are widened with zeros."""
+    table = np.arange(10 * width, dtype=np.float32).reshape(10, width)
+    out = aligned(table)
+    assert out.shape == (10, wide) and out.dtype == np.float32
+    assert np.array_equal(out[:, :width], table) and not out[:, width:].any()
+    assert out.flags.c_contiguous
+
+
+def test_a_three_label_adapter_scores_with_aligned_rows(model: Model, learnt: Training) -> None:
+    meta, arrays = learnt.adapter.to_arrays()
+    for name in ("abuse", "hate"):  # the spam label's weights taught to two more labels
+        meta["labels"][name] = meta["labels"]["spam"]
+        for part in ("dense", "cols", "weights"):
+            arrays[f"{name}.{part}"] = arrays[f"spam.{part}"]
+    adapter = Adapter.from_arrays(meta, arrays)
+    assert adapter.table().shape[1] == 3 and adapter.step(model).table.shape[1] == 4
+    got = adapter.probabilities(model, NEW)
+    assert np.allclose(got, numpy_adapt(adapter, model, NEW), rtol=1e-6, atol=1e-7)
+    assert np.array_equal(got, adapter.adapt(model, base_pass(model, NEW)))

@@ -505,7 +505,8 @@ def _counted(
             g = np.int64(is_char[t])
             if words_only and g:
                 continue
-            slot = _counter(g, cols[t], base_bits, to_slot)
+            # unsigned indices: numba adds no test for a negative index (-1: the last)
+            slot = np.uint64(_counter(g, cols[t], base_bits, to_slot))
             i = np.int64(count[slot]) + 1
             if i > 65535:  # never, at MAX_CHARS (4,000) a text; kept in range
                 i = np.int64(65535)
@@ -517,7 +518,7 @@ def _counted(
             else:  # an n-gram seen 256 times or more in one text: rare
                 x = v * (np.log(i) - np.log(i - 1))
                 square = v * v * ((1 + np.log(i)) ** 2 - (1 + np.log(i - 1)) ** 2)
-            c = (cols[t] >> shift) | (g << bits)
+            c = np.uint64((cols[t] >> shift) | (g << bits))
             if not scoring:
                 e_rows[entries] = r
                 e_cols[entries] = c
@@ -536,8 +537,9 @@ def _counted(
                 w0 += y0
                 w1 += y1
                 w2 += y2
-            for j in range(3, m):
-                more[g, j] += x * weights[c, j]
+            if m > 3:
+                for j in range(3, m):
+                    more[g, j] += x * weights[c, j]
         for t in range(lo, hi):  # the counters cleared for the next text
             g = np.int64(is_char[t])
             count[_counter(g, cols[t], base_bits, to_slot)] = 0

@@ -146,6 +146,10 @@ class SiteAdapters:
                 adapter = await asyncio.get_running_loop().run_in_executor(None, load, blob)
             except Exception as exc:  # a damaged row must not stop intake
                 log.error("site adapter unusable", extra={"site_id": site_id, "error": str(exc)})
+        # one version a site: an adoption makes the older ones idle (a scoring table is a
+        # megabyte or two), and a comment still on its way with one only reads it again
+        for key in [k for k in self._loaded if k[0] == site_id and k[1] != version]:
+            del self._loaded[key]
         if len(self._loaded) >= _MAX_ENTRIES:
             self._loaded.clear()
         self._loaded[(site_id, version)] = adapter

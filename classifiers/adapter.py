@@ -232,8 +232,10 @@ def aligned(table: F32) -> F32:
 def text_codes(texts: list[str]) -> npt.NDArray[np.uint32]:
     """The texts' code points (as ``normalize.clean`` bounds them; a lone surrogate "?"),
     separated by NUL, writable: numba types a read-only array more slowly, at each call."""
-    joined = bytearray(SEP.join(map(clean, texts)).encode("utf-32-le", "replace"))
-    return np.frombuffer(joined, np.uint32)
+    joined = clean(texts[0]) if len(texts) == 1 else SEP.join(map(clean, texts))
+    # "utf-32" (native order, after a byte-order mark) is one of CPython's fast paths: a
+    # third of the time of "utf-32-le"; a copy as a bytearray, writable
+    return np.frombuffer(bytearray(joined.encode("utf-32", "replace")), np.uint32)[1:]
 
 
 _NO_CODES = np.zeros(0, dtype=np.uint32)

@@ -636,3 +636,18 @@ def test_a_three_label_adapter_scores_with_aligned_rows(model: Model, learnt: Tr
     got = adapter.probabilities(model, NEW)
     assert np.allclose(got, numpy_adapt(adapter, model, NEW), rtol=1e-6, atol=1e-7)
     assert np.array_equal(got, adapter.adapt(model, base_pass(model, NEW)))
+
+
+@pytest.mark.parametrize(
+    "texts", [[], [""], ["Bài viết hay 😀"], ["a\ud800b", "x" * 5000, "c\x00d", ""], ["ab", "cd"]]
+)
+def test_text_codes_are_the_cleaned_texts_code_points(texts: list[str]) -> None:
+    """Each text as ``clean`` bounds it, a lone surrogate "?", NUL between texts; writable
+    (numba types a read-only array apart, more slowly)."""
+    from classifiers.adapter import text_codes
+    from classifiers.normalize import SEP, clean
+
+    got = text_codes(texts)
+    expected = SEP.join(clean(t) for t in texts).encode("utf-32-le", "replace")
+    assert got.dtype == np.uint32 and got.flags.writeable and got.flags.c_contiguous
+    assert got.tobytes() == expected

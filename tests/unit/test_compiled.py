@@ -195,7 +195,8 @@ def test_the_counters_and_the_base_ask_for_rows_of_weights_ahead() -> None:
     rows, cols = np.zeros(40, np.int64), np.arange(40, dtype=np.int64) << 4
     is_char, values = np.zeros(40, np.uint8), np.ones(40, np.float32)
     weights = np.ones((1 << 18, 2), np.float32)
-    adapter = (rows, cols, is_char, values, 20, 16, 1.0, False, 14, weights, np.zeros((1, 2)))
+    adapter = (rows, cols, is_char, values, 20, 16, 1.0, False, 14, weights, np.zeros((1, 2)),
+               np.zeros(1 << 14, np.uint16))  # fmt: skip
     assert prefetches(compiled._counted, *adapter) == 1
     idf = np.ones(1 << 18, np.float32)
     base = (rows, cols, is_char, 1, idf, 1.0, weights, np.zeros(2, np.float32))

@@ -338,7 +338,8 @@ def scoring_cost(args: argparse.Namespace) -> None:
     one comment at a time (median wall time).
 
     The variants take turns, each scoring a block of ``--block`` texts of its own (``turns_of``)
-    and every text once a pass, best of ``--passes``: blocks long enough for each variant to
+    and every text once a pass, best of ``--passes`` (one at a time: the lowest of the
+    passes' medians): blocks long enough for each variant to
     work in its own steady state (its tables in cache, the others' pushed out), turns short
     enough that the host's drifting speed weighs on all alike. Scoring a text right after
     another variant scored it would find that text's rows of weights in cache, and a variant
@@ -380,15 +381,18 @@ def scoring_cost(args: argparse.Namespace) -> None:
             for name in runs
         ]
         print(f"| {size} | " + " | ".join(cells) + " |", flush=True)
-    single: dict[str, list[float]] = {name: [] for name in runs}
+    medians = dict.fromkeys(runs, float("inf"))  # the lowest of the passes' medians
     some = texts[: args.single]
-    for turn in turns_of(len(some), args.block, len(names)):
-        for name, block in zip(names, turn, strict=True):
-            for i in block:
-                began = time.perf_counter()
-                runs[name]([some[i]])
-                single[name].append(time.perf_counter() - began)
-    medians = {name: statistics.median(times) for name, times in single.items()}
+    for _ in range(args.passes):
+        single: dict[str, list[float]] = {name: [] for name in runs}
+        for turn in turns_of(len(some), args.block, len(names)):
+            for name, block in zip(names, turn, strict=True):
+                for i in block:
+                    began = time.perf_counter()
+                    runs[name]([some[i]])
+                    single[name].append(time.perf_counter() - began)
+        for name, times in single.items():
+            medians[name] = min(medians[name], statistics.median(times))
     cells = [f"{m * 1e6:.1f} ({m / medians['base']:.2f} x)" for m in medians.values()]
     print("| one at a time, median µs |" + " | ".join(cells) + " |")
 

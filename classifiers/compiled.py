@@ -776,6 +776,7 @@ _NO_STEP = Step(
     0.0,
 )  # fmt: skip
 _NO_TEXT = np.zeros(0, np.uint32)
+_NO_COUNTERS = np.zeros(0, np.uint16)
 
 
 def score(
@@ -809,7 +810,7 @@ def score(
         expert_source, expert_label, t, n_labels, _NO_TEXT if text is None else text,
         s.shapes, s.alpha, s.alnum, s.table, labels, a, a_bias, coef, float(s.clip), s.fold,
         s.words_only, s.counts is not None, float(count_words), slots, float(s.eps),
-        _counters(slots),
+        _counters(slots) if slots else _NO_COUNTERS,
     )  # fmt: skip
     return out
 

@@ -548,6 +548,26 @@ def adapt_batch(model: Model, bp: BasePass, adapters: Sequence[Adapter | None]) 
     return out
 
 
+def warm(model: object) -> None:
+    """Compile every scoring path now, for ``model`` (a classifiers ``Model``; anything else
+    is left alone): the base alone and a site's adapter in one call (one compiled function),
+    and a batch of several sites' texts (the base's pass, then each adapter's step). Where no
+    compiled code is cached yet (the first start after an install, or a read-only image and
+    home) the first comment would otherwise wait for the compiler, about 10 s."""
+    if not isinstance(model, Model):
+        return
+    dense = np.zeros(len(model.experts) + len(model.sources) + SHAPES)
+    label = LabelAdapter(0.0, 1.0, dense, np.zeros(0, np.int32), np.zeros(0, np.float32))
+    adapter = Adapter(
+        model.version, model.experts, model.sources, {model.labels[0]: label},
+        text_shape=SHAPES, counts=True, count_slots=AdapterConfig.count_slots,
+    )  # fmt: skip
+    texts = ["Xin chào, bài viết rất hay!", "Hello, nice article."]
+    model.probabilities(texts)
+    adapter.probabilities(model, texts)
+    adapt_batch(model, base_pass(model, texts), [adapter, None])
+
+
 def score_with(model: Model, adapter: Adapter | None, texts: list[str]) -> F32:
     """Probabilities of ``texts``: adapted when ``adapter`` was trained on ``model``, else
     exactly the base's."""
@@ -963,5 +983,6 @@ __all__ = [
     "score_with",
     "stratified_resample",
     "train_adapter",
+    "warm",
     "weighted_auc",
 ]

@@ -29,7 +29,7 @@ from moderation.keys import (
 )
 from moderation.runtime.metrics import Metrics
 from moderation.runtime.reloads import ModelReloads
-from moderation.runtime.scoring import BatchScorer, Scorer, scorer_factory
+from moderation.runtime.scoring import BatchScorer, Scorer, scorer_factory, warmed
 from moderation.runtime.secret import deployment_secret
 from moderation.runtime.site_adapters import CHANNEL as ADAPTER_CHANNEL
 from moderation.runtime.site_adapters import SiteAdapters
@@ -84,7 +84,7 @@ def _scoring(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         with ThreadPoolExecutor(settings.scoring_threads, thread_name_prefix="score") as pool:
-            model = await asyncio.get_running_loop().run_in_executor(pool, factory)
+            model = await asyncio.get_running_loop().run_in_executor(pool, warmed, factory)
             observe = app[METRICS].observe_batch
             app[SCORER] = BatchScorer(
                 model, pool, settings.scoring_max_batch, observe, settings.scoring_inline_chars

@@ -80,9 +80,23 @@ def scorer_factory(settings: Settings) -> Callable[[], Scorer]:
     return import_scorer(settings.scorer)
 
 
-def checked(load: Callable[[], Scorer]) -> Scorer:
-    """A freshly loaded model that scores a probe text with numbers in [0, 1] (else raises)."""
+def warmed(load: Callable[[], Scorer]) -> Scorer:
+    """A freshly loaded model with every scoring path compiled (the classifiers adapter
+    module's ``warm``): where no compiled code is cached yet, the first comment would wait
+    for the compiler, about 10 s. Run off the event loop."""
     model = load()
+    warm: Callable[[Any], None] | None = getattr(
+        importlib.import_module(ADAPTER_MODULE), "warm", None
+    )
+    if warm is not None:
+        warm(model)
+    return model
+
+
+def checked(load: Callable[[], Scorer]) -> Scorer:
+    """A freshly loaded model, warmed, that scores a probe text with numbers in [0, 1] (else
+    raises)."""
+    model = warmed(load)
     [probe] = model.score(["Xin chào, bài viết rất hay! Hello, nice article."])
     if not probe or not all(isinstance(v, float) and 0 <= v <= 1 for v in probe.values()):
         raise ValueError(f"the model's scores are not probabilities: {probe!r}")

@@ -209,3 +209,17 @@ async def test_a_new_version_reaches_the_other_processes_at_once(
     on = await here.put("/v1/sites/news/model", json={"enabled": True}, headers=auth(owner))
     assert on.status == 200
     await there_scores_with(1)
+
+
+async def test_the_app_warms_its_model_before_it_serves(
+    settings: Settings, real_model: Scorer, monkeypatch: pytest.MonkeyPatch,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+) -> None:  # fmt: skip
+    """Every scoring path compiled as the model loads (``classifiers.adapter.warm``): where no
+    compiled code is cached yet the first comment would wait about 10 s for the compiler."""
+    import classifiers.adapter as module
+
+    warmed: list[Any] = []
+    monkeypatch.setattr(module, "warm", warmed.append)
+    await aiohttp_client(create_app(settings, lambda: real_model))
+    assert warmed == [real_model]

@@ -180,3 +180,22 @@ def test_one_sites_batch_is_scored_in_one_compiled_call(
         assert [v for _, v in got] == [4] * len(batch)
         assert [list(row.values()) for row, _ in got] == rows.tolist()
     assert passes == []  # no base pass apart
+
+
+async def test_the_service_warms_its_model_as_it_loads_and_reloads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where no compiled code is cached yet, the first comment would wait about 10 s for the
+    compiler: the model's scoring paths are compiled as it loads, at start and on reload,
+    off the event loop (``classifiers.adapter.warm``)."""
+    import classifiers.adapter as module
+    from moderation.runtime.scoring import checked, warmed
+
+    warm = module.warm
+    warmed_models: list[Any] = []
+    monkeypatch.setattr(module, "warm", warmed_models.append)
+    model = KeywordScorer()
+    assert warmed(lambda: model) is model
+    assert checked(lambda: model) is model
+    assert warmed_models == [model, model]
+    warm(model)  # a model that is not the classifiers' own is left alone

@@ -553,7 +553,7 @@ def warm(model: object) -> None:
     is left alone): the base alone and a site's adapter in one call (one compiled function),
     and a batch of several sites' texts (the base's pass, then each adapter's step). Where no
     compiled code is cached yet (the first start after an install, or a read-only image and
-    home) the first comment would otherwise wait for the compiler, about 10 s."""
+    home) the first comment would otherwise wait for the compiler, 10 - 15 s."""
     if not isinstance(model, Model):
         return
     dense = np.zeros(len(model.experts) + len(model.sources) + SHAPES)

@@ -83,7 +83,7 @@ def scorer_factory(settings: Settings) -> Callable[[], Scorer]:
 def warmed(load: Callable[[], Scorer]) -> Scorer:
     """A freshly loaded model with every scoring path compiled (the classifiers adapter
     module's ``warm``): where no compiled code is cached yet, the first comment would wait
-    for the compiler, about 10 s. Run off the event loop."""
+    for the compiler, 10 - 15 s. Run off the event loop."""
     model = load()
     warm: Callable[[Any], None] | None = getattr(
         importlib.import_module(ADAPTER_MODULE), "warm", None
@@ -142,7 +142,8 @@ def score_batch(
         return [(row, None) for row in scores]
     first = used[0]
     if first is not None and all(a is not None and a[0] is first[0] for a in used):
-        return [(row, first[1]) for row in first[0].score(model, texts)]
+        rows = first[0].score(model, texts)
+        return [(row, a[1] if a else None) for row, a in zip(rows, used, strict=True)]
     module = importlib.import_module(ADAPTER_MODULE)
     shared = module.base_pass(model, texts)
     p = module.adapt_batch(model, shared, [a[0] if a else None for a in used]).tolist()

@@ -216,7 +216,7 @@ async def test_the_app_warms_its_model_before_it_serves(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
 ) -> None:  # fmt: skip
     """Every scoring path compiled as the model loads (``classifiers.adapter.warm``): where no
-    compiled code is cached yet the first comment would wait about 10 s for the compiler."""
+    compiled code is cached yet the first comment would wait 10 - 15 s for the compiler."""
     import classifiers.adapter as module
 
     warmed: list[Any] = []

@@ -185,7 +185,7 @@ def test_one_sites_batch_is_scored_in_one_compiled_call(
 async def test_the_service_warms_its_model_as_it_loads_and_reloads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Where no compiled code is cached yet, the first comment would wait about 10 s for the
+    """Where no compiled code is cached yet, the first comment would wait 10 - 15 s for the
     compiler: the model's scoring paths are compiled as it loads, at start and on reload,
     off the event loop (``classifiers.adapter.warm``)."""
     import classifiers.adapter as module

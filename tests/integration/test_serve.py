@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 
+import psutil
+
 from moderation.admin import free_port
 from moderation.runtime.scoring import DEFAULT_SCORER, import_scorer
 
@@ -150,7 +152,7 @@ def test_serve_with_database_url_and_two_workers(dsn: str, tmp_path: Path) -> No
             ids.add(body["id"])
         assert len(ids) == 6
         assert call(f"http://127.0.0.1:{port}/readyz")[0] == 200
-        _kill_a_worker_and_see_it_replaced(service.proc.pid)
+        _kill_a_worker_and_see_it_replaced(service.proc.pid, port)
         status, _ = call(f"http://127.0.0.1:{port}/v1/comments", COMMENT, key)
         assert status in (201, 202)
     finally:
@@ -162,16 +164,29 @@ def _workers(pid: int) -> set[int]:
     return {int(c) for c in children}
 
 
-def _kill_a_worker_and_see_it_replaced(server: int) -> None:
-    """A worker killed with SIGKILL is replaced by a new process."""
-    before = _workers(server)
-    assert len(before) == 2
+def _listening(pids: set[int], port: int) -> bool:
+    """Whether each of these processes listens on the port (a worker listens only once its
+    model has loaded and its scoring paths are compiled)."""
+    for pid in pids:
+        try:
+            sockets = psutil.Process(pid).net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            return False
+        if not any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in sockets):
+            return False
+    return True
+
+
+def _kill_a_worker_and_see_it_replaced(server: int, port: int) -> None:
+    """A worker killed with SIGKILL is replaced by a new process, which then serves. Both
+    workers serve before the kill: a request right after it must find the other one."""
+    deadline = time.monotonic() + 60
+    while not (len(before := _workers(server)) == 2 and _listening(before, port)):
+        assert time.monotonic() < deadline, f"workers {before} not all listening on {port}"
+        time.sleep(0.05)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        now = _workers(server)
-        if len(now) == 2 and victim not in now:
-            return
+    deadline = time.monotonic() + 60
+    while not (len(now := _workers(server)) == 2 and victim not in now and _listening(now, port)):
+        assert time.monotonic() < deadline, f"workers {now} after killing {victim} of {before}"
         time.sleep(0.05)
-    raise AssertionError(f"workers {_workers(server)} after killing {victim} of {before}")

@@ -63,7 +63,7 @@ def test_counters_add_up_over_workers_and_never_go_back(dsn: str, tmp_path: Path
         assert seen == sorted(seen)
         assert [p.name.startswith("moderation-metrics-") for p in temp.iterdir()] == [True]
         # a worker that dies takes none of its counts with it
-        _kill_a_worker_and_see_it_replaced(service.proc.pid)
+        _kill_a_worker_and_see_it_replaced(service.proc.pid, port)
         assert all(healthz_count(port) == made for _ in range(6))
     finally:
         assert service.stop(signal.SIGTERM) == 0

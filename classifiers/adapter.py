@@ -238,9 +238,6 @@ def text_codes(texts: list[str]) -> npt.NDArray[np.uint32]:
     return np.frombuffer(bytearray(joined.encode("utf-32", "replace")), np.uint32)[1:]
 
 
-_NO_CODES = np.zeros(0, dtype=np.uint32)
-
-
 def _dense(model: Model, bp: BasePass, clip: float, shape: int) -> F64:
     """(n, experts + sources + shape): calibrated expert logits, the gate's shares and the
     texts' shape (``shape`` features)."""
@@ -387,7 +384,7 @@ class Adapter:
         n = bp.p.shape[0]
         if self.text_shape and len(bp.texts) != n:
             raise ValueError("this adapter needs the texts of the base pass")
-        codes = text_codes(bp.texts) if self.text_shape else _NO_CODES
+        codes = text_codes(bp.texts) if self.text_shape else None
         mix = model.mixture
         step = self.step(model)
         return compiled.adapt(bp.p, bp.z, bp.hits, bp.values, codes, step, mix.scale, mix.shift)

@@ -654,22 +654,21 @@ def adapt(
     z: F32,
     hits: Hits,
     values: F32,
-    codes: npt.NDArray[np.uint32],
+    codes: npt.NDArray[np.uint32] | None,
     step: Step,
     scale: F32,
     shift: F32,
 ) -> F32:
     """``Adapter.adapt`` in one compiled pass: the base's probabilities ``p`` with the adapted
     labels replaced (``codes``: the texts' code points, ``adapter.text_codes``, for the shape
-    figures; ``scale`` and ``shift``: the base mixture's calibration of its experts)."""
-    labels, a, bias, coef = step.params
-    base_bits, count_words, slots = step.counts if step.counts is not None else (0, 0.0, 0)
-    out: F32 = _adapt(
-        p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values, codes, step.shapes,
-        step.alpha, step.alnum, step.table, labels, a, bias, coef, scale, shift,
-        float(step.clip), step.fold, step.words_only, step.counts is not None,
-        base_bits, float(count_words), slots, float(step.eps), _counters(slots),
+    figures, None for an adapter without them; ``scale`` and ``shift``: the base mixture's
+    calibration of its experts)."""
+    weighed, switches = _step_arguments(step)
+    arguments = (
+        p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values,
+        _NO_TEXT if codes is None else codes, *weighed, scale, shift, *switches,
     )  # fmt: skip
+    out: F32 = _adapt(*arguments)
     return out
 
 
@@ -712,6 +711,7 @@ def _score(
     fold: int,
     words_only: bool,
     counted: bool,
+    base_bits: int,
     count_words: float,
     slots: int,
     eps: float,
@@ -734,8 +734,8 @@ def _score(
         return p
     return _adapt(
         p, z, rows, cols, is_char, values, text, shapes, alpha, alnum, table, labels, a,
-        a_bias, coef, scale, shift, clip, fold, words_only, counted, bits, count_words, slots,
-        eps, counters,
+        a_bias, coef, scale, shift, clip, fold, words_only, counted, base_bits, count_words,
+        slots, eps, counters,
     )  # fmt: skip
 
 
@@ -744,9 +744,11 @@ _THREAD = threading.local()
 
 def _counters(slots: int) -> npt.NDArray[np.uint16]:
     """This thread's counters for ``_counted`` (all 0 between calls: each text clears the
-    ones it used). A new array each call cost a comment scored alone about 2 µs: zeroing
-    32 KB, the whole of the core's first-level cache, out of which the next steps then
-    missed."""
+    ones it used), none for ``slots`` 0. A new array each call cost a comment scored alone
+    about 2 µs: zeroing 32 KB, the whole of the core's first-level cache, out of which the
+    next steps then missed."""
+    if not slots:
+        return _NO_COUNTERS
     counters: npt.NDArray[np.uint16] | None = getattr(_THREAD, "counters", None)
     if counters is None or counters.size < 1 << slots:
         counters = np.zeros(1 << max(slots, 14), np.uint16)
@@ -795,25 +797,56 @@ def score(
     """The probabilities of ``texts`` (n, labels) in one compiled call: the base's, as
     ``linear`` then ``mix`` give them, or with ``step`` an adapter's, as ``adapt`` gives
     them on that pass (``text``: the texts' code points, for its shape figures)."""
-    n = len(texts)
-    marked, plain = channels(texts)
-    codes = np.concatenate((marked, _NUL, plain))
-    config = featurizer.config
-    fold = featurizer.fold
     scale, shift, expert_source, expert_label, temperature = mixture
     t = np.zeros(0, np.float32) if temperature is None else temperature
-    s = _NO_STEP if step is None else step
-    labels, a, a_bias, coef = s.params
-    _, count_words, slots = s.counts if s.counts is not None else (0, 0.0, 0)
-    out: F32 = _score(
-        codes, n, marked.size + 1, featurizer.orders, KIND, fold.keys, fold.values,
-        config.bits, config.marked_words, idf, float(word_weight), weights, bias, scale, shift,
+    weighed, switches = _step_arguments(_NO_STEP if step is None else step)
+    arguments = (
+        *_batch(featurizer, texts), idf, float(word_weight), weights, bias, scale, shift,
         expert_source, expert_label, t, n_labels, _NO_TEXT if text is None else text,
-        s.shapes, s.alpha, s.alnum, s.table, labels, a, a_bias, coef, float(s.clip), s.fold,
-        s.words_only, s.counts is not None, float(count_words), slots, float(s.eps),
-        _counters(slots) if slots else _NO_COUNTERS,
+        *weighed, *switches,
     )  # fmt: skip
+    out: F32 = _score(*arguments)
     return out
+
+
+def _step_arguments(step: Step) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """``step`` as ``_adapt`` and ``_score`` take it, on either side of the mixture's scale
+    and shift: its shape figures, tables and weights; then its switches and counted
+    features (the base's bits, the words' weight, the counters' bits and this thread's
+    counters)."""
+    labels, a, bias, coef = step.params
+    base_bits, count_words, slots = step.counts if step.counts is not None else (0, 0.0, 0)
+    weighed = (step.shapes, step.alpha, step.alnum, step.table, labels, a, bias, coef)
+    switches = (
+        float(step.clip),
+        step.fold,
+        step.words_only,
+        step.counts is not None,
+        base_bits,
+        float(count_words),
+        slots,
+        float(step.eps),
+        _counters(slots),
+    )
+    return weighed, switches
+
+
+def _batch(featurizer: Featurizer, texts: list[str]) -> tuple[Any, ...]:
+    """``_hits``' arguments for a batch: its channels' code points and the featurizer's."""
+    marked, plain = channels(texts)
+    codes = np.concatenate((marked, _NUL, plain))
+    config, fold = featurizer.config, featurizer.fold
+    return (
+        codes,
+        len(texts),
+        marked.size + 1,
+        featurizer.orders,
+        KIND,
+        fold.keys,
+        fold.values,
+        config.bits,
+        config.marked_words,
+    )
 
 
 def row_major(hits: Hits, values: F32) -> tuple[Hits, F32]:
@@ -939,13 +972,6 @@ def linear(
     """The hits of ``texts``, their values and the logits (bias included): what
     ``Featurizer.hits``, ``Weighting.values`` and ``project`` compute, in one pass."""
     n = len(texts)
-    marked, plain = channels(texts)
-    codes = np.concatenate((marked, _NUL, plain))
-    config = featurizer.config
-    fold = featurizer.fold
-    rows, cols, is_char = _hits(
-        codes, n, marked.size + 1, featurizer.orders, KIND, fold.keys, fold.values,
-        config.bits, config.marked_words,
-    )  # fmt: skip
+    rows, cols, is_char = _hits(*_batch(featurizer, texts))
     values, z = _project(rows, cols, is_char, n, idf, float(word_weight), weights, bias)
     return Hits(rows, cols, is_char.view(np.bool_), n), values, z

@@ -100,6 +100,19 @@ def real_model() -> Any:
     return load_default()
 
 
+def base_passes(model: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the base passes (``Model.scoring_pass``) ``model`` makes from now on."""
+    passes: list[int] = []
+    scoring_pass = type(model).scoring_pass
+
+    def counted(self: Any, batch: list[str]) -> Any:
+        passes.append(len(batch))
+        return scoring_pass(self, batch)
+
+    monkeypatch.setattr(type(model), "scoring_pass", counted)
+    return passes
+
+
 def test_a_mixed_batch_scores_as_each_site_alone_with_one_base_pass(
     real_model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,14 +145,7 @@ def test_a_mixed_batch_scores_as_each_site_alone_with_one_base_pass(
     expected = [alone[sum(len(g[1]) for g in groups[:i]) + j]
                 for i in order for j in range(len(groups[i][1]))]  # fmt: skip
 
-    passes: list[int] = []
-    scoring_pass = type(model).scoring_pass
-
-    def counted(self: Any, batch: list[str]) -> Any:
-        passes.append(len(batch))
-        return scoring_pass(self, batch)
-
-    monkeypatch.setattr(type(model), "scoring_pass", counted)
+    passes = base_passes(model, monkeypatch)
     mixed = score_batch(model, texts, adapters)
     assert passes == [len(texts)]  # one tokenisation and base pass for every site
     # The same numbers as each site's texts scored alone, float32 rounding apart: a batch of
@@ -167,14 +173,7 @@ def test_one_sites_batch_is_scored_in_one_compiled_call(
     adapter = train_adapter(model, texts_a, {"spam": labels_a}).adapter
     texts = [*NEW, "Mua hàng " + PATTERN]
     expected = adapt_batch(model, base_pass(model, texts), [adapter] * len(texts))
-    passes: list[int] = []
-    scoring_pass = type(model).scoring_pass
-
-    def counted(self: Any, batch: list[str]) -> Any:
-        passes.append(len(batch))
-        return scoring_pass(self, batch)
-
-    monkeypatch.setattr(type(model), "scoring_pass", counted)
+    passes = base_passes(model, monkeypatch)
     for batch, rows in ((texts, expected), (texts[-1:], expected[-1:])):
         got = score_batch(model, batch, [(adapter, 4)] * len(batch))
         assert [v for _, v in got] == [4] * len(batch)

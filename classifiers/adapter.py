@@ -216,17 +216,12 @@ def text_shape(texts: list[str], n_features: int = 2) -> F64:
     return compiled.shape(text_codes(texts), n, _ALPHA, _ALNUM, n_features)
 
 
-def aligned(table: F32) -> F32:
-    """``table`` with its rows widened to a power of two (zeros after the labels'), so that
-    no row spans two cache lines: each hit reads one row at random, and a row of three
-    labels (12 bytes) that straddled two lines cost two reads from memory instead of one."""
-    width = table.shape[1]
-    wide = 1 << max(width - 1, 0).bit_length()
-    if wide == width:
-        return table
-    out = np.zeros((table.shape[0], wide), dtype=table.dtype)
-    out[:, :width] = table
-    return out
+def row_width(labels: int) -> int:
+    """A scoring table's row width for ``labels`` labels: a power of two (zeros after the
+    labels'), so that no row spans two cache lines: each hit reads one row at random, and a
+    row of three labels (12 bytes) that straddled two lines cost two reads from memory
+    instead of one."""
+    return 1 << max(labels - 1, 0).bit_length()
 
 
 def text_codes(texts: list[str]) -> npt.NDArray[np.uint32]:
@@ -319,14 +314,27 @@ class Adapter:
     _step: Step | None = field(default=None, init=False, compare=False, repr=False)
 
     def table(self) -> F32:
-        """(columns, adapted labels): every column's weight for each label, built once."""
-        if self._table is None:
-            t = np.zeros((self.columns, len(self.labels)), dtype=np.float32)
-            for j, la in enumerate(self.labels.values()):
-                t[la.cols, j] = la.weights
-            object.__setattr__(self, "_table", t)  # idempotent: a race only builds it twice
+        """(columns, adapted labels): every column's weight for each label, built once (not
+        used in scoring: ``step`` has its own, with rows of ``row_width``)."""
+        if self._table is None:  # idempotent: a race only builds it twice
+            object.__setattr__(self, "_table", self._filled(len(self.labels)))
         assert self._table is not None
         return self._table
+
+    def _filled(self, width: int) -> F32:
+        """(columns, width): every column's weight for each label, zeros after the labels'."""
+        t = np.zeros((self.columns, width), dtype=np.float32)
+        for j, la in enumerate(self.labels.values()):
+            t[la.cols, j] = la.weights
+        return t
+
+    @property
+    def nbytes(self) -> int:
+        """The memory it holds once it has scored: its scoring table (``step``) and arrays."""
+        table = self.columns * row_width(len(self.labels)) * np.dtype(np.float32).itemsize
+        arrays = sum(la.dense.nbytes + la.cols.nbytes + la.weights.nbytes
+                     for la in self.labels.values())  # fmt: skip
+        return table + arrays
 
     @property
     def columns(self) -> int:
@@ -409,8 +417,9 @@ class Adapter:
             base_bits = model.featurizer.config.bits
             counts = (base_bits, self.count_words, self.count_slots) if self.counts else None
             step = compiled.Step(
-                self.text_shape, _ALPHA, _ALNUM, aligned(self.table()), self.params(model),
-                self.clip, base_bits - self.bits, self.words_only, counts, _EPS,
+                self.text_shape, _ALPHA, _ALNUM, self._filled(row_width(len(self.labels))),
+                self.params(model), self.clip, base_bits - self.bits, self.words_only, counts,
+                _EPS,
             )  # fmt: skip
             object.__setattr__(self, "_step", step)  # idempotent, as table()
         assert self._step is not None

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 # prometheus-client's multiprocess mode: each process writes its values to files there
@@ -77,6 +77,19 @@ class Metrics:
             "moderation_webhook_seconds",
             "Time from sending a webhook to its HTTP answer.",
             buckets=(*_LATENCY_BUCKETS, 10.0),
+            registry=self.registry,
+        )
+        self.adapter_bytes = Gauge(
+            "moderation_site_adapter_bytes",
+            "Memory the sites' adapters loaded for scoring hold (MODERATION_SITE_ADAPTER_MEMORY_MB"
+            " caps it in each process).",
+            multiprocess_mode="livesum",
+            registry=self.registry,
+        )
+        self.adapter_loads = Counter(
+            "moderation_site_adapter_loads",
+            "Sites' adapters read from the database: a new version, or one let go for memory"
+            " and needed again (a fast rise: the memory cap is too small for the sites).",
             registry=self.registry,
         )
 

@@ -116,6 +116,11 @@ class SiteAdapter(Protocol):
         """Adapted scores per label for each text."""
         ...
 
+    @property
+    def nbytes(self) -> int:
+        """The memory it holds once it has scored (a process keeps a budget of it)."""
+        ...
+
 
 Adapted = tuple[SiteAdapter, int]  # an adapter and its version for the site
 Scored = tuple[dict[str, float], str, int | None]  # scores, model version, adapter version

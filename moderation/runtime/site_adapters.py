@@ -9,7 +9,8 @@ connection: each drops the site from its cache and reads the new version's array
 so every process and host scores with it within a second or so, whatever
 MODERATION_SITE_CACHE_SECONDS says (the cache's expiry still catches a missed announcement;
 a reconnected listener drops the whole cache). The stored arrays are read once per process
-and version.
+and version, and kept within a memory budget (MODERATION_SITE_ADAPTER_MEMORY_MB): past it,
+the sites that scored least recently are let go, and read again when they next score.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -24,12 +26,13 @@ import orjson
 
 from moderation.domain.models import Site
 from moderation.domain.site_models import Examples, NewAdapter
+from moderation.runtime.metrics import Metrics
 from moderation.runtime.scoring import ADAPTER_MODULE, Adapted, Scorer, SiteAdapter
 from moderation.runtime.site_cache import SiteCache
 from moderation.store import Store
 
 CHANNEL = "moderation_site_adapter"  # payload: {"site_id": 1, "adapter": 3 or null}
-_MAX_ENTRIES = 1_000
+_MAX_ENTRIES = 10_000  # also a cap on entries: an unusable version (None) weighs nothing
 log = logging.getLogger("moderation.site_adapters")
 
 
@@ -71,10 +74,20 @@ def load(blob: bytes) -> SiteAdapter:
 class SiteAdapters:
     """Each site's adapter in use, loaded once per (site, version) in this process."""
 
-    def __init__(self, store: Store, sites: SiteCache | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        sites: SiteCache | None = None,
+        budget_bytes: int = 256 << 20,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._store = store
         self._sites = sites
-        self._loaded: dict[tuple[int, int], SiteAdapter | None] = {}
+        self._budget = budget_bytes
+        self._metrics = metrics
+        # least recently scored first; and the bytes they hold (SiteAdapter.nbytes)
+        self._loaded: OrderedDict[tuple[int, int], SiteAdapter | None] = OrderedDict()
+        self._bytes = 0
         self._loading: dict[tuple[int, int], asyncio.Task[SiteAdapter | None]] = {}
 
     async def announce(self, site_id: int) -> None:
@@ -111,6 +124,7 @@ class SiteAdapters:
             return None
         key = (site.id, site.adapter)
         if key in self._loaded:
+            self._loaded.move_to_end(key)
             found = self._loaded[key]
         else:
             found = await asyncio.shield(self._load_soon(*key))
@@ -146,11 +160,34 @@ class SiteAdapters:
                 adapter = await asyncio.get_running_loop().run_in_executor(None, load, blob)
             except Exception as exc:  # a damaged row must not stop intake
                 log.error("site adapter unusable", extra={"site_id": site_id, "error": str(exc)})
-        # one version a site: an adoption makes the older ones idle (a scoring table is a
-        # megabyte or two), and a comment still on its way with one only reads it again
-        for key in [k for k in self._loaded if k[0] == site_id and k[1] != version]:
-            del self._loaded[key]
-        if len(self._loaded) >= _MAX_ENTRIES:
-            self._loaded.clear()
-        self._loaded[(site_id, version)] = adapter
+        self._keep((site_id, version), adapter)
+        if self._metrics is not None:
+            self._metrics.adapter_loads.inc()
         return adapter
+
+    def _keep(self, key: tuple[int, int], adapter: SiteAdapter | None) -> None:
+        """Keep a loaded version: the site's other versions go (an adoption makes them idle),
+        then the least recently scored sites until the rest fits the budget (the newest stays,
+        even alone over it)."""
+        for old in [k for k in self._loaded if k[0] == key[0]]:
+            self._drop(old)
+        self._loaded[key] = adapter
+        self._bytes += _size(adapter)
+        while len(self._loaded) > 1 and (
+            self._bytes > self._budget or len(self._loaded) > _MAX_ENTRIES
+        ):
+            self._drop(next(iter(self._loaded)))
+        if self._metrics is not None:
+            self._metrics.adapter_bytes.set(self._bytes)
+
+    def _drop(self, key: tuple[int, int]) -> None:
+        self._bytes -= _size(self._loaded.pop(key))
+
+    @property
+    def nbytes(self) -> int:
+        """The memory the loaded adapters hold."""
+        return self._bytes
+
+
+def _size(adapter: SiteAdapter | None) -> int:
+    return 0 if adapter is None else int(adapter.nbytes)

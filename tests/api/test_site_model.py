@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from moderation.app import create_app
 from moderation.keys import ADAPTING
@@ -119,6 +120,37 @@ async def test_decisions_teach_the_site_and_leave_the_control_site_as_the_base(
     on = await client.put("/v1/sites/news/model", json={"pinned": 1}, headers=auth(owner))
     assert (await on.json())["in_use"] == 1
     assert (await post(client, site_key, probe_spam))["adapter_version"] == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [{"site_adapter_memory_mb": 1}], indirect=True)
+async def test_a_process_keeps_sites_adapters_within_its_memory_setting(
+    app_client: TestClient, site_key: str, make_site: MakeSite, make_staff: MakeStaff,
+) -> None:  # fmt: skip
+    """Two sites' spam adapters (a scoring table of 512 KB each, with their arrays a little
+    more) do not fit in 1 MB: the site that scored least recently is let go, and still
+    scores with its adapter, read again, when its next comment comes."""
+    other_key = await make_site("other")
+    for key, site in ((site_key, "news"), (other_key, "other")):
+        moderator = await make_staff(f"lan-{site}", site)
+        owner = await make_staff(f"chu-{site}", site, role="owner")
+        await teach(app_client, key, moderator, site, 30)
+        adapted = await app_client.post(f"/v1/sites/{site}/model/adapt", headers=auth(owner))
+        assert (await adapted.json())["adopted"] is True
+
+    async def metric(name: str) -> float:
+        exposition = await (await app_client.get("/metrics")).text()
+        return next(sample.value for family in text_string_to_metric_families(exposition)
+                    for sample in family.samples if sample.name == name)  # fmt: skip
+
+    probe = text(101, True)
+    assert (await post(app_client, site_key, probe))["adapter_version"] == 1
+    loads = await metric("moderation_site_adapter_loads_total")
+    held = await metric("moderation_site_adapter_bytes")
+    assert (512 << 10) < held <= (1 << 20)
+    assert (await post(app_client, other_key, probe))["adapter_version"] == 1
+    assert (await post(app_client, site_key, probe))["adapter_version"] == 1
+    assert await metric("moderation_site_adapter_loads_total") == loads + 2  # each read again
+    assert await metric("moderation_site_adapter_bytes") == held
 
 
 async def test_adapt_is_for_owners_and_a_site_without_decisions_adopts_nothing(

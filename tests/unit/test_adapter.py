@@ -18,8 +18,8 @@ from classifiers.adapter import (
     AdapterConfig,
     Training,
     actor_weights,
-    aligned,
     base_pass,
+    row_width,
     score_with,
     train_adapter,
 )
@@ -639,11 +639,7 @@ def test_a_threads_counters_stay_clear_between_comments(model: Model, learnt: Tr
 def test_scoring_tables_have_rows_of_a_power_of_two(width: int, wide: int) -> None:
     """A row of three labels' weights (12 bytes) would straddle two cache lines now and
     then; scoring reads one at random per hit, so its rows are widened with zeros."""
-    table = np.arange(10 * width, dtype=np.float32).reshape(10, width)
-    out = aligned(table)
-    assert out.shape == (10, wide) and out.dtype == np.float32
-    assert np.array_equal(out[:, :width], table) and not out[:, width:].any()
-    assert out.flags.c_contiguous
+    assert row_width(width) == wide
 
 
 def test_a_three_label_adapter_scores_with_aligned_rows(model: Model, learnt: Training) -> None:
@@ -653,7 +649,12 @@ def test_a_three_label_adapter_scores_with_aligned_rows(model: Model, learnt: Tr
         for part in ("dense", "cols", "weights"):
             arrays[f"{name}.{part}"] = arrays[f"spam.{part}"]
     adapter = Adapter.from_arrays(meta, arrays)
-    assert adapter.table().shape[1] == 3 and adapter.step(model).table.shape[1] == 4
+    table = adapter.step(model).table
+    assert adapter._table is None  # scoring holds one table, the widened one
+    assert table.shape[1] == 4 and table.flags.c_contiguous and not table[:, 3].any()
+    assert adapter.table().shape[1] == 3 and np.array_equal(table[:, :3], adapter.table())
+    held = sum(a.nbytes for a in adapter.to_arrays()[1].values())
+    assert adapter.nbytes == table.nbytes + held  # what a process's cache of them counts
     got = adapter.probabilities(model, NEW)
     assert np.allclose(got, numpy_adapt(adapter, model, NEW), rtol=1e-6, atol=1e-7)
     assert np.array_equal(got, adapter.adapt(model, base_pass(model, NEW)))

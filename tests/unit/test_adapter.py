@@ -598,8 +598,9 @@ def test_text_shape_is_its_definition_on_random_texts() -> None:
 @pytest.mark.parametrize("labels", [1, 2, 3, 5])
 def test_counters_score_what_they_train_on(model: Model, labels: int) -> None:
     """Scoring sums each text's parts times the weights as it goes (three labels in
-    registers, more in memory); training's entries times the same weights are the same."""
-    from classifiers.compiled import _counted
+    registers, more in memory); training's entries times the same weights are the same, and
+    each kernel leaves the counters clear."""
+    from classifiers.compiled import _counted, _counted_scores
 
     texts = [*NEW, "quá quá quá hay hay", "spam spam spam spam buy buy now"]
     bp = base_pass(model, texts)
@@ -607,18 +608,20 @@ def test_counters_score_what_they_train_on(model: Model, labels: int) -> None:
     weights = np.random.default_rng(labels).normal(size=(2 << 12, labels)).astype(np.float32)
     args = (h.rows, h.cols, h.is_char.view(np.uint8), bp.values, base_bits, 12, 2.5, False, 14)
     none = np.zeros(0, np.uint16)  # new counters for the call
-    rows, cols, vals = _counted(*args, np.zeros((0, 0), np.float32), np.zeros((0, 0)), none)
+    rows, cols, vals = _counted(*args, none)
     x = sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), 2 << 12))
     eta = np.zeros((len(texts), labels))
-    _counted(*args, weights, eta, none)
+    _counted_scores(*args, weights, eta, none)
     assert np.allclose(eta, x @ weights.astype(np.float64), rtol=1e-9, atol=1e-12)
     assert np.all(np.abs(eta[[0, 1, 4, 5]]) > 0)
     counters = np.zeros(1 << 14, np.uint16)  # kept between calls, as a thread's
     for _ in range(2):
         again = np.zeros_like(eta)
-        _counted(*args, weights, again, counters)
+        _counted_scores(*args, weights, again, counters)
         assert np.array_equal(again, eta)
         assert not counters.any()  # each text clears the counters it used
+    _counted(*args, counters)
+    assert not counters.any()
 
 
 def test_a_threads_counters_stay_clear_between_comments(model: Model, learnt: Training) -> None:

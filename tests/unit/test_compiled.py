@@ -205,7 +205,7 @@ def test_the_counters_and_the_base_ask_for_rows_of_weights_ahead() -> None:
     weights = np.ones((1 << 18, 2), np.float32)
     adapter = (rows, cols, is_char, values, 20, 16, 1.0, False, 14, weights, np.zeros((1, 2)),
                np.zeros(1 << 14, np.uint16))  # fmt: skip
-    assert prefetches(compiled._counted, *adapter) == 1
+    assert prefetches(compiled._counted_scores, *adapter) == 1
     idf = np.ones(1 << 18, np.float32)
     base = (rows, cols, is_char, 1, idf, 1.0, weights, np.zeros(2, np.float32))
     assert prefetches(compiled._project, *base) == 2  # a row's first and last cache line

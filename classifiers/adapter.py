@@ -181,16 +181,24 @@ def _logit(p: npt.NDArray[Any], clip: float) -> F64:
     return out
 
 
-def _tables() -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Code point -> is a letter, is alphanumeric (``str.isalpha``, ``str.isalnum``); index
-    0x10000 stands for every astral code point (emoji...), neither."""
+def _classes() -> npt.NDArray[np.uint8]:
+    """Code point -> 1 if a letter (``str.isalpha``), + 2 if a letter or a digit
+    (``str.isalnum``), two bits each, four to a byte (``compiled._class``); 0x10000 stands
+    for every astral code point (emoji...), neither. 16 KB: a comment's letters read a few
+    of its cache lines, where two tables of a byte each read a few dozen, out of cache
+    whenever a comment comes alone."""
     chars = [chr(c) for c in range(0x10000)]
-    alpha = np.fromiter(map(str.isalpha, chars), dtype=bool, count=0x10000)
-    alnum = np.fromiter(map(str.isalnum, chars), dtype=bool, count=0x10000)
-    return np.append(alpha, False), np.append(alnum, False)
+    alpha = np.fromiter(map(str.isalpha, chars), dtype=np.uint8, count=0x10000)
+    alnum = np.fromiter(map(str.isalnum, chars), dtype=np.uint8, count=0x10000)
+    kinds = np.append(alpha | (alnum << 1), 0).astype(np.uint8)
+    kinds = np.append(kinds, np.zeros(-kinds.size % 4, np.uint8))  # whole bytes
+    packed: npt.NDArray[np.uint8] = np.bitwise_or.reduce(
+        kinds.reshape(-1, 4) << np.array([0, 2, 4, 6], np.uint8), axis=1
+    ).astype(np.uint8)
+    return packed
 
 
-_ALPHA, _ALNUM = _tables()
+CLASSES = _classes()
 SHAPES = 5  # the most text-shape features an adapter can use (``text_shape(texts, n)``)
 
 
@@ -213,7 +221,7 @@ def text_shape(texts: list[str], n_features: int = 2) -> F64:
     n = len(texts)
     if not n or not n_features:
         return np.zeros((n, n_features), dtype=np.float64)
-    return compiled.shape(text_codes(texts), n, _ALPHA, _ALNUM, n_features)
+    return compiled.shape(text_codes(texts), n, CLASSES, n_features)
 
 
 def row_width(labels: int) -> int:
@@ -229,8 +237,9 @@ def text_codes(texts: list[str]) -> npt.NDArray[np.uint32]:
     separated by NUL, writable: numba types a read-only array more slowly, at each call."""
     joined = clean(texts[0]) if len(texts) == 1 else SEP.join(map(clean, texts))
     # "utf-32" (native order, after a byte-order mark) is one of CPython's fast paths: a
-    # third of the time of "utf-32-le"; a copy as a bytearray, writable
-    return np.frombuffer(bytearray(joined.encode("utf-32", "replace")), np.uint32)[1:]
+    # third of the time of "utf-32-le"; a copy as a bytearray, writable; the mark skipped by
+    # an offset (a slice after would cost a second array: 0.3 µs)
+    return np.frombuffer(bytearray(joined.encode("utf-32", "replace")), np.uint32, offset=4)
 
 
 def _dense(model: Model, bp: BasePass, clip: float, shape: int) -> F64:
@@ -417,7 +426,7 @@ class Adapter:
             base_bits = model.featurizer.config.bits
             counts = (base_bits, self.count_words, self.count_slots) if self.counts else None
             step = compiled.Step(
-                self.text_shape, _ALPHA, _ALNUM, self._filled(row_width(len(self.labels))),
+                self.text_shape, CLASSES, self._filled(row_width(len(self.labels))),
                 self.params(model), self.clip, base_bits - self.bits, self.words_only, counts,
                 _EPS,
             )  # fmt: skip

@@ -650,8 +650,7 @@ def _adapt(
     values: Any,
     codes: Any,
     shapes: int,
-    alpha: Any,
-    alnum: Any,
+    classes: Any,
     table: Any,
     labels: Any,
     a: Any,
@@ -679,7 +678,7 @@ def _adapt(
     sources = z.shape[1] - experts
     adapted = labels.size
     eta = np.zeros((n, adapted), np.float64)
-    shape = _shape(codes, n, alpha, alnum, shapes)
+    shape = _shape(codes, n, classes, shapes)
     if counted and not _row_major(rows):  # text by text (others are sorted so, stably)
         order = np.argsort(rows, kind="mergesort")
         rows, cols, is_char, values = rows[order], cols[order], is_char[order], values[order]
@@ -780,8 +779,7 @@ def _score(
     n_labels: int,
     text: Any,
     shapes: int,
-    alpha: Any,
-    alnum: Any,
+    classes: Any,
     table: Any,
     labels: Any,
     a: Any,
@@ -813,7 +811,7 @@ def _score(
     if labels.size == 0:
         return p
     return _adapt(
-        p, z, rows, cols, is_char, values, text, shapes, alpha, alnum, table, labels, a,
+        p, z, rows, cols, is_char, values, text, shapes, classes, table, labels, a,
         a_bias, coef, scale, shift, clip, fold, words_only, counted, base_bits, count_words,
         slots, eps, counters,
     )  # fmt: skip
@@ -841,8 +839,7 @@ class Step(NamedTuple):
     and ``adapt``'s other arguments but the base's pass."""
 
     shapes: int
-    alpha: npt.NDArray[np.bool_]
-    alnum: npt.NDArray[np.bool_]
+    classes: npt.NDArray[np.uint8]
     table: F32
     params: tuple[Any, Any, Any, Any]
     clip: float
@@ -854,7 +851,7 @@ class Step(NamedTuple):
 
 # no adapter: arrays of the types an adapter's have, so that ``_score`` is compiled once
 _NO_STEP = Step(
-    0, np.zeros(1, np.bool_), np.zeros(1, np.bool_), np.zeros((0, 0), np.float32),
+    0, np.zeros(1, np.uint8), np.zeros((0, 0), np.float32),
     (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros((0, 0))), 0.0, 0, False, None,
     0.0,
 )  # fmt: skip
@@ -896,7 +893,7 @@ def _step_arguments(step: Step) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     counters)."""
     labels, a, bias, coef = step.params
     base_bits, count_words, slots = step.counts if step.counts is not None else (0, 0.0, 0)
-    weighed = (step.shapes, step.alpha, step.alnum, step.table, labels, a, bias, coef)
+    weighed = (step.shapes, step.classes, step.table, labels, a, bias, coef)
     switches = (
         float(step.clip),
         step.fold,
@@ -976,37 +973,50 @@ def grouped(
 
 
 @kernel
-def _shape(
-    codes: Any, n: int, alpha: Any, alnum: Any, features: int
-) -> Any:  # pragma: no cover - compiled
+def _class(classes: Any, c: Any) -> Any:  # pragma: no cover - compiled
+    """Code point ``c``'s class in ``classes`` (``adapter.CLASSES``): 1 a letter, 2 a letter
+    or a digit (3 both), as ``str.isalpha`` and ``str.isalnum`` say."""
+    k = np.uint64(min(c, 0x10000))
+    return (classes[k >> np.uint64(2)] >> ((k & np.uint64(3)) << np.uint64(1))) & 3
+
+
+@kernel
+def _shape(codes: Any, n: int, classes: Any, features: int) -> Any:  # pragma: no cover
     """``adapter.text_shape`` of each text (code points, texts separated by NUL): the logs of
     1 + length, the longest run of one character, the longest run of letters and digits, 1 +
     line breaks and 1 + runs of three or more of one letter; the first ``features``."""
-    out = np.zeros((n, 5), np.float64)
-    out[:, 1] = 1.0
-    out[:, 2] = 1.0
+    out = np.empty((n, 5), np.float64)
     row = 0
+    length = breaks = stretched = 0.0
+    longest = longest_word = 1.0
     run = 0  # the current run of one character
     word = 0  # the current run of letters and digits
+    last: Any = 0
     for i in range(codes.size + 1):
-        c = codes[i] if i < codes.size else 0
-        if run and (c == 0 or c != codes[i - 1]):  # a run ends
-            out[row, 1] = max(out[row, 1], run)
-            if run >= 3 and alpha[min(codes[i - 1], 0x10000)]:
-                out[row, 4] += 1.0
+        c = np.int64(codes[np.uint64(i)]) if i < codes.size else 0
+        kind = _class(classes, c)
+        if run and c != last:  # a run ends (as the text does, at a NUL)
+            longest = max(longest, run)
+            if run >= 3 and _class(classes, last) & 1:
+                stretched += 1.0
             run = 0
-        if word and (c == 0 or not alnum[min(c, 0x10000)]):
-            out[row, 2] = max(out[row, 2], word)
+        if word and (c == 0 or not kind & 2):
+            longest_word = max(longest_word, word)
             word = 0
-        if c == 0:
+        last = c
+        if c == 0:  # the text ends
+            out[row, 0], out[row, 1], out[row, 2] = length, longest, longest_word
+            out[row, 3], out[row, 4] = breaks, stretched
+            length = breaks = stretched = 0.0
+            longest = longest_word = 1.0
             row += 1
             continue
-        out[row, 0] += 1.0
+        length += 1.0
         run += 1
-        if alnum[min(c, 0x10000)]:
+        if kind & 2:
             word += 1
         if c == 10:
-            out[row, 3] += 1.0
+            breaks += 1.0
     logs = np.empty((n, features), np.float64)
     for r in range(n):
         for k in range(features):
@@ -1015,10 +1025,10 @@ def _shape(
 
 
 def shape(
-    codes: npt.NDArray[np.uint32], n: int, alpha: Any, alnum: Any, features: int
+    codes: npt.NDArray[np.uint32], n: int, classes: npt.NDArray[np.uint8], features: int
 ) -> npt.NDArray[np.float64]:
     """``_shape``: (n, features)."""
-    out: npt.NDArray[np.float64] = _shape(codes, n, alpha, alnum, features)
+    out: npt.NDArray[np.float64] = _shape(codes, n, classes, features)
     return out
 
 

@@ -595,6 +595,21 @@ def test_text_shape_is_its_definition_on_random_texts() -> None:
         assert np.allclose(text_shape([t], SHAPES)[0], expected[texts.index(t)], atol=1e-12)
 
 
+def test_the_letter_classes_are_pythons_for_every_code_point() -> None:
+    """The shape figures' table of letters and digits, two bits a code point: every one of
+    the 65,536 as ``str.isalpha`` and ``str.isalnum`` say, astral ones neither."""
+    from classifiers.adapter import CLASSES
+    from classifiers.compiled import _class
+
+    c = np.arange(0x10000 + 1)
+    got = (CLASSES[c >> 2] >> ((c & 3) << 1)) & 3
+    chars = [chr(k) for k in range(0x10000)]
+    want = [int(ch.isalpha()) | int(ch.isalnum()) << 1 for ch in chars] + [0]
+    assert got.tolist() == want
+    for k in (0, 10, 48, 65, 0xE0, 0x1EA1, 0xFFFF, 0x10000, 0x1F600):
+        assert _class(CLASSES, k) == want[min(k, 0x10000)]
+
+
 @pytest.mark.parametrize("labels", [1, 2, 3, 5])
 def test_counters_score_what_they_train_on(model: Model, labels: int) -> None:
     """Scoring sums each text's parts times the weights as it goes (three labels in

@@ -733,7 +733,7 @@ def adapt(
     z: F32,
     hits: Hits,
     values: F32,
-    codes: npt.NDArray[np.uint32] | None,
+    codes: bytes | None,
     step: Step,
     scale: F32,
     shift: F32,
@@ -855,7 +855,7 @@ _NO_STEP = Step(
     (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros((0, 0))), 0.0, 0, False, None,
     0.0,
 )  # fmt: skip
-_NO_TEXT = np.zeros(0, np.uint32)
+_NO_TEXT = b""
 _NO_COUNTERS = np.zeros(0, np.uint16)
 
 
@@ -869,7 +869,7 @@ def score(
     n_labels: int,
     texts: list[str],
     step: Step | None = None,
-    text: npt.NDArray[np.uint32] | None = None,
+    text: bytes | None = None,
 ) -> F32:
     """The probabilities of ``texts`` (n, labels) in one compiled call: the base's, as
     ``linear`` then ``mix`` give them, or with ``step`` an adapter's, as ``adapt`` gives
@@ -981,10 +981,21 @@ def _class(classes: Any, c: Any) -> Any:  # pragma: no cover - compiled
 
 
 @kernel
-def _shape(codes: Any, n: int, classes: Any, features: int) -> Any:  # pragma: no cover
-    """``adapter.text_shape`` of each text (code points, texts separated by NUL): the logs of
-    1 + length, the longest run of one character, the longest run of letters and digits, 1 +
-    line breaks and 1 + runs of three or more of one letter; the first ``features``."""
+def code_points(text: Any) -> Any:  # pragma: no cover - compiled
+    """``adapter.text_codes``' bytes as code points (after the byte-order mark; none for no
+    bytes)."""
+    return np.frombuffer(text, np.uint32)[1:]
+
+
+@kernel
+def _shape(text: Any, n: int, classes: Any, features: int) -> Any:  # pragma: no cover
+    """``adapter.text_shape`` of each text (``adapter.text_codes``, texts separated by NUL):
+    the logs of 1 + length, the longest run of one character, the longest run of letters
+    and digits, 1 + line breaks and 1 + runs of three or more of one letter; the first
+    ``features``."""
+    if features == 0:
+        return np.zeros((n, 0), np.float64)
+    codes = code_points(text)
     out = np.empty((n, 5), np.float64)
     row = 0
     length = breaks = stretched = 0.0
@@ -1025,10 +1036,10 @@ def _shape(codes: Any, n: int, classes: Any, features: int) -> Any:  # pragma: n
 
 
 def shape(
-    codes: npt.NDArray[np.uint32], n: int, classes: npt.NDArray[np.uint8], features: int
+    text: bytes, n: int, classes: npt.NDArray[np.uint8], features: int
 ) -> npt.NDArray[np.float64]:
     """``_shape``: (n, features)."""
-    out: npt.NDArray[np.float64] = _shape(codes, n, classes, features)
+    out: npt.NDArray[np.float64] = _shape(text, n, classes, features)
     return out
 
 

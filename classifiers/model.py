@@ -175,7 +175,7 @@ class Model:
         return z + self.bias if with_bias else z
 
     def probabilities(
-        self, texts: list[str], step: Step | None = None, text: npt.NDArray[np.uint32] | None = None
+        self, texts: list[str], step: Step | None = None, text: bytes | None = None
     ) -> F32:
         """Calibrated probabilities, one column per label: ``linear`` then the mixture, in
         one compiled call (``classifiers.compiled.score``; with an adapter's ``step`` and

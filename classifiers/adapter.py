@@ -27,6 +27,7 @@ import io
 import json
 import math
 import time
+import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -322,6 +323,7 @@ class Adapter:
         default=None, init=False, compare=False, repr=False
     )
     _step: Step | None = field(default=None, init=False, compare=False, repr=False)
+    _applies: weakref.ref[Model] | None = field(default=None, init=False, compare=False, repr=False)
 
     def table(self) -> F32:
         """(columns, adapted labels): every column's weight for each label, built once (not
@@ -382,12 +384,20 @@ class Adapter:
         return self._params
 
     def applies_to(self, model: Model) -> bool:
-        """Whether this adapter was trained on ``model`` (else it must not be used)."""
-        return (
+        """Whether this adapter was trained on ``model`` (else it must not be used); the
+        last model it applied to is remembered (comparing the names of 16 experts and 10
+        data sets each time cost a comment scored alone 0.15 µs)."""
+        last = self._applies
+        if last is not None and last() is model:
+            return True
+        applies = (
             self.base_version == model.version
             and self.experts == model.experts
             and self.sources == model.sources
         )
+        if applies:  # idempotent, as table()
+            object.__setattr__(self, "_applies", weakref.ref(model))
+        return applies
 
     def adapt(self, model: Model, bp: BasePass) -> F32:
         """Adapted probabilities (n, labels) from the base's pass over a batch: each adapted

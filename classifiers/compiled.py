@@ -672,16 +672,14 @@ def _adapt(
     w . x`` (dense: the experts' calibrated logits, the gate's shares and the first ``shapes``
     of ``_shape`` of ``codes``, the texts' code points separated by NUL; x: the
     hits' values in the adapter's columns, ``cols >> fold``, or with ``counted`` the counted
-    features: ``_counted``'s with ``slots``, else ``_grouped``'s), in float64."""
+    features: ``_counted``'s with ``slots``, else ``_grouped``'s, of hits text by text, as
+    ``_hits`` makes them and ``row_major`` sorts others), in float64."""
     n = p.shape[0]
     experts = scale.size
     sources = z.shape[1] - experts
     adapted = labels.size
     eta = np.zeros((n, adapted), np.float64)
     shape = _shape(codes, n, classes, shapes)
-    if counted and not _row_major(rows):  # text by text (others are sorted so, stably)
-        order = np.argsort(rows, kind="mergesort")
-        rows, cols, is_char, values = rows[order], cols[order], is_char[order], values[order]
     if counted and slots:
         _counted_scores(
             rows, cols, is_char, values, base_bits, base_bits - fold, count_words, words_only,
@@ -743,6 +741,8 @@ def adapt(
     figures, None for an adapter without them; ``scale`` and ``shift``: the base mixture's
     calibration of its experts)."""
     weighed, switches = _step_arguments(step)
+    if step.counts is not None:  # counted text by text (``_score``'s hits come so from _hits)
+        hits, values = row_major(hits, values)
     arguments = (
         p, z, hits.rows, hits.cols, hits.is_char.view(np.uint8), values,
         _NO_TEXT if codes is None else codes, *weighed, scale, shift, *switches,

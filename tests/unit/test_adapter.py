@@ -193,6 +193,20 @@ def test_an_adapter_for_another_base_is_not_used(model: Model, learnt: Training)
         other.probabilities(model, NEW)
 
 
+def test_an_adapter_remembers_only_the_model_it_applied_to(model: Model, learnt: Training) -> None:
+    """``applies_to`` remembers the last model it applied to; another model, or one of
+    another version, is compared afresh."""
+    adapter = Adapter.from_arrays(*learnt.adapter.to_arrays())
+    assert adapter.applies_to(model) and adapter.applies_to(model)
+    assert not adapter.applies_to(replace(model, version="another"))
+    assert adapter.applies_to(replace(model))  # equal, not the same: compared, applies
+    gone = replace(model)
+    assert adapter.applies_to(gone)
+    del gone  # the remembered model collected: compared afresh
+    assert not adapter.applies_to(replace(model, sources=("x",)))
+    assert adapter.applies_to(model)
+
+
 def test_actor_weights_cap_each_actors_share() -> None:
     assert np.array_equal(actor_weights(["a"] * 50, 0.5), np.ones(50))  # one actor: as is
     assert np.array_equal(actor_weights(["a", "b", "c"] * 10, 0.5), np.ones(30))

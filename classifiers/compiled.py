@@ -652,6 +652,7 @@ def _adapt(
     shapes: int,
     classes: Any,
     table: Any,
+    unit: Any,
     labels: Any,
     a: Any,
     bias: Any,
@@ -669,11 +670,12 @@ def _adapt(
     counters: Any,
 ) -> Any:  # pragma: no cover - compiled
     """``Adapter.adapt``: each adapted label's logit ``a * base_logit + bias + dense . coef +
-    w . x`` (dense: the experts' calibrated logits, the gate's shares and the first ``shapes``
-    of ``_shape`` of ``codes``, the texts' code points separated by NUL; x: the
-    hits' values in the adapter's columns, ``cols >> fold``, or with ``counted`` the counted
-    features: ``_counted``'s with ``slots``, else ``_grouped``'s, of hits text by text, as
-    ``_hits`` makes them and ``row_major`` sorts others), in float64."""
+    w . x`` (w: ``table`` times the label's ``unit``; dense: the experts' calibrated logits,
+    the gate's shares and the first ``shapes`` of ``_shape`` of ``codes``, the texts' code
+    points separated by NUL; x: the hits' values in the adapter's columns, ``cols >> fold``,
+    or with ``counted`` the counted features: ``_counted``'s with ``slots``, else
+    ``_grouped``'s, of hits text by text, as ``_hits`` makes them and ``row_major`` sorts
+    others), in float64."""
     n = p.shape[0]
     experts = scale.size
     sources = z.shape[1] - experts
@@ -719,7 +721,7 @@ def _adapt(
         for j in range(adapted):
             q = min(max(np.float64(p[r, labels[j]]), eps), 1 - eps)
             logit = min(max(np.log(q / (1 - q)), -clip), clip)
-            e = eta[r, j] + logit * a[j] + bias[j]
+            e = eta[r, j] * unit[j] + logit * a[j] + bias[j]
             for d in range(dense.size):
                 e += dense[d] * coef[d, j]
             out[r, labels[j]] = np.float32(1.0 / (1.0 + np.exp(-e)))
@@ -781,6 +783,7 @@ def _score(
     shapes: int,
     classes: Any,
     table: Any,
+    unit: Any,
     labels: Any,
     a: Any,
     a_bias: Any,
@@ -811,7 +814,7 @@ def _score(
     if labels.size == 0:
         return p
     return _adapt(
-        p, z, rows, cols, is_char, values, text, shapes, classes, table, labels, a,
+        p, z, rows, cols, is_char, values, text, shapes, classes, table, unit, labels, a,
         a_bias, coef, scale, shift, clip, fold, words_only, counted, base_bits, count_words,
         slots, eps, counters,
     )  # fmt: skip
@@ -840,7 +843,8 @@ class Step(NamedTuple):
 
     shapes: int
     classes: npt.NDArray[np.uint8]
-    table: F32
+    table: npt.NDArray[np.int8]  # each label's weights in steps of its ``unit`` (``quantized``)
+    unit: npt.NDArray[np.float64]
     params: tuple[Any, Any, Any, Any]
     clip: float
     fold: int
@@ -851,7 +855,7 @@ class Step(NamedTuple):
 
 # no adapter: arrays of the types an adapter's have, so that ``_score`` is compiled once
 _NO_STEP = Step(
-    0, np.zeros(1, np.uint8), np.zeros((0, 0), np.float32),
+    0, np.zeros(1, np.uint8), np.zeros((0, 0), np.int8), np.zeros(0),
     (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros((0, 0))), 0.0, 0, False, None,
     0.0,
 )  # fmt: skip
@@ -893,7 +897,7 @@ def _step_arguments(step: Step) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     counters)."""
     labels, a, bias, coef = step.params
     base_bits, count_words, slots = step.counts if step.counts is not None else (0, 0.0, 0)
-    weighed = (step.shapes, step.classes, step.table, labels, a, bias, coef)
+    weighed = (step.shapes, step.classes, step.table, step.unit, labels, a, bias, coef)
     switches = (
         float(step.clip),
         step.fold,

@@ -104,7 +104,7 @@ def _reloads(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
         reloads = ModelReloads(app[SCORER], factory, app[STORE])
         app[RELOADS] = reloads
         # a site's new adapter version is announced on the same listening connection
-        budget = app[SETTINGS].site_adapter_memory_mb << 20
+        budget = int(app[SETTINGS].site_adapter_memory_mb * 2**20)
         adapters = SiteAdapters(app[STORE], app[SITES], budget, app[METRICS])
         app[SITE_ADAPTERS] = adapters
         reloads.also(ADAPTER_CHANNEL, adapters.notified, adapters.resync)

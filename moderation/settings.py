@@ -68,10 +68,10 @@ class Settings(BaseSettings):
     # the background; POST /v1/sites/{site}/model/adapt trains on demand).
     adapt_after_decisions: int = Field(default=50, ge=1)
     adapt_interval_minutes: float = Field(default=30.0, ge=0)
-    # The memory a process keeps sites' adapters in (their scoring tables: 1 MB for two
-    # labels, 2 MB for three); past it, the sites that scored least recently are let go and
-    # read again from the database when they next score.
-    site_adapter_memory_mb: int = Field(default=256, ge=1)
+    # The memory a process keeps sites' adapters in (about 0.3 - 1 MB each: a scoring table
+    # of 128 KB a label, and the weights as stored); past it, the sites that scored least
+    # recently are let go and read again from the database when they next score.
+    site_adapter_memory_mb: float = Field(default=256.0, gt=0)
     # Per process; 0 turns a limit off. A site key (its server posts for all readers) is limited
     # by key, never by address; callers without a credential (readers, login) by address.
     rate_limit_per_key: float = Field(default=500.0, ge=0)

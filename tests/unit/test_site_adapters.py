@@ -28,8 +28,8 @@ async def test_a_sites_new_version_replaces_its_old_one_in_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each adoption loads a new version (a site learning in the background adopts every
-    few hours); its scoring table is a megabyte or two, so a site's older versions are let
-    go as a newer one loads, and other sites' stay."""
+    few hours); it holds up to 1.6 MB, so a site's older versions are let go as a newer one
+    loads, and other sites' stay."""
     monkeypatch.setattr(site_adapters, "load", lambda blob: SimpleNamespace(blob=blob, nbytes=1))
     store = Blobs()
     cache = SiteAdapters(cast(Any, store))
@@ -64,9 +64,9 @@ class Weighed:
 async def test_adapters_are_kept_within_the_memory_budget_least_recently_scored_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Each adapted site's scoring table is a megabyte or two in every process: hundreds of
-    sites would take gigabytes. Past the budget, the site that scored least recently is let
-    go; it is read again, from the database, when it next scores."""
+    """Each adapted site's adapter holds up to 1.6 MB in every process: hundreds of sites
+    would take gigabytes. Past the budget, the site that scored least recently is let go;
+    it is read again, from the database, when it next scores."""
     w = Weighed(monkeypatch)
     cache = SiteAdapters(cast(Any, w.store), budget_bytes=6 << 20)  # three of 2 MB
     for site in (1, 2, 3):

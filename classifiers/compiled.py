@@ -575,10 +575,10 @@ def _counted_scores(
     eta: Any,
     counters: Any,
 ) -> None:  # pragma: no cover - compiled
-    """``_counted``'s features of a batch's hits times their rows of ``weights``, added into
-    ``eta`` (texts x labels) as they come: scoring keeps no entries. Apart from
-    ``_counted``, as its code for entries, spilled registers to the stack: 0.7 ns of a
-    hit's 6.4."""
+    """``_counted``'s features of a batch's hits times their rows of ``weights`` (``_adapt``
+    scales the sums by each label's unit), added into ``eta`` (texts x labels) as they
+    come: scoring keeps no entries. A kernel apart from ``_counted``, whose code for entries
+    spilled registers to the stack: 0.7 ns of a hit's 6.4."""
     hits = rows.size
     shift = base_bits - bits
     to_slot = np.uint64(64 - slots)

@@ -105,7 +105,8 @@ def _reloads(factory: ScorerFactory) -> Callable[[web.Application], AsyncIterato
         app[RELOADS] = reloads
         # a site's new adapter version is announced on the same listening connection
         budget = int(app[SETTINGS].site_adapter_memory_mb * 2**20)
-        adapters = SiteAdapters(app[STORE], app[SITES], budget, app[METRICS])
+        scorer = app[SCORER]
+        adapters = SiteAdapters(app[STORE], app[SITES], budget, app[METRICS], lambda: scorer.model)
         app[SITE_ADAPTERS] = adapters
         reloads.also(ADAPTER_CHANNEL, adapters.notified, adapters.resync)
         dsn = app[SETTINGS].database_url

@@ -121,6 +121,10 @@ class SiteAdapter(Protocol):
         """The memory it holds once it has scored (a process keeps a budget of it)."""
         ...
 
+    def prepare(self, model: Any) -> None:
+        """Build what scoring with this model needs now (off the event loop)."""
+        ...
+
 
 Adapted = tuple[SiteAdapter, int]  # an adapter and its version for the site
 Scored = tuple[dict[str, float], str, int | None]  # scores, model version, adapter version

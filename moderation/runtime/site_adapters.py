@@ -19,6 +19,7 @@ import asyncio
 import importlib
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -66,9 +67,14 @@ def train(model: Scorer, data: Examples, actor: str) -> Trained:
     return Trained(new, report)
 
 
-def load(blob: bytes) -> SiteAdapter:
-    """An adapter from its stored arrays (no pickle)."""
-    return cast(SiteAdapter, _module().Adapter.from_bytes(blob))
+def load(blob: bytes, model: Scorer | None = None) -> SiteAdapter:
+    """An adapter from its stored arrays (no pickle), ready to score with ``model`` (CPU
+    work: a few milliseconds, which the first comment would otherwise wait on the event
+    loop; run it in an executor)."""
+    adapter = cast(SiteAdapter, _module().Adapter.from_bytes(blob))
+    if model is not None:
+        adapter.prepare(model)
+    return adapter
 
 
 class SiteAdapters:
@@ -80,9 +86,11 @@ class SiteAdapters:
         sites: SiteCache | None = None,
         budget_bytes: int = 256 << 20,
         metrics: Metrics | None = None,
+        model: Callable[[], Scorer] | None = None,
     ) -> None:
         self._store = store
         self._sites = sites
+        self._model = model  # the model scoring now, which a loaded adapter is readied for
         self._budget = budget_bytes
         self._metrics = metrics
         # least recently scored first; and the bytes they hold (SiteAdapter.nbytes)
@@ -157,7 +165,9 @@ class SiteAdapters:
         adapter: SiteAdapter | None = None
         if blob is not None:
             try:
-                adapter = await asyncio.get_running_loop().run_in_executor(None, load, blob)
+                model = None if self._model is None else self._model()
+                loop = asyncio.get_running_loop()
+                adapter = await loop.run_in_executor(None, load, blob, model)
             except Exception as exc:  # a damaged row must not stop intake
                 log.error("site adapter unusable", extra={"site_id": site_id, "error": str(exc)})
         self._keep((site_id, version), adapter)

@@ -194,6 +194,24 @@ def test_an_adapter_for_another_base_is_not_used(model: Model, learnt: Training)
         other.probabilities(model, NEW)
 
 
+def test_prepare_builds_the_scoring_table_for_the_model_it_applies_to(
+    model: Model, learnt: Training
+) -> None:
+    """``prepare`` does now what the first scoring would (the service runs it off the event
+    loop); for another base it builds nothing and raises nothing (the base scores)."""
+    adapter = Adapter.from_arrays(*learnt.adapter.to_arrays())
+    other = Adapter.from_arrays(
+        dict(learnt.adapter.to_arrays()[0], base_version="another"), learnt.adapter.to_arrays()[1]
+    )
+    adapter.prepare(model)
+    other.prepare(model)
+    assert adapter._step is not None and other._step is None
+    step = adapter._step
+    got = adapter.probabilities(model, NEW)
+    assert np.allclose(got, numpy_adapt(adapter, model, NEW), rtol=1e-6, atol=1e-7)
+    assert adapter._step is step  # the scoring used it
+
+
 def test_an_adapter_remembers_only_the_model_it_applied_to(model: Model, learnt: Training) -> None:
     """``applies_to`` remembers the last model it applied to; another model, or one of
     another version, is compared afresh."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -30,7 +31,9 @@ async def test_a_sites_new_version_replaces_its_old_one_in_memory(
     """Each adoption loads a new version (a site learning in the background adopts every
     few hours); it holds up to 1.6 MB, so a site's older versions are let go as a newer one
     loads, and other sites' stay."""
-    monkeypatch.setattr(site_adapters, "load", lambda blob: SimpleNamespace(blob=blob, nbytes=1))
+    monkeypatch.setattr(
+        site_adapters, "load", lambda blob, model: SimpleNamespace(blob=blob, nbytes=1)
+    )
     store = Blobs()
     cache = SiteAdapters(cast(Any, store))
 
@@ -53,7 +56,7 @@ class Weighed:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.store = Blobs()
         monkeypatch.setattr(
-            site_adapters, "load", lambda blob: SimpleNamespace(blob=blob, nbytes=2 << 20)
+            site_adapters, "load", lambda blob, model: SimpleNamespace(blob=blob, nbytes=2 << 20)
         )
 
     async def scored(self, cache: SiteAdapters, site_id: int, version: int = 1) -> None:
@@ -108,3 +111,39 @@ async def test_the_memory_held_and_the_loads_are_in_the_metrics(
     }
     assert values["moderation_site_adapter_bytes"] == 4 << 20
     assert values["moderation_site_adapter_loads_total"] == 4
+
+
+class Readied:
+    """A stored adapter: records the model it was readied for, and on which thread."""
+
+    def __init__(self) -> None:
+        self.nbytes = 1
+        self.readied: list[tuple[object, int]] = []
+
+    def prepare(self, model: object) -> None:
+        self.readied.append((model, threading.get_ident()))
+
+
+async def test_a_loaded_adapter_is_readied_for_the_model_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building an adapter's scoring table takes a few milliseconds; done at its first
+    comment, on the event loop (where short batches are scored), it would stall every
+    request of the process: it is done as the adapter loads, in an executor, for the model
+    scoring then (a reload's new model included)."""
+    made: list[Readied] = []
+
+    def from_bytes(blob: bytes) -> Readied:
+        made.append(Readied())
+        return made[-1]
+
+    monkeypatch.setattr(site_adapters, "_module", lambda: SimpleNamespace(
+        Adapter=SimpleNamespace(from_bytes=from_bytes)))  # fmt: skip
+    models = ["model v1"]
+    cache = SiteAdapters(cast(Any, Blobs()), model=lambda: cast(Any, models[-1]))
+    await cache.of(cast(Any, SimpleNamespace(id=1, adapter=1)))
+    models.append("model v2")
+    await cache.of(cast(Any, SimpleNamespace(id=2, adapter=1)))
+    loop_thread = threading.get_ident()
+    assert [r[0][0] for r in (m.readied for m in made)] == ["model v1", "model v2"]
+    assert all(r[0][1] != loop_thread for r in (m.readied for m in made))

@@ -329,24 +329,17 @@ class Adapter:
     count_slots: int = 0  # AdapterConfig.count_slots; 0 (grouped) before counters were
     clip: float = 10.0
     info: Mapping[str, Any] = field(default_factory=dict)  # JSON: training figures
-    _table: F32 | None = field(default=None, init=False, compare=False, repr=False)
     _params: tuple[I64, F64, F64, F64] | None = field(
         default=None, init=False, compare=False, repr=False
     )
     _step: Step | None = field(default=None, init=False, compare=False, repr=False)
     _applies: weakref.ref[Model] | None = field(default=None, init=False, compare=False, repr=False)
 
-    def table(self) -> F32:
-        """(columns, adapted labels): every column's weight for each label, built once (not
-        used in scoring: ``step`` has its own, with rows of ``row_width``)."""
-        if self._table is None:  # idempotent: a race only builds it twice
-            object.__setattr__(self, "_table", self._filled(len(self.labels)))
-        assert self._table is not None
-        return self._table
-
-    def _filled(self, width: int) -> F32:
-        """(columns, width): every column's weight for each label, zeros after the labels'."""
-        t = np.zeros((self.columns, width), dtype=np.float32)
+    def table(self, width: int | None = None) -> F32:
+        """(columns, width): every column's trained weight for each label, zeros after the
+        labels' (width: the labels' number by default). Scoring holds them as ``step``
+        builds them, ``quantized`` in rows of ``row_width``."""
+        t = np.zeros((self.columns, width or len(self.labels)), dtype=np.float32)
         for j, la in enumerate(self.labels.values()):
             t[la.cols, j] = la.weights
         return t
@@ -392,7 +385,7 @@ class Adapter:
                 np.array([x.bias for x in la], dtype=np.float64),
                 np.stack([x.dense for x in la], axis=1),
             )
-            object.__setattr__(self, "_params", params)  # idempotent, as table()
+            object.__setattr__(self, "_params", params)  # idempotent: a race only builds it twice
         assert self._params is not None
         return self._params
 
@@ -408,7 +401,7 @@ class Adapter:
             and self.experts == model.experts
             and self.sources == model.sources
         )
-        if applies:  # idempotent, as table()
+        if applies:  # idempotent, as params()
             object.__setattr__(self, "_applies", weakref.ref(model))
         return applies
 
@@ -456,12 +449,12 @@ class Adapter:
 
             base_bits = model.featurizer.config.bits
             counts = (base_bits, self.count_words, self.count_slots) if self.counts else None
-            steps, unit = quantized(self._filled(row_width(len(self.labels))))
+            steps, unit = quantized(self.table(row_width(len(self.labels))))
             step = compiled.Step(
                 self.text_shape, CLASSES, steps, unit, self.params(model), self.clip,
                 base_bits - self.bits, self.words_only, counts, _EPS,
             )  # fmt: skip
-            object.__setattr__(self, "_step", step)  # idempotent, as table()
+            object.__setattr__(self, "_step", step)  # idempotent, as params()
         assert self._step is not None
         return self._step
 

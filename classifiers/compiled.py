@@ -296,6 +296,13 @@ def _mix(
 
 
 @kernel
+def _unit_scales(words: float, chars: float, word_weight: float) -> Any:  # pragma: no cover
+    """What a text's word and character features are multiplied by, from the sums of their
+    squares: each block at unit length, the words' then times ``word_weight``."""
+    return word_weight / max(np.sqrt(words), 1e-12), 1.0 / max(np.sqrt(chars), 1e-12)
+
+
+@kernel
 def _group_row(
     lo: int,
     hi: int,
@@ -352,8 +359,7 @@ def _group_row(
             chars += out_vals[e] * out_vals[e]
         else:
             words += out_vals[e] * out_vals[e]
-    words = word_weight / max(np.sqrt(words), 1e-12)
-    chars = 1.0 / max(np.sqrt(chars), 1e-12)
+    words, chars = _unit_scales(words, chars, word_weight)
     for e in range(entries):
         out_vals[e] *= chars if out_cols[e] >> bits else words
     return entries
@@ -552,8 +558,7 @@ def _counted(
             e_vals[entries] = x
             entries += 1
         _cleared(count, used, u)
-        words = word_weight / max(np.sqrt(words), 1e-12)
-        chars = 1.0 / max(np.sqrt(chars), 1e-12)
+        words, chars = _unit_scales(words, chars, word_weight)
         for e in range(first, entries):
             e_vals[e] *= chars if e_cols[e] >> bits else words
         lo = hi
@@ -630,8 +635,7 @@ def _counted_scores(
                 for j in range(3, m):
                     more[g, j] += x * weights[c, j]
         _cleared(count, used, u)
-        words = word_weight / max(np.sqrt(words), 1e-12)
-        chars = 1.0 / max(np.sqrt(chars), 1e-12)
+        words, chars = _unit_scales(words, chars, word_weight)
         more[0, 0], more[0, 1], more[0, 2] = w0, w1, w2
         more[1, 0], more[1, 1], more[1, 2] = c0, c1, c2
         r = rows[lo]
